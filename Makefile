@@ -1,0 +1,26 @@
+# The README's two commands: `make demo` and `make test`. Both set up .venv on a fresh machine first
+# (Python 3.11 and Java 17 are all they need). `make setup` alone does the set-up.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+EXTRAS ?= data,dev
+
+.PHONY: setup demo test bench clean
+
+setup: $(VENV)/.installed-$(EXTRAS)
+
+$(VENV)/.installed-$(EXTRAS): setup.py requirements/cpu-constraints.txt
+	@command -v java >/dev/null || { echo "sqlfix needs Java 17 for Spark (apt-get install openjdk-17-jre-headless)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements/cpu-constraints.txt -e ".[$(EXTRAS)]"
+	touch $@
+
+demo: setup
+	$(VENV)/bin/sqlfix demo
+
+test: setup
+	$(PY) -m pytest
+
+clean:
+	rm -rf lake .demo spark-warehouse .pytest_cache

@@ -1,0 +1,114 @@
+"""Analyst commands: ``sqlfix tables`` (the contracts), ``sqlfix show NAME``, ``sqlfix export``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlfix.cli import Subcommand
+from sqlfix.tables import TABLES
+
+
+def tables_markdown() -> str:
+    """The table contracts as a Markdown table (the README's copy is generated from this)."""
+    lines = ["| table | layer | keys | partitioned by | purpose |", "|---|---|---|---|---|"]
+    for t in TABLES.values():
+        keys, parts = ", ".join(t.keys) or "-", ", ".join(t.partition_by) or "-"
+        lines.append(f"| `{t.name}` | {t.layer} | {keys} | {parts} | {t.purpose} |")
+    return "\n".join(lines)
+
+
+def _add_tables(parser) -> None:
+    parser.add_argument("--columns", action="store_true", help="list every column with its type and meaning")
+
+
+def _run_tables(ctx, args) -> int:
+    print(tables_markdown())
+    if args.columns:
+        for t in TABLES.values():
+            print(f"\n{t.name}")
+            for c in t.columns:
+                print(f"  {c.name:<22} {c.type:<28} {c.doc}")
+    return 0
+
+
+def _add_show(parser) -> None:
+    parser.add_argument("name", help="table name (sqlfix tables lists them)")
+    parser.add_argument("--limit", type=int, default=20)
+    parser.add_argument("--version", type=int, help="an older version of the table")
+    parser.add_argument("--where", help="a Spark SQL filter, e.g. \"signal = 'save'\"")
+    parser.add_argument("--history", action="store_true", help="list the table's commits instead")
+
+
+def _run_show(ctx, args) -> int:
+    if args.history:
+        for h in ctx.lake.history(args.name):
+            print(f"{h['version']:>5}  {h['timestamp']}  {h['operation']}")
+        return 0
+    df = ctx.lake.read(args.name, version=args.version)
+    if args.where:
+        df = df.filter(args.where)
+    print(f"{args.name} @ {ctx.lake.location(args.name)}: {df.count()} rows")
+    df.show(args.limit, truncate=60, vertical=len(df.columns) > 8)
+    return 0
+
+
+def _add_export(parser) -> None:
+    parser.add_argument("--table", required=True, help="table name")
+    parser.add_argument("--out", required=True, help="output file: .jsonl or .parquet")
+    parser.add_argument("--where", help="a Spark SQL filter")
+    parser.add_argument("--version", type=int, help="an older version of the table")
+
+
+def _run_export(ctx, args) -> int:
+    df = ctx.lake.read(args.table, version=args.version)
+    if args.where:
+        df = df.filter(args.where)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    n = export_frame(df, out)
+    print(f"export: {n} rows of {args.table} -> {out}")
+    return 0
+
+
+def export_frame(df, out: Path) -> int:
+    """Write a frame to one JSON Lines or Parquet file, streaming batches through the driver."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sqlfix.tables import to_arrow
+
+    schema = pa.schema([pa.field(f.name, to_arrow(f.dataType)) for f in df.schema.fields])
+    n = 0
+    if out.suffix == ".parquet":
+        with pq.ParquetWriter(str(out), schema) as writer:
+            for chunk in _chunks(df.toLocalIterator(), 10_000):
+                writer.write_table(pa.Table.from_pylist([r.asDict(recursive=True) for r in chunk], schema=schema))
+                n += len(chunk)
+    elif out.suffix in (".jsonl", ".json"):
+        with out.open("w") as fh:
+            for row in df.toLocalIterator():
+                fh.write(json.dumps(row.asDict(recursive=True), default=str, ensure_ascii=False) + "\n")
+                n += 1
+    else:
+        raise SystemExit(f"sqlfix export: --out must end in .jsonl or .parquet, not {out.suffix!r}")
+    return n
+
+
+def _chunks(rows, size):
+    chunk = []
+    for row in rows:
+        chunk.append(row)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+SUBCOMMANDS = {
+    "tables": Subcommand("List the table contracts (names, keys, purpose).", _add_tables, _run_tables),
+    "show": Subcommand("Show rows (or the commit history) of a lake table.", _add_show, _run_show),
+    "export": Subcommand("Export a lake table to JSON Lines or Parquet.", _add_export, _run_export),
+}

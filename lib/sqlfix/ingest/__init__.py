@@ -1,0 +1,1 @@
+"""Ingest: platform query logs and catalog table definitions into the bronze lake tables."""

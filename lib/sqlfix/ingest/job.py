@@ -1,0 +1,204 @@
+"""``sqlfix ingest``: platform query logs (and catalog schemas) into the bronze tables.
+
+Good rows are merged into ``query_logs`` on ``event_id`` (re-ingesting adds nothing); unusable rows go
+to ``query_logs_rejected`` with the reason and the raw row; files already ingested (same path and
+content hash) are skipped, so a folder re-run loads only new files.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from sqlfix.cli import Subcommand
+from sqlfix.ingest import logs as L
+from sqlfix.ingest.schemas import read_schema_file
+
+LOG_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".parquet")
+SCHEMA_SUFFIXES = (".sql", ".ddl", ".jsonl", ".json")
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did."""
+
+    rows_read: int = 0
+    loaded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    files_read: int = 0
+    files_skipped: int = 0
+    schemas_loaded: int = 0
+    schemas_rejected: int = 0
+
+
+def list_files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """A file, or the matching files under a folder (recursive, sorted, hidden names skipped)."""
+    if path.is_file():
+        return [path.resolve()]
+    if not path.is_dir():
+        raise FileNotFoundError(f"{path} is neither a file nor a folder")
+    return sorted(
+        p.resolve()
+        for p in path.rglob("*")
+        if p.is_file()
+        and p.name.lower().endswith(suffixes)
+        and not any(part.startswith((".", "_")) for part in p.relative_to(path).parts)
+    )
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def ingest_logs(ctx, source: str, force: bool = False) -> IngestReport:
+    """Ingest a file, a folder, or a table (``table:NAME`` or a lake/catalog table name)."""
+    cfg = ctx.cfg.get("ingest", {})
+    column_map = cfg.get("column_map") or {}
+    lake, spark = ctx.lake, ctx.spark
+    report = IngestReport()
+    path = Path(source).expanduser()
+    files: list[Path] = []
+    if path.exists():
+        files = list_files(path, LOG_SUFFIXES)
+        hashes = {str(f): sha256_of(f) for f in files}
+        done = {
+            (r.path, r.sha256)
+            for r in lake.read("ingested_files")
+            .filter(F.col("target") == "query_logs")
+            .select("path", "sha256")
+            .collect()
+        }
+        todo = [f for f in files if force or (str(f), hashes[str(f)]) not in done]
+        report.files_skipped = len(files) - len(todo)
+        report.files_read = len(todo)
+        if not todo:
+            return report
+        raw = _read_files(spark, todo, column_map)
+    else:
+        raw = L.read_frame(_read_table(ctx, source), f"table:{source.removeprefix('table:')}", column_map)
+    now = F.lit(dt.datetime.now(dt.timezone.utc)).cast("timestamp")
+    parsed = L.parse_events(raw, int(cfg.get("max_sql_bytes", 1_000_000)), cfg.get("timestamp_formats") or ())
+    parsed = parsed.persist()
+    try:
+        counts = {r["reason"]: r["n"] for r in parsed.groupBy("reason").agg(F.count("*").alias("n")).collect()}
+        report.rows_read = sum(counts.values())
+        report.rejected = report.rows_read - counts.get(None, 0)
+        lake.merge("query_logs_rejected", L.rejected_rows(parsed, now))
+        loaded = lake.merge("query_logs", L.good_rows(parsed, now))
+        report.loaded = loaded.inserted
+        report.duplicates = counts.get(None, 0) - loaded.inserted
+        if files:
+            _record_files(ctx, parsed, todo, hashes, now)
+    finally:
+        parsed.unpersist()
+    return report
+
+
+def _read_files(spark, files: list[Path], column_map) -> DataFrame:
+    jsonl = [str(f) for f in files if not f.name.lower().endswith(".parquet")]
+    parquet = [str(f) for f in files if f.name.lower().endswith(".parquet")]
+    frames = []
+    if jsonl:
+        frames.append(L.read_jsonl(spark, jsonl, column_map))
+    if parquet:
+        frames.append(L.read_frame(spark.read.option("mergeSchema", "true").parquet(*parquet), "files", column_map))
+    raw = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
+    return raw.withColumn("source_file", F.regexp_replace("source_file", r"^file:(//)?", ""))
+
+
+def _read_table(ctx, name: str) -> DataFrame:
+    name = name.removeprefix("table:")
+    from sqlfix.tables import TABLES
+
+    if name in TABLES:
+        return ctx.lake.read(name)
+    try:
+        if ctx.spark.catalog.tableExists(name):
+            return ctx.spark.table(name)
+    except Exception:  # noqa: BLE001 - not even a valid table name
+        pass
+    raise FileNotFoundError(f"--source {name!r} is neither a file, a folder nor a known table")
+
+
+def _record_files(ctx, parsed: DataFrame, files: list[Path], hashes: dict, now) -> None:
+    per_file = parsed.groupBy("source_file").agg(
+        F.count(F.when(F.col("reason").isNull(), 1)).alias("rows_loaded"),
+        F.count(F.when(F.col("reason").isNotNull(), 1)).alias("rows_rejected"),
+    )
+    rows = [(str(f), hashes[str(f)], f.stat().st_size) for f in files]
+    listing = ctx.spark.createDataFrame(rows, "path string, sha256 string, size_bytes bigint")
+    out = listing.join(per_file, listing.path == per_file.source_file, "left").select(
+        "path", "sha256", "size_bytes", F.lit("query_logs").alias("target"),
+        F.coalesce("rows_loaded", F.lit(0)).cast("bigint").alias("rows_loaded"),
+        F.coalesce("rows_rejected", F.lit(0)).cast("bigint").alias("rows_rejected"),
+        now.alias("ingested_at"),
+    )  # fmt: skip
+    ctx.lake.merge("ingested_files", out, update=True)
+
+
+def ingest_schemas(ctx, source: str, captured_at: dt.datetime | None = None) -> tuple[int, int]:
+    """Load CREATE TABLE files or JSON Lines into ``table_schemas``; returns (loaded, rejected)."""
+    good, bad = [], []
+    for f in list_files(Path(source).expanduser(), SCHEMA_SUFFIXES):
+        g, b = read_schema_file(f, captured_at)
+        good += g
+        bad += b
+    from sqlfix.tables import TABLE_SCHEMAS, TABLE_SCHEMAS_REJECTED
+
+    spark, now = ctx.spark, dt.datetime.now(dt.timezone.utc)
+    loaded = ctx.lake.merge("table_schemas", spark.createDataFrame(good, TABLE_SCHEMAS.spark_schema)) if good else None
+    if bad:
+        rows = [
+            {
+                **b,
+                "reject_id": hashlib.sha256(f"{b['source_file']}\u0001{b['raw_row']}".encode()).hexdigest(),
+                "ingested_at": now,
+            }
+            for b in bad
+        ]
+        ctx.lake.merge("table_schemas_rejected", spark.createDataFrame(rows, TABLE_SCHEMAS_REJECTED.spark_schema))
+    return (loaded.inserted if loaded else 0), len(bad)
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--source", help="file or folder of JSON Lines / Parquet logs, or a table name")
+    parser.add_argument("--schemas", help="file or folder of CREATE TABLE statements (.sql) or JSON Lines")
+    parser.add_argument("--captured-at", help="ISO time the .sql schemas were captured (default: file mtime)")
+    parser.add_argument("--force", action="store_true", help="re-read files already ingested (still no duplicates)")
+
+
+def run(ctx, args) -> int:
+    if not args.source and not args.schemas:
+        raise SystemExit("sqlfix ingest: give --source and/or --schemas")
+    report = IngestReport()
+    if args.schemas:
+        stamp = dt.datetime.fromisoformat(args.captured_at) if args.captured_at else None
+        if stamp and stamp.tzinfo is None:
+            stamp = stamp.replace(tzinfo=dt.timezone.utc)
+        report.schemas_loaded, report.schemas_rejected = ingest_schemas(ctx, args.schemas, stamp)
+    if args.source:
+        logs = ingest_logs(ctx, args.source, force=args.force)
+        report = IngestReport(
+            **{**asdict(logs), "schemas_loaded": report.schemas_loaded, "schemas_rejected": report.schemas_rejected}
+        )
+    print(
+        f"ingest: {report.loaded} loaded, {report.duplicates} duplicate, {report.rejected} rejected "
+        f"of {report.rows_read} rows from {report.files_read} files ({report.files_skipped} already ingested); "
+        f"schemas: {report.schemas_loaded} loaded, {report.schemas_rejected} rejected"
+    )
+    return 0
+
+
+SUBCOMMANDS = {
+    "ingest": Subcommand("Ingest platform query logs and table schemas into the bronze lake.", add_arguments, run)
+}

@@ -1,0 +1,163 @@
+"""Query-log rows: read a source, map its column names, validate, split into good and rejected rows.
+
+Transformations only (no table I/O): ``read_*`` functions build a frame of raw rows, ``parse_events``
+maps and validates them, ``good_rows`` / ``rejected_rows`` split the result into the shapes of the
+``query_logs`` and ``query_logs_rejected`` contracts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+from pyspark.sql import Column, DataFrame, SparkSession, Window
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from sqlfix.tables import ACTIONS, QUERY_LOGS, QUERY_LOGS_REJECTED, STATUSES
+
+LOG_FIELDS = (
+    "event_id", "event_time", "user_id", "task_id", "action",
+    "sql_text", "status", "error_message", "engine", "duration_ms",
+)  # fmt: skip
+
+# Validation rules in the order they are checked; a row is rejected with the first one it breaks.
+REASONS = (
+    "invalid_utf8",
+    "malformed_json",
+    "missing_event_id",
+    "missing_event_time",
+    "unparseable_event_time",
+    "missing_user_id",
+    "missing_task_id",
+    "unknown_action",
+    "missing_sql_text",
+    "invalid_status",
+    "sql_too_large",
+    "invalid_duration_ms",
+)
+
+
+def read_jsonl(spark: SparkSession, files: Iterable[str], column_map: Mapping[str, str]) -> DataFrame:
+    """Raw JSON Lines rows: ``raw_row``, ``source_file``, flags and the mapped fields as strings.
+
+    Blank lines are not rows and are left out; every other line comes through, however broken.
+    """
+    source_schema = T.StructType([T.StructField(_src(f, column_map), T.StringType()) for f in LOG_FIELDS])
+    text = spark.read.text(list(files)).withColumn("source_file", F.input_file_name())
+    text = text.filter(F.trim(F.col("value")) != "")
+    valid_utf8 = F.expr("is_valid_utf8(value)")
+    parsed = F.from_json(F.col("value"), source_schema)
+    is_object = F.expr("try_parse_json(value) IS NOT NULL") & F.ltrim(F.col("value")).startswith("{")
+    return text.select(
+        F.when(valid_utf8, F.col("value"))
+        .otherwise(F.concat(F.lit("base64:"), F.base64(F.col("value").cast("binary"))))
+        .alias("raw_row"),
+        "source_file",
+        valid_utf8.alias("_valid_utf8"),
+        (valid_utf8 & is_object).alias("_valid_json"),
+        *[parsed[_src(f, column_map)].alias(f) for f in LOG_FIELDS],
+    )
+
+
+def read_frame(df: DataFrame, source: str, column_map: Mapping[str, str]) -> DataFrame:
+    """Raw rows from a typed frame (Parquet files, a table): every mapped field as a string."""
+    present = set(df.columns)
+    fields = [
+        (
+            F.col(f"`{_src(f, column_map)}`").cast("string")
+            if _src(f, column_map) in present
+            else F.lit(None).cast("string")
+        ).alias(f)
+        for f in LOG_FIELDS
+    ]
+    return df.select(
+        F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns])).alias("raw_row"),
+        (F.input_file_name() if source == "files" else F.lit(source)).alias("source_file"),
+        F.lit(True).alias("_valid_utf8"),
+        F.lit(True).alias("_valid_json"),
+        *fields,
+    )
+
+
+def parse_events(raw: DataFrame, max_sql_bytes: int, timestamp_formats: Iterable[str] = ()) -> DataFrame:
+    """Type the fields and attach ``reason`` (null for a usable row).
+
+    Example (not run: needs Spark):
+        parse_events(read_jsonl(spark, ["logs.jsonl"], {}), max_sql_bytes=1_000_000)
+    """
+    blank = lambda c: F.col(c).isNull() | (F.trim(F.col(c)) == "")  # noqa: E731
+    event_time = parse_timestamp(F.col("event_time"), timestamp_formats)
+    action = F.lower(F.trim(F.col("action")))
+    status = F.lower(F.trim(F.col("status")))
+    duration = F.expr("try_cast(trim(duration_ms) AS BIGINT)")
+    checks: list[tuple[str, Column]] = [
+        ("invalid_utf8", ~F.col("_valid_utf8")),
+        ("malformed_json", ~F.col("_valid_json")),
+        ("missing_event_id", blank("event_id")),
+        ("missing_event_time", blank("event_time")),
+        ("unparseable_event_time", event_time.isNull()),
+        ("missing_user_id", blank("user_id")),
+        ("missing_task_id", blank("task_id")),
+        ("unknown_action", action.isNull() | ~action.isin(*ACTIONS)),
+        ("missing_sql_text", action.isin("execute", "save", "fix_suggested") & blank("sql_text")),
+        ("invalid_status", (action == "execute") & (status.isNull() | ~status.isin(*STATUSES))),
+        ("sql_too_large", F.coalesce(F.octet_length(F.col("sql_text")), F.lit(0)) > F.lit(max_sql_bytes)),
+        ("invalid_duration_ms", ~blank("duration_ms") & (duration.isNull() | (duration < 0))),
+    ]
+    assert tuple(name for name, _ in checks) == REASONS
+    reason = F.lit(None).cast("string")
+    for name, failed in reversed(checks):
+        reason = F.when(F.coalesce(failed, F.lit(False)), F.lit(name)).otherwise(reason)
+    return raw.select(
+        "raw_row",
+        "source_file",
+        reason.alias("reason"),
+        F.trim(F.col("event_id")).alias("event_id"),
+        event_time.alias("event_time"),
+        F.trim(F.col("user_id")).alias("user_id"),
+        F.trim(F.col("task_id")).alias("task_id"),
+        action.alias("action"),
+        F.col("sql_text"),
+        F.when(action == "execute", status).alias("status"),
+        F.when((action == "execute") & (status == "error"), F.col("error_message")).alias("error_message"),
+        F.nullif(F.trim(F.col("engine")), F.lit("")).alias("engine"),
+        duration.alias("duration_ms"),
+    )
+
+
+def parse_timestamp(col: Column, formats: Iterable[str] = ()) -> Column:
+    """ISO-8601 (with ``T``/``Z``/offsets), the given patterns, or epoch milliseconds; null if none fit."""
+    text = F.trim(col)
+    candidates = [F.try_to_timestamp(text)]
+    candidates += [F.try_to_timestamp(text, F.lit(fmt)) for fmt in formats]
+    millis = F.when(text.rlike(r"^\d{12,14}$"), F.timestamp_millis(text.cast("bigint")))
+    return F.coalesce(*candidates, millis)
+
+
+def good_rows(parsed: DataFrame, ingested_at: Column) -> DataFrame:
+    """Usable rows in the ``query_logs`` shape, one per event_id (the first seen wins)."""
+    ok = parsed.filter(F.col("reason").isNull())
+    first = Window.partitionBy("event_id").orderBy("event_time", "source_file", "raw_row")
+    ok = ok.withColumn("_n", F.row_number().over(first)).filter(F.col("_n") == 1)
+    return ok.select(
+        *[c for c in QUERY_LOGS.column_names if c not in ("event_date", "source_file", "ingested_at")],
+        F.to_date("event_time").alias("event_date"),
+        "source_file",
+        ingested_at.alias("ingested_at"),
+    )
+
+
+def rejected_rows(parsed: DataFrame, ingested_at: Column) -> DataFrame:
+    """Unusable rows in the ``query_logs_rejected`` shape (reject_id: hash of source and raw row)."""
+    bad = parsed.filter(F.col("reason").isNotNull())
+    return bad.select(
+        F.sha2(F.concat_ws("\u0001", "source_file", "raw_row"), 256).alias("reject_id"),
+        "source_file",
+        "raw_row",
+        "reason",
+        ingested_at.alias("ingested_at"),
+    ).select(*QUERY_LOGS_REJECTED.column_names)
+
+
+def _src(field: str, column_map: Mapping[str, str]) -> str:
+    return column_map.get(field, field)

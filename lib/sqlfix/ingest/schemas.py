@@ -1,0 +1,101 @@
+"""Catalog table definitions: ``CREATE TABLE`` files or JSON Lines into ``table_schemas`` rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from pathlib import Path
+
+import sqlglot
+from sqlglot.tokens import TokenType
+
+_CREATE = re.compile(
+    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:EXTERNAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([`\w.]+)",
+    re.IGNORECASE,
+)
+
+
+def split_statements(text: str) -> list[str]:
+    """Split a SQL script on top-level semicolons (not those in strings or comments).
+
+    Example:
+        >>> split_statements("CREATE TABLE a (x STRING COMMENT 'a;b'); -- c;\\nCREATE TABLE b (y INT);")
+        ["CREATE TABLE a (x STRING COMMENT 'a;b')", '-- c;\\nCREATE TABLE b (y INT)']
+    """
+    try:
+        tokens = sqlglot.tokenize(text, read="spark")
+    except Exception:  # noqa: BLE001 - unbalanced quotes and the like: fall back to a plain split
+        return [s.strip() for s in text.split(";") if s.strip()]
+    out, start = [], 0
+    for token in tokens:
+        if token.token_type == TokenType.SEMICOLON:
+            out.append(text[start : token.start].strip())
+            start = token.end + 1
+    out.append(text[start:].strip())
+    return [s for s in out if s]
+
+
+def table_name_of(ddl: str) -> str | None:
+    """Lower-case table name a CREATE TABLE statement defines (comments before it allowed).
+
+    Example:
+        >>> table_name_of("-- orders\\nCREATE TABLE IF NOT EXISTS shop.`Orders` (id BIGINT)")
+        'shop.orders'
+    """
+    body = re.sub(r"^(\s*(--[^\n]*\n|/\*.*?\*/))*", "", ddl, flags=re.S)
+    match = _CREATE.match(body)
+    return match.group(1).replace("`", "").lower() if match else None
+
+
+def read_schema_file(path: Path, captured_at: dt.datetime | None = None) -> tuple[list[dict], list[dict]]:
+    """Rows of ``table_schemas`` and rejected rows (with reasons) from one file.
+
+    ``.sql``/``.ddl``: CREATE TABLE statements, captured at ``captured_at`` or the file's mtime.
+    ``.jsonl``/``.json``: one object a line with ``table_name`` (optional), ``ddl``, ``captured_at``.
+    """
+    good, bad = [], []
+    default_time = captured_at or dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc)
+    source = str(path.resolve())
+    if path.suffix.lower() in (".sql", ".ddl"):
+        for statement in split_statements(path.read_text(errors="replace")):
+            name = table_name_of(statement)
+            if name is None:
+                bad.append({"raw_row": statement, "reason": "not_create_table", "source_file": source})
+            else:
+                good.append({"table_name": name, "ddl": statement, "captured_at": default_time, "source_file": source})
+        return good, bad
+    for line in path.read_bytes().splitlines():
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line.decode("utf-8"))
+            if not isinstance(obj, dict):
+                raise ValueError
+        except (UnicodeDecodeError, ValueError):
+            bad.append({"raw_row": line.decode("utf-8", "replace"), "reason": "malformed_json", "source_file": source})
+            continue
+        ddl = obj.get("ddl")
+        name = (obj.get("table_name") or (table_name_of(ddl) if isinstance(ddl, str) else None) or "").lower()
+        stamp = _parse_time(obj.get("captured_at")) if obj.get("captured_at") else default_time
+        reason = (
+            "missing_ddl" if not isinstance(ddl, str) or not ddl.strip()
+            else "missing_table_name" if not name
+            else "unparseable_captured_at" if stamp is None
+            else None
+        )  # fmt: skip
+        if reason:
+            bad.append({"raw_row": line.decode("utf-8", "replace"), "reason": reason, "source_file": source})
+        else:
+            good.append({"table_name": name, "ddl": ddl.strip(), "captured_at": stamp, "source_file": source})
+    return good, bad
+
+
+def _parse_time(value) -> dt.datetime | None:
+    try:
+        if isinstance(value, (int, float)):
+            return dt.datetime.fromtimestamp(value / 1000, tz=dt.timezone.utc)
+        stamp = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return stamp if stamp.tzinfo else stamp.replace(tzinfo=dt.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None

@@ -1,0 +1,153 @@
+"""The lake: every table read and write of sqlfix goes through here.
+
+Two backends behind one interface:
+
+* ``delta`` — native Delta Lake (delta-spark), where Delta's jars are on the classpath (Databricks,
+  a cluster with the Delta package). Tables are ``catalog.schema.name`` or paths under a root.
+* ``deltars`` — the offline embedded default: Spark computes, delta-rs (``deltalake``) commits, and
+  Spark reads the table's current files. Tables are folders under the lake root, readable by any
+  Delta reader (delta-rs, DuckDB, pandas via ``deltalake``).
+
+``backend: auto`` picks ``delta`` when the JVM has Delta's classes, else ``deltars``. Every write is one
+Delta commit: a write that fails half way leaves the table at its last version.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from sqlfix.tables import TABLES, Table
+
+
+class LakeError(RuntimeError):
+    """A lake operation that cannot be done (unknown table, bad rows, schema conflict)."""
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    """Rows a merge inserted and updated."""
+
+    inserted: int
+    updated: int
+
+
+class Lake:
+    """Contract-checked table I/O over one backend.
+
+    Example (not run: needs a SparkSession):
+        lake = open_lake(cfg, spark)
+        lake.merge("query_logs", df)          # keys come from the contract
+        lake.read("query_logs", version=0)    # time travel
+    """
+
+    def __init__(self, backend: Any, spark: SparkSession):
+        self.backend = backend
+        self.spark = spark
+
+    @property
+    def name(self) -> str:
+        return self.backend.name
+
+    def table(self, name: str) -> Table:
+        try:
+            return TABLES[name]
+        except KeyError:
+            raise LakeError(f"unknown table {name!r}; declared tables: {', '.join(sorted(TABLES))}") from None
+
+    def location(self, name: str) -> str:
+        """Path or catalog name of a table."""
+        return self.backend.location(self.table(name))
+
+    def exists(self, name: str) -> bool:
+        return self.backend.exists(self.table(name))
+
+    def create(self, name: str) -> None:
+        """Create the table with its declared schema if it does not exist (idempotent)."""
+        self.backend.create(self.table(name))
+
+    def read(self, name: str, version: int | None = None) -> DataFrame:
+        """Read the current (or an older) version; columns in contract order."""
+        table = self.table(name)
+        if not self.backend.exists(table):
+            if version is not None:
+                raise LakeError(f"table {name} does not exist")
+            return self.spark.createDataFrame([], table.spark_schema)
+        return self.backend.read(table, version).select(*table.column_names)
+
+    def append(self, name: str, df: DataFrame) -> None:
+        table = self.table(name)
+        self.backend.create(table)
+        self.backend.write(table, self.conform(table, df), mode="append")
+
+    def overwrite(self, name: str, df: DataFrame) -> None:
+        table = self.table(name)
+        self.backend.create(table)
+        self.backend.write(table, self.conform(table, df), mode="overwrite")
+
+    def merge(self, name: str, df: DataFrame, keys: tuple[str, ...] | None = None, update: bool = False) -> MergeResult:
+        """Upsert on key columns: insert rows whose keys are new; with ``update``, replace matched rows.
+
+        Re-running a merge with the same rows adds nothing.
+        """
+        table = self.table(name)
+        keys = tuple(keys or table.keys)
+        if not keys:
+            raise LakeError(f"table {name} declares no keys: pass keys= to merge")
+        self.backend.create(table)
+        source = self.conform(table, df).dropDuplicates(list(keys))
+        return self.backend.merge(table, source, keys, update)
+
+    def history(self, name: str) -> list[dict]:
+        """Commits of a table, newest first: version, timestamp, operation."""
+        table = self.table(name)
+        return self.backend.history(table) if self.backend.exists(table) else []
+
+    def version(self, name: str) -> int | None:
+        history = self.history(name)
+        return history[0]["version"] if history else None
+
+    def conform(self, table: Table, df: DataFrame) -> DataFrame:
+        """Select and cast a frame to a contract; refuse missing columns and null keys."""
+        missing = [c for c in table.column_names if c not in df.columns]
+        if missing:
+            raise LakeError(f"{table.name}: frame lacks columns {missing}")
+        schema = table.spark_schema
+        out = df.select(*[F.col(f"`{f.name}`").cast(f.dataType).alias(f.name) for f in schema.fields])
+        if table.keys:
+            # Fails the Spark job (so the write never commits) at the first row with a null key.
+            null_key = " OR ".join(f"`{k}` IS NULL" for k in table.keys)
+            message = F.lit(f"{table.name}: null in key columns {list(table.keys)}")
+            out = out.filter(F.when(F.expr(null_key), F.raise_error(message)).isNull())
+        return out
+
+
+def open_lake(cfg: dict, spark: SparkSession) -> Lake:
+    """Open the lake a config names (``lake.backend``: auto | delta | deltars)."""
+    lake_cfg = cfg.get("lake", {})
+    backend = lake_cfg.get("backend", "auto")
+    if backend == "auto":
+        backend = "delta" if has_native_delta(spark) else "deltars"
+    if backend == "delta":
+        from sqlfix.lake.native import NativeDelta
+
+        return Lake(NativeDelta(spark, lake_cfg.get("root"), lake_cfg.get("catalog"), lake_cfg.get("schema")), spark)
+    if backend == "deltars":
+        from sqlfix.lake.deltars import DeltaRs
+
+        if not lake_cfg.get("root"):
+            raise LakeError("lake.backend=deltars needs lake.root (or --lake-root / SQLFIX_LAKE_ROOT)")
+        return Lake(DeltaRs(spark, lake_cfg["root"]), spark)
+    raise LakeError(f"lake.backend must be auto, delta or deltars, not {backend!r}")
+
+
+def has_native_delta(spark: SparkSession) -> bool:
+    """Whether Delta Lake's Spark classes are on the session's classpath."""
+    try:
+        spark._jvm.java.lang.Class.forName("io.delta.tables.DeltaTable")  # type: ignore[union-attr]
+        return True
+    except Exception:  # noqa: BLE001 - py4j raises a generic error for a missing class
+        return False

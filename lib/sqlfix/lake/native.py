@@ -1,0 +1,91 @@
+"""Native Delta backend (delta-spark): used where Delta's jars are on the classpath (Databricks).
+
+Tables are ``catalog.schema.name`` when a catalog/schema is configured, else paths under the root.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame, SparkSession
+
+from sqlfix.tables import Table
+
+
+class NativeDelta:
+    name = "delta"
+
+    def __init__(self, spark: SparkSession, root: str | None, catalog: str | None, schema: str | None):
+        if not root and not schema:
+            raise ValueError("native Delta needs lake.root or lake.catalog/lake.schema")
+        self.spark = spark
+        self.root = root
+        self.prefix = ".".join(f"`{p}`" for p in (catalog, schema) if p) if schema else None
+
+    def location(self, table: Table) -> str:
+        if self.prefix:
+            return f"{self.prefix}.`{table.name}`"
+        return f"{str(self.root).rstrip('/')}/{table.name}"
+
+    def _delta_table(self, table: Table):
+        from delta.tables import DeltaTable
+
+        if self.prefix:
+            return DeltaTable.forName(self.spark, self.location(table))
+        return DeltaTable.forPath(self.spark, self.location(table))
+
+    def exists(self, table: Table) -> bool:
+        if self.prefix:
+            return self.spark.catalog.tableExists(self.location(table).replace("`", ""))
+        from delta.tables import DeltaTable
+
+        return DeltaTable.isDeltaTable(self.spark, self.location(table))
+
+    def create(self, table: Table) -> None:
+        from delta.tables import DeltaTable
+
+        builder = DeltaTable.createIfNotExists(self.spark)
+        builder = builder.tableName(self.location(table)) if self.prefix else builder.location(self.location(table))
+        builder = builder.addColumns(table.spark_schema).comment(table.purpose)
+        if table.partition_by:
+            builder = builder.partitionedBy(*table.partition_by)
+        builder.execute()
+        if self.exists(table):
+            self._evolve(table)
+
+    def _evolve(self, table: Table) -> None:
+        current = {f.name for f in self.read(table, None).schema.fields}
+        new = [f for f in table.spark_schema.fields if f.name not in current]
+        if new:
+            cols = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in new)
+            target = self.location(table) if self.prefix else f"delta.`{self.location(table)}`"
+            self.spark.sql(f"ALTER TABLE {target} ADD COLUMNS ({cols})")
+
+    def read(self, table: Table, version: int | None) -> DataFrame:
+        reader = self.spark.read.format("delta")
+        if version is not None:
+            reader = reader.option("versionAsOf", version)
+        return reader.table(self.location(table)) if self.prefix else reader.load(self.location(table))
+
+    def write(self, table: Table, df: DataFrame, mode: str) -> None:
+        writer = df.write.format("delta").mode(mode)
+        if table.partition_by:
+            writer = writer.partitionBy(*table.partition_by)
+        writer.saveAsTable(self.location(table)) if self.prefix else writer.save(self.location(table))
+
+    def merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool):
+        from sqlfix.lake import MergeResult
+
+        before = self._delta_table(table).history(1).collect()[0]["version"]
+        condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+        merger = self._delta_table(table).alias("t").merge(df.alias("s"), condition)
+        if update:
+            merger = merger.whenMatchedUpdateAll()
+        merger.whenNotMatchedInsertAll().execute()
+        last = self._delta_table(table).history(1).collect()[0]
+        if last["version"] == before:
+            return MergeResult(0, 0)
+        metrics = last["operationMetrics"] or {}
+        return MergeResult(int(metrics.get("numTargetRowsInserted", 0)), int(metrics.get("numTargetRowsUpdated", 0)))
+
+    def history(self, table: Table) -> list[dict]:
+        rows = self._delta_table(table).history().select("version", "timestamp", "operation").collect()
+        return [r.asDict() for r in rows]

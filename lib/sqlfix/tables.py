@@ -1,0 +1,247 @@
+"""Table contracts: every table of the suite, declared once.
+
+Jobs never spell a schema: they ask for ``TABLES["query_logs"]`` and hand it to the lake, which creates,
+checks and writes by it. ``sqlfix tables`` prints this registry; the README's table is generated from it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pyspark.sql import types as T
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: name, Spark SQL type string, one-line meaning."""
+
+    name: str
+    type: str
+    doc: str = ""
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table contract: columns, merge keys, partition columns and purpose."""
+
+    name: str
+    purpose: str
+    columns: tuple[Column, ...]
+    keys: tuple[str, ...] = ()
+    partition_by: tuple[str, ...] = ()
+    layer: str = "bronze"
+    extra: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        names = [c.name for c in self.columns]
+        if len(set(names)) != len(names):
+            raise ValueError(f"table {self.name}: duplicate column names")
+        missing = [k for k in (*self.keys, *self.partition_by) if k not in names]
+        if missing:
+            raise ValueError(f"table {self.name}: keys/partitions {missing} are not columns")
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def spark_schema(self) -> T.StructType:
+        """The Spark schema (every column nullable: keys are checked by the lake, not by Parquet)."""
+        return T.StructType([T.StructField(c.name, parse_type(c.type), True) for c in self.columns])
+
+    @property
+    def arrow_schema(self):  # -> pyarrow.Schema
+        """The Arrow schema delta-rs writes (timestamps as UTC microseconds, like Spark's Parquet)."""
+        import pyarrow as pa
+
+        return pa.schema([pa.field(f.name, to_arrow(f.dataType), True) for f in self.spark_schema.fields])
+
+
+_SIMPLE = {
+    "string": T.StringType(),
+    "bigint": T.LongType(),
+    "int": T.IntegerType(),
+    "double": T.DoubleType(),
+    "boolean": T.BooleanType(),
+    "timestamp": T.TimestampType(),
+    "date": T.DateType(),
+    "binary": T.BinaryType(),
+}
+
+
+def parse_type(text: str) -> T.DataType:
+    """Parse a Spark SQL type string without a running Spark session.
+
+    Example:
+        >>> parse_type("array<string>").simpleString()
+        'array<string>'
+        >>> parse_type("map<string, struct<a: int, b: double>>").simpleString()
+        'map<string,struct<a:int,b:double>>'
+    """
+    text = text.strip()
+    low = text.lower()
+    if low in _SIMPLE:
+        return _SIMPLE[low]
+    match = re.fullmatch(r"(array|map|struct)\s*<(.*)>", text, flags=re.S | re.I)
+    if not match:
+        raise ValueError(f"unsupported type {text!r}")
+    kind, inner = match.group(1).lower(), match.group(2)
+    parts = _split_top(inner)
+    if kind == "array":
+        return T.ArrayType(parse_type(inner))
+    if kind == "map":
+        if len(parts) != 2:
+            raise ValueError(f"map type needs two parts: {text!r}")
+        return T.MapType(parse_type(parts[0]), parse_type(parts[1]))
+    fields = []
+    for part in parts:
+        name, _, typ = part.partition(":")
+        fields.append(T.StructField(name.strip(), parse_type(typ)))
+    return T.StructType(fields)
+
+
+def to_arrow(dtype: T.DataType):
+    """Arrow type of a Spark type, as Delta stores it.
+
+    Example:
+        >>> str(to_arrow(parse_type("array<timestamp>")))
+        'list<item: timestamp[us, tz=UTC]>'
+    """
+    import pyarrow as pa
+
+    simple = {
+        T.StringType: pa.string(),
+        T.LongType: pa.int64(),
+        T.IntegerType: pa.int32(),
+        T.DoubleType: pa.float64(),
+        T.BooleanType: pa.bool_(),
+        T.TimestampType: pa.timestamp("us", tz="UTC"),
+        T.DateType: pa.date32(),
+        T.BinaryType: pa.binary(),
+    }
+    for cls, arrow in simple.items():
+        if isinstance(dtype, cls):
+            return arrow
+    if isinstance(dtype, T.ArrayType):
+        return pa.list_(to_arrow(dtype.elementType))
+    if isinstance(dtype, T.MapType):
+        return pa.map_(to_arrow(dtype.keyType), to_arrow(dtype.valueType))
+    if isinstance(dtype, T.StructType):
+        return pa.struct([pa.field(f.name, to_arrow(f.dataType)) for f in dtype.fields])
+    raise ValueError(f"no Arrow type for {dtype}")
+
+
+def _split_top(text: str) -> list[str]:
+    parts, depth, start = [], 0, 0
+    for i, ch in enumerate(text):
+        depth += ch == "<"
+        depth -= ch == ">"
+        if ch == "," and depth == 0:
+            parts.append(text[start:i])
+            start = i + 1
+    parts.append(text[start:])
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _cols(*specs: tuple[str, str, str]) -> tuple[Column, ...]:
+    return tuple(Column(*s) for s in specs)
+
+
+_LOG_COLUMNS = (
+    ("event_id", "string", "unique id of the event (dedupe key)"),
+    ("event_time", "timestamp", "when it happened (UTC)"),
+    ("user_id", "string", "who"),
+    ("task_id", "string", "the script / notebook / job the SQL belongs to"),
+    ("action", "string", "execute, save, fix_suggested, fix_accepted, fix_rejected"),
+    ("sql_text", "string", "the full SQL submitted or saved"),
+    ("status", "string", "success / error for executions, null otherwise"),
+    ("error_message", "string", "the engine's message when status is error"),
+    ("engine", "string", "e.g. spark-3.5, spark-4.1, hive-3"),
+    ("duration_ms", "bigint", "nullable"),
+)
+
+ACTIONS = ("execute", "save", "fix_suggested", "fix_accepted", "fix_rejected")
+STATUSES = ("success", "error")
+
+TABLES: dict[str, Table] = {}
+
+
+def register(table: Table) -> Table:
+    """Add a contract to ``TABLES`` (names are unique)."""
+    if table.name in TABLES:
+        raise ValueError(f"table {table.name} declared twice")
+    TABLES[table.name] = table
+    return table
+
+
+QUERY_LOGS = register(
+    Table(
+        name="query_logs",
+        purpose="Bronze: every query-log event of the SQL platform, deduplicated on event_id.",
+        columns=_cols(
+            *_LOG_COLUMNS,
+            ("event_date", "date", "partition: UTC date of event_time"),
+            ("source_file", "string", "file or table the row was ingested from"),
+            ("ingested_at", "timestamp", "when the ingest job loaded it"),
+        ),
+        keys=("event_id",),
+        partition_by=("event_date",),
+    )
+)
+
+QUERY_LOGS_REJECTED = register(
+    Table(
+        name="query_logs_rejected",
+        purpose="Quarantine: log rows that could not be used, with the reason and the raw row.",
+        columns=_cols(
+            ("reject_id", "string", "sha256 of source and raw row (dedupe key)"),
+            ("source_file", "string", "file or table the row came from"),
+            ("raw_row", "string", "the row as read (JSON text)"),
+            ("reason", "string", "first rule the row broke, e.g. missing_event_id"),
+            ("ingested_at", "timestamp", "when the ingest job saw it"),
+        ),
+        keys=("reject_id",),
+    )
+)
+
+TABLE_SCHEMAS = register(
+    Table(
+        name="table_schemas",
+        purpose="Bronze: the catalog's CREATE TABLE statements over time, to attach DDL to queries.",
+        columns=_cols(
+            ("table_name", "string", "lower-case table name as queries reference it"),
+            ("ddl", "string", "the CREATE TABLE statement"),
+            ("captured_at", "timestamp", "when this definition was captured"),
+            ("source_file", "string", "file it was ingested from"),
+        ),
+        keys=("table_name", "captured_at"),
+    )
+)
+
+TABLE_SCHEMAS_REJECTED = register(
+    Table(
+        name="table_schemas_rejected",
+        purpose="Quarantine: schema rows that could not be used (not a CREATE TABLE, bad JSON, no DDL).",
+        columns=QUERY_LOGS_REJECTED.columns,
+        keys=("reject_id",),
+    )
+)
+
+INGESTED_FILES = register(
+    Table(
+        name="ingested_files",
+        purpose="Bookkeeping: files already ingested (path, content hash), so a folder re-run loads only new ones.",
+        columns=_cols(
+            ("path", "string", "absolute path of the file"),
+            ("sha256", "string", "content hash"),
+            ("size_bytes", "bigint", "size"),
+            ("target", "string", "table it was loaded into"),
+            ("rows_loaded", "bigint", "rows inserted"),
+            ("rows_rejected", "bigint", "rows quarantined"),
+            ("ingested_at", "timestamp", "when"),
+        ),
+        keys=("path", "sha256", "target"),
+        layer="meta",
+    )
+)

@@ -1,0 +1,54 @@
+"""Shared fixtures: one local SparkSession for the whole run, a fresh lake root per test."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+@pytest.fixture(scope="session")
+def spark():
+    from sqlfix.config import load_config
+    from sqlfix.spark import get_spark
+
+    session = get_spark(load_config(overrides=["spark.shuffle_partitions=2", "spark.master=local[2]"]))
+    yield session
+    session.stop()
+
+
+@pytest.fixture
+def cfg(tmp_path):
+    from sqlfix.config import load_config
+
+    return load_config(
+        overrides=["spark.shuffle_partitions=2", "lake.backend=deltars"], lake_root=str(tmp_path / "lake")
+    )
+
+
+@pytest.fixture
+def ctx(cfg, spark):
+    from sqlfix.cli import Context
+
+    return Context(cfg, _spark=spark)
+
+
+@pytest.fixture
+def lake(ctx):
+    return ctx.lake
+
+
+@pytest.fixture
+def run_cli(ctx, capsys):
+    """Run a real ``sqlfix`` command line against the test's lake; returns what it printed."""
+    from sqlfix.cli import main
+
+    def run(*argv: str) -> str:
+        capsys.readouterr()
+        code = main(list(argv), ctx=ctx)
+        assert code == 0, f"sqlfix {' '.join(argv)} exited {code}"
+        return capsys.readouterr().out
+
+    return run

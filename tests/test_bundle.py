@@ -1,0 +1,64 @@
+"""bundle.yml and resources/*.yml validate against the Databricks bundle JSON schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+import yaml
+from sqlfix.cli import COMMANDS
+
+ROOT = Path(__file__).resolve().parents[1]
+SCHEMA = ROOT.parent / "shared" / "reference" / "databricks-bundle-schema.json"
+
+
+def _bundle() -> dict:
+    bundle = yaml.safe_load((ROOT / "bundle.yml").read_text())
+    for pattern in bundle.get("include", []):
+        for path in sorted(ROOT.glob(pattern)):
+            part = yaml.safe_load(path.read_text())
+            for key, value in part.items():
+                for kind, items in value.items():
+                    bundle.setdefault(key, {}).setdefault(kind, {}).update(items)
+    return bundle
+
+
+def _python_regex(text: str) -> str:
+    # The schema's patterns use Unicode classes (\\p{L}, \\p{N}) that Python's re spells differently.
+    return text.replace("\\p{L}", "[^\\W\\d_]").replace("\\p{N}", "\\d")
+
+
+@pytest.mark.skipif(not SCHEMA.is_file(), reason="shared/reference is not beside this checkout")
+def test_bundle_validates_against_the_schema():
+    schema = json.loads(
+        SCHEMA.read_text(),
+        object_hook=lambda o: {
+            k: _python_regex(v) if k == "pattern" and isinstance(v, str) else v for k, v in o.items()
+        },
+    )
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = sorted(validator.iter_errors(_bundle()), key=lambda e: list(e.path))
+    assert not errors, "\n".join(f"{list(e.path)}: {e.message[:200]}" for e in errors[:10])
+    # And a broken bundle is caught, so the check can fail.
+    broken = _bundle()
+    next(iter(broken["resources"]["jobs"].values()))["tasks"] = {"not": "a list"}
+    assert list(validator.iter_errors(broken))
+
+
+def test_bundle_wires_every_job_to_an_entry_point_with_catalog_and_schema():
+    assert not (ROOT / "databricks.yml").exists()
+    bundle = _bundle()
+    assert {t["mode"] for t in bundle["targets"].values()} == {"development", "production"}
+    setup = (ROOT / "setup.py").read_text()
+    jobs = bundle["resources"]["jobs"]
+    assert jobs, "no jobs wired"
+    for job in jobs.values():
+        for task in job["tasks"]:
+            wheel = task["python_wheel_task"]
+            command = wheel["entry_point"].removeprefix("sqlfix-")
+            assert command in COMMANDS and f'"{command}"' in setup
+            params = wheel["parameters"]
+            assert params[params.index("--catalog") + 1] == "${var.catalog}"
+            assert params[params.index("--schema") + 1] == "${var.schema}"
