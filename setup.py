@@ -21,7 +21,7 @@ TRAIN = ["torch>=2.4", "transformers>=4.45", "accelerate>=0.34", "deepspeed>=0.1
 DEV = ["pytest>=8", "pytest-xdist>=3", "jsonschema>=4", "ruff>=0.6"]
 
 # One console entry point per job, plus the umbrella `sqlfix` command.
-JOBS = ["ingest", "demo"]
+JOBS = ["simulate-logs", "ingest", "mine", "demo"]
 
 setup(
     name="sqlfix",
@@ -29,6 +29,7 @@ setup(
     description=__doc__.splitlines()[0],
     package_dir={"": "lib"},
     packages=find_packages("lib"),
+    package_data={"sqlfix.simulate": ["*.json"]},
     python_requires=">=3.10",
     install_requires=["pyyaml>=6", "rich>=13", "tqdm>=4.66"],
     extras_require={

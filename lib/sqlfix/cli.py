@@ -17,7 +17,9 @@ from sqlfix.config import load_config
 
 # subcommand -> module exposing ``add_arguments(parser)`` and ``run(ctx, args) -> int``.
 COMMANDS: dict[str, str] = {
+    "simulate-logs": "sqlfix.simulate.job",
     "ingest": "sqlfix.ingest.job",
+    "mine": "sqlfix.mining.job",
     "show": "sqlfix.analyst",
     "export": "sqlfix.analyst",
     "tables": "sqlfix.analyst",
@@ -121,7 +123,9 @@ def _entry(command: str):
 
 
 # One console entry point per job (setup.py lists them): sqlfix-ingest, sqlfix-mine, ...
+simulate_logs_main = _entry("simulate-logs")
 ingest_main = _entry("ingest")
+mine_main = _entry("mine")
 demo_main = _entry("demo")
 
 

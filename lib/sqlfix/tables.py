@@ -181,6 +181,7 @@ QUERY_LOGS = register(
         purpose="Bronze: every query-log event of the SQL platform, deduplicated on event_id.",
         columns=_cols(
             *_LOG_COLUMNS,
+            ("sql_hash", "bigint", "xxhash64 of sql_text: lets the miner compare SQL without reading it"),
             ("event_date", "date", "partition: UTC date of event_time"),
             ("source_file", "string", "file or table the row was ingested from"),
             ("ingested_at", "timestamp", "when the ingest job loaded it"),
@@ -242,6 +243,66 @@ INGESTED_FILES = register(
             ("ingested_at", "timestamp", "when"),
         ),
         keys=("path", "sha256", "target"),
+        layer="meta",
+    )
+)
+
+_PAIR_COLUMNS = (
+    ("pair_id", "string", "sha256 of the bug event id: one pair per failed execution"),
+    ("user_id", "string", "who"),
+    ("task_id", "string", "the task both versions belong to"),
+    ("engine", "string", "engine of the failed execution"),
+    ("bug_event_id", "string", "the failed execution"),
+    ("fix_event_id", "string", "the successful execution or the save that fixed it"),
+    ("bug_time", "timestamp", "when it failed"),
+    ("fix_time", "timestamp", "when it was fixed"),
+    ("bug_sql", "string", "SQL that failed"),
+    ("error_message", "string", "what the engine printed"),
+    ("fixed_sql", "string", "SQL that ran (or was saved) after it"),
+    ("signal", "string", "run, save or rejected_fix"),
+    ("tables", "array<string>", "catalog tables the bug SQL references"),
+    ("schema_ddl", "string", "their CREATE TABLE statements as of bug_time"),
+    ("changed_lines", "int", "changed lines between bug and fix (sqlfix.mining.diff)"),
+    ("bug_lines", "int", "lines of the bug SQL"),
+    ("fixed_lines", "int", "lines of the fixed SQL"),
+    ("changed_line_ratio", "double", "changed_lines / the longer side's lines"),
+    ("mined_at", "timestamp", "when the mining run wrote it"),
+    ("run_id", "string", "the mining run that wrote it"),
+)
+
+BUG_PAIRS = register(
+    Table(
+        name="bug_pairs",
+        purpose="Silver: (bug SQL, error message, fixed SQL) pairs mined from the logs, diff within limits.",
+        columns=_cols(*_PAIR_COLUMNS),
+        keys=("pair_id",),
+        layer="silver",
+    )
+)
+
+BUG_PAIRS_DROPPED = register(
+    Table(
+        name="bug_pairs_dropped",
+        purpose="Silver: mined pairs kept out of bug_pairs, with the reason (diff_too_large, no_change, ...).",
+        columns=_cols(*_PAIR_COLUMNS, ("reason", "string", "why it is not in bug_pairs")),
+        keys=("pair_id",),
+        layer="silver",
+    )
+)
+
+MINING_RUNS = register(
+    Table(
+        name="mining_runs",
+        purpose="Bookkeeping: each mining run and the bronze watermark it processed up to.",
+        columns=_cols(
+            ("run_id", "string", "uuid of the run"),
+            ("started_at", "timestamp", "when it started"),
+            ("watermark", "timestamp", "max ingested_at of query_logs it processed"),
+            ("events_scanned", "bigint", "events of the affected tasks it read"),
+            ("pairs", "bigint", "pairs written to bug_pairs"),
+            ("dropped", "bigint", "pairs written to bug_pairs_dropped"),
+        ),
+        keys=("run_id",),
         layer="meta",
     )
 )

@@ -16,7 +16,22 @@ T0 = dt.datetime(2026, 11, 1, 9, 0, 0)
 
 def _log(event_id: str, day: int = 1, sql: str = "SELECT 1", status: str = "success"):
     t = T0.replace(day=day)
-    return (event_id, t, "u1", "task", "execute", sql, status, None, "spark-4.1", 10, t.date(), "f.jsonl", T0)
+    return (
+        event_id,
+        t,
+        "u1",
+        "task",
+        "execute",
+        sql,
+        status,
+        None,
+        "spark-4.1",
+        10,
+        hash(sql),
+        t.date(),
+        "f.jsonl",
+        T0,
+    )
 
 
 def _frame(spark, rows):
@@ -105,6 +120,7 @@ def test_delta_rs_reads_back_what_the_lake_wrote(lake, spark):
     assert plain["sql_text"].tolist() == via_spark["sql_text"].tolist()
     assert [t.replace(tzinfo=None) for t in plain["event_time"]] == [T0, T0.replace(day=2)]
     assert plain["duration_ms"].tolist() == [10, 10]
+    assert plain["sql_hash"].tolist() == via_spark["sql_hash"].tolist()
 
 
 def test_new_contract_columns_are_added_to_an_existing_table(lake, spark):

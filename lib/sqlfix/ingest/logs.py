@@ -140,7 +140,8 @@ def good_rows(parsed: DataFrame, ingested_at: Column) -> DataFrame:
     first = Window.partitionBy("event_id").orderBy("event_time", "source_file", "raw_row")
     ok = ok.withColumn("_n", F.row_number().over(first)).filter(F.col("_n") == 1)
     return ok.select(
-        *[c for c in QUERY_LOGS.column_names if c not in ("event_date", "source_file", "ingested_at")],
+        *[c for c in QUERY_LOGS.column_names if c not in ("sql_hash", "event_date", "source_file", "ingested_at")],
+        F.xxhash64("sql_text").alias("sql_hash"),
         F.to_date("event_time").alias("event_date"),
         "source_file",
         ingested_at.alias("ingested_at"),

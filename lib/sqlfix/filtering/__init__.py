@@ -1,0 +1,1 @@
+"""Execution filter: judge SQL with Spark's own parser and analyzer, never by running it."""

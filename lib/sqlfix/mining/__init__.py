@@ -1,0 +1,1 @@
+"""Mining: (bug SQL, error message, fixed SQL) pairs from what users did."""
