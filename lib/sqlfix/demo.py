@@ -1,38 +1,52 @@
-"""``sqlfix demo``: the embedded default end to end on the local lake, from an empty lake root."""
+"""``sqlfix demo``: the embedded default end to end on the local lake.
+
+Simulates a platform log (once; kept under ``.demo/``), ingests it twice (the second run must add
+nothing), mines bug pairs and prints what came out next to the paper's figures.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from sqlfix.cli import Subcommand
 
-SAMPLE = Path(__file__).resolve().parents[2] / "data" / "sample_logs"
-
 
 def _add(parser) -> None:
-    parser.add_argument("--sample", default=str(SAMPLE), help="folder of sample logs and schemas")
+    parser.add_argument("--events", type=int, default=2000, help="size of the simulated log")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workdir", default=".demo", help="where the simulated log is written")
 
 
 def _run(ctx, args) -> int:
     from sqlfix.ingest.job import run as ingest
+    from sqlfix.mining.job import run as mine
+    from sqlfix.simulate.job import simulate
 
-    sample = Path(args.sample)
-    print(f"demo: lake at {ctx.lake.location('query_logs').rsplit('/', 1)[0]} ({ctx.lake.name} backend)")
-    for attempt in ("first", "second (must add nothing)"):
-        print(f"demo: {attempt} ingest of {sample}")
-        ingest(
-            ctx,
-            argparse.Namespace(
-                source=str(sample), schemas=str(sample / "schemas.sql"), captured_at="2026-11-01T00:00:00", force=False
-            ),
-        )
-    rejected = ctx.lake.read("query_logs_rejected").groupBy("reason").count().orderBy("reason").collect()
-    print("demo: quarantined rows by reason: " + ", ".join(f"{r['reason']}={r['count']}" for r in rejected))
-    print(
-        f"demo: query_logs holds {ctx.lake.read('query_logs').count()} events, "
-        f"table_schemas {ctx.lake.read('table_schemas').count()} definitions"
+    sim = Path(args.workdir) / f"sim-{args.events}-{args.seed}"
+    manifest = sim / "manifest.json"
+    print(f"demo: lake at {Path(ctx.lake.location('query_logs')).parent} ({ctx.lake.name} backend)")
+    if not manifest.is_file():
+        print(f"demo: 1/4 simulating a platform log of {args.events} events (seed {args.seed}) -> {sim}")
+        counts = simulate(ctx.spark, sim, args.events, args.seed, malformed_rate=0.005)
+        manifest.write_text(json.dumps(counts))
+    else:
+        print(f"demo: 1/4 reusing the simulated log in {sim}")
+    print("demo: 2/4 ingesting logs and schemas")
+    ingest(
+        ctx,
+        argparse.Namespace(source=str(sim / "logs"), schemas=str(sim / "schemas.jsonl"), captured_at=None, force=False),
     )
+    print("demo: 3/4 ingesting the same folder again (adds nothing)")
+    ingest(
+        ctx,
+        argparse.Namespace(source=str(sim / "logs"), schemas=str(sim / "schemas.jsonl"), captured_at=None, force=False),
+    )
+    rejected = ctx.lake.read("query_logs_rejected").groupBy("reason").count().orderBy("reason").collect()
+    print("demo: quarantined rows by reason: " + (", ".join(f"{r['reason']}={r['count']}" for r in rejected) or "none"))
+    print("demo: 4/4 mining bug pairs")
+    mine(ctx, argparse.Namespace(full=False))
     return 0
 
 

@@ -7,7 +7,7 @@ checks and writes by it. ``sqlfix tables`` prints this registry; the README's ta
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from pyspark.sql import types as T
 
@@ -31,13 +31,13 @@ class Table:
     keys: tuple[str, ...] = ()
     partition_by: tuple[str, ...] = ()
     layer: str = "bronze"
-    extra: dict = field(default_factory=dict)
+    volatile: tuple[str, ...] = ()  # bookkeeping columns: a merge does not update a row for them alone
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.columns]
         if len(set(names)) != len(names):
             raise ValueError(f"table {self.name}: duplicate column names")
-        missing = [k for k in (*self.keys, *self.partition_by) if k not in names]
+        missing = [k for k in (*self.keys, *self.partition_by, *self.volatile) if k not in names]
         if missing:
             raise ValueError(f"table {self.name}: keys/partitions {missing} are not columns")
 
@@ -244,6 +244,7 @@ INGESTED_FILES = register(
         ),
         keys=("path", "sha256", "target"),
         layer="meta",
+        volatile=("ingested_at",),
     )
 )
 
@@ -277,6 +278,7 @@ BUG_PAIRS = register(
         columns=_cols(*_PAIR_COLUMNS),
         keys=("pair_id",),
         layer="silver",
+        volatile=("mined_at", "run_id"),
     )
 )
 
@@ -287,6 +289,7 @@ BUG_PAIRS_DROPPED = register(
         columns=_cols(*_PAIR_COLUMNS, ("reason", "string", "why it is not in bug_pairs")),
         keys=("pair_id",),
         layer="silver",
+        volatile=("mined_at", "run_id"),
     )
 )
 

@@ -77,6 +77,23 @@ def test_merge_with_update_replaces_matched_rows(lake, spark):
     result = lake.merge("query_logs", _frame(spark, [_log("b", sql="SELECT 2"), _log("c")]), update=True)
     assert (result.inserted, result.updated) == (1, 1)
     assertDataFrameEqual(lake.read("query_logs"), _frame(spark, [_log("a"), _log("b", sql="SELECT 2"), _log("c")]))
+    # The same rows again update nothing: unchanged rows are not rewritten.
+    again = lake.merge("query_logs", _frame(spark, [_log("b", sql="SELECT 2"), _log("c")]), update=True)
+    assert (again.inserted, again.updated) == (0, 0)
+
+
+def test_merge_does_not_update_rows_for_bookkeeping_columns_alone(lake, spark):
+    rows = [("p", "u", "r1", "2026-11-01 00:00:00"), ("q", "u", "r1", "2026-11-01 00:00:00")]
+    schema = "path string, sha256 string, target string, ingested_at string"
+    frame = lambda rows: spark.createDataFrame(rows, schema).selectExpr(  # noqa: E731
+        "path", "sha256", "1L AS size_bytes", "target", "2L AS rows_loaded", "0L AS rows_rejected",
+        "CAST(ingested_at AS TIMESTAMP) AS ingested_at",
+    )  # fmt: skip
+    lake.merge("ingested_files", frame(rows))
+    later = [(p, s, t, "2026-11-02 00:00:00") for p, s, t, _ in rows]
+    assert lake.merge("ingested_files", frame(later), update=True).updated == 0
+    changed = frame(later).selectExpr("*").withColumn("rows_loaded", F.when(F.col("path") == "q", 3).otherwise(2))
+    assert lake.merge("ingested_files", changed, update=True).updated == 1
 
 
 def test_failed_write_leaves_the_table_at_its_last_version(lake, spark):

@@ -89,9 +89,10 @@ class Lake:
         self.backend.write(table, self.conform(table, df), mode="overwrite")
 
     def merge(self, name: str, df: DataFrame, keys: tuple[str, ...] | None = None, update: bool = False) -> MergeResult:
-        """Upsert on key columns: insert rows whose keys are new; with ``update``, replace matched rows.
+        """Upsert on key columns: insert rows whose keys are new; with ``update``, replace matched rows
+        that differ in a column other than the contract's ``volatile`` bookkeeping columns.
 
-        Re-running a merge with the same rows adds nothing.
+        Re-running a merge with the same rows adds and updates nothing.
         """
         table = self.table(name)
         keys = tuple(keys or table.keys)
@@ -99,7 +100,8 @@ class Lake:
             raise LakeError(f"table {name} declares no keys: pass keys= to merge")
         self.backend.create(table)
         source = self.conform(table, df).dropDuplicates(list(keys))
-        return self.backend.merge(table, source, keys, update)
+        compared = tuple(c for c in table.column_names if c not in keys and c not in table.volatile) if update else ()
+        return self.backend.merge(table, source, keys, update, compared)
 
     def history(self, name: str) -> list[dict]:
         """Commits of a table, newest first: version, timestamp, operation."""

@@ -81,14 +81,16 @@ class DeltaRs:
                 partition_by=list(table.partition_by) or None,
             )
 
-    def merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool):
+    def merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool, compared: tuple[str, ...] = ()):
         from sqlfix.lake import MergeResult
 
-        predicate = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+        # delta-rs parses predicates with DataFusion: identifiers are double-quoted.
+        predicate = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
+        changed = " OR ".join(f'(t."{c}" IS DISTINCT FROM s."{c}")' for c in compared) or None
         with _Staged(self, df, table) as source:
             merger = DeltaTable(self.location(table)).merge(source, predicate, source_alias="s", target_alias="t")
             if update:
-                merger = merger.when_matched_update_all()
+                merger = merger.when_matched_update_all(predicate=changed)
             metrics = merger.when_not_matched_insert_all().execute()
         return MergeResult(
             int(metrics.get("num_target_rows_inserted", 0)), int(metrics.get("num_target_rows_updated", 0))

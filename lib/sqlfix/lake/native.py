@@ -71,14 +71,15 @@ class NativeDelta:
             writer = writer.partitionBy(*table.partition_by)
         writer.saveAsTable(self.location(table)) if self.prefix else writer.save(self.location(table))
 
-    def merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool):
+    def merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool, compared: tuple[str, ...] = ()):
         from sqlfix.lake import MergeResult
 
         before = self._delta_table(table).history(1).collect()[0]["version"]
         condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
+        changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compared) or None
         merger = self._delta_table(table).alias("t").merge(df.alias("s"), condition)
         if update:
-            merger = merger.whenMatchedUpdateAll()
+            merger = merger.whenMatchedUpdateAll(condition=changed)
         merger.whenNotMatchedInsertAll().execute()
         last = self._delta_table(table).history(1).collect()[0]
         if last["version"] == before:

@@ -108,12 +108,16 @@ def referenced_tables(sql: Column) -> Column:
 
 
 def attach_schemas(pairs: DataFrame, schemas: DataFrame) -> DataFrame:
-    """Add ``tables`` and ``schema_ddl``: each referenced catalog table's DDL as of bug_time.
+    """Add ``tables`` and ``schema_ddl``: each catalog table either SQL references, its DDL as of bug_time.
 
-    A table matches by full name or by its name without the database. Where no definition was captured
-    before bug_time, the earliest one is used.
+    Both sides count (a misspelt table in the bug SQL is spelt right in the fix). A table matches by full
+    name or by its name without the database. Where no definition was captured before bug_time, the
+    earliest one is used.
     """
-    refs = pairs.select("pair_id", "bug_time", F.explode(referenced_tables(F.col("bug_sql"))).alias("ref"))
+    names = referenced_tables(F.col("bug_sql"))
+    if "fixed_sql" in pairs.columns:
+        names = F.array_union(names, F.coalesce(referenced_tables(F.col("fixed_sql")), F.array().cast("array<string>")))
+    refs = pairs.select("pair_id", "bug_time", F.explode(names).alias("ref"))
     cat = schemas.select("table_name", "ddl", "captured_at", F.substring_index("table_name", ".", -1).alias("short"))
     matched = refs.join(F.broadcast(cat), (refs.ref == cat.table_name) | (refs.ref == cat.short))
     pick = Window.partitionBy("pair_id", "table_name").orderBy(

@@ -161,10 +161,11 @@ class ScriptFactory:
             s.truth.append(Truth(i, j, signal, outcome, reason, bug_kind=bug.kind, condition=bug.result.condition,
                                  message_style=style, diff_lines=diff, **kw))  # fmt: skip
 
-        if rng.random() < 0.5:
-            add("save" if rng.random() < 0.2 else "execute", fix, None if rng.random() < 0.2 else "success")
-            if s.steps[-1].action == "save":
-                s.steps[-1].status = None
+        if rng.random() < 0.5:  # the task ran (or was saved) fine before this edit
+            if rng.random() < 0.2:
+                add("save", fix)
+            else:
+                add("execute", fix, "success")
         if scenario == "clean":
             for _ in range(rng.randint(1, 3)):
                 add("execute", fix, "success")
