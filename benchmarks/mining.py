@@ -26,7 +26,8 @@ from sqlfix.simulate.job import simulate
 
 def measure(ctx: Context, events: int, work: Path) -> dict:
     sim = work / f"sim-{events}"
-    simulate(ctx.spark, sim, events, seed=1, variants=400, fmt="parquet")
+    if not (sim / "truth.jsonl").is_file():  # a --work folder keeps the simulated log between runs
+        simulate(ctx.spark, sim, events, seed=1, variants=400, fmt="parquet")
     ingest_schemas(ctx, str(sim / "schemas.jsonl"))
     ingest_logs(ctx, str(sim / "logs"))
     logs = ctx.lake.read("query_logs")

@@ -20,6 +20,8 @@ COMMANDS: dict[str, str] = {
     "simulate-logs": "sqlfix.simulate.job",
     "ingest": "sqlfix.ingest.job",
     "mine": "sqlfix.mining.job",
+    "classify": "sqlfix.taxonomy.job",
+    "taxonomy": "sqlfix.taxonomy.job",
     "show": "sqlfix.analyst",
     "export": "sqlfix.analyst",
     "tables": "sqlfix.analyst",
@@ -126,6 +128,7 @@ def _entry(command: str):
 simulate_logs_main = _entry("simulate-logs")
 ingest_main = _entry("ingest")
 mine_main = _entry("mine")
+classify_main = _entry("classify")
 demo_main = _entry("demo")
 
 

@@ -267,6 +267,10 @@ _PAIR_COLUMNS = (
     ("bug_lines", "int", "lines of the bug SQL"),
     ("fixed_lines", "int", "lines of the fixed SQL"),
     ("changed_line_ratio", "double", "changed_lines / the longer side's lines"),
+    ("category_l1", "string", "taxonomy level 1 of the error (conf/taxonomy.yaml)"),
+    ("category_l2", "string", "taxonomy level 2"),
+    ("category_l3", "string", "taxonomy leaf id, or unclassified"),
+    ("error_condition", "string", "Spark error condition the message names, if any"),
     ("mined_at", "timestamp", "when the mining run wrote it"),
     ("run_id", "string", "the mining run that wrote it"),
 )

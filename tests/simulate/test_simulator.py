@@ -122,7 +122,7 @@ def test_simulation_is_deterministic_for_a_seed(spark, tmp_path):
     assert a == b
     for name in ("logs/part-00000.jsonl", "schemas.jsonl", "truth.jsonl"):
         assert filecmp.cmp(tmp_path / "a" / name, tmp_path / "b" / name, shallow=False), name
-    c = simulate(spark, tmp_path / "c", events=150, seed=4)
+    simulate(spark, tmp_path / "c", events=150, seed=4)
     assert not filecmp.cmp(tmp_path / "a" / "truth.jsonl", tmp_path / "c" / "truth.jsonl", shallow=False)
     truth = [json.loads(line) for line in (tmp_path / "a" / "truth.jsonl").open()]
     assert {t["outcome"] for t in truth} <= {"kept", "dropped", "none"} and any(t["outcome"] == "kept" for t in truth)

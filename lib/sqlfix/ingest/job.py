@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -88,7 +89,7 @@ def ingest_logs(ctx, source: str, force: bool = False) -> IngestReport:
         raw = L.read_frame(_read_table(ctx, source), f"table:{source.removeprefix('table:')}", column_map)
     now = F.lit(dt.datetime.now(dt.timezone.utc)).cast("timestamp")
     parsed = L.parse_events(raw, int(cfg.get("max_sql_bytes", 1_000_000)), cfg.get("timestamp_formats") or ())
-    parsed = parsed.persist()
+    parsed = parsed.persist(StorageLevel.DISK_ONLY)  # read twice; a large batch must not hold executor memory
     try:
         counts = {r["reason"]: r["n"] for r in parsed.groupBy("reason").agg(F.count("*").alias("n")).collect()}
         report.rows_read = sum(counts.values())

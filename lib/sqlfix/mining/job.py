@@ -11,6 +11,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
+from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -18,6 +19,7 @@ from sqlfix.cli import Subcommand
 from sqlfix.mining.diff import with_diff_stats
 from sqlfix.mining.pairs import apply_limits, attach_schemas, attach_sql, candidate_pairs
 from sqlfix.tables import BUG_PAIRS
+from sqlfix.taxonomy.classify import categorize
 
 
 @dataclass
@@ -40,6 +42,7 @@ def mine(logs: DataFrame, schemas: DataFrame, cfg: dict, run_id: str, now: dt.da
     pairs = with_diff_stats(attach_sql(pairs, logs)).localCheckpoint()
     pairs = attach_schemas(pairs, schemas)
     pairs = apply_limits(pairs, int(cfg.get("max_changed_lines", 60)), float(cfg.get("max_changed_ratio", 0.5)))
+    pairs = categorize(pairs, "error_message", "bug_sql")
     return pairs.withColumn("mined_at", F.lit(now).cast("timestamp")).withColumn("run_id", F.lit(run_id))
 
 
@@ -62,10 +65,10 @@ def run_mining(ctx, full: bool = False) -> MineReport:
     run_id, now = uuid.uuid4().hex, dt.datetime.now(dt.timezone.utc)
     watermark = None if full else lake.read("mining_runs").agg(F.max("watermark")).collect()[0][0]
     events, new_watermark = select_events(lake.read("query_logs"), watermark, float(cfg.get("lookback_hours", 48)))
-    events = events.persist()
+    events = events.persist(StorageLevel.DISK_ONLY)
     try:
         scanned = events.count()
-        pairs = mine(events, lake.read("table_schemas"), cfg, run_id, now).persist()
+        pairs = mine(events, lake.read("table_schemas"), cfg, run_id, now).persist(StorageLevel.DISK_ONLY)
         kept = pairs.filter(F.col("reason").isNull()).select(*BUG_PAIRS.column_names)
         dropped = pairs.filter(F.col("reason").isNotNull())
         n_kept, n_dropped = kept.count(), dropped.count()
@@ -83,7 +86,7 @@ def run_mining(ctx, full: bool = False) -> MineReport:
 
 
 def summary(ctx) -> str:
-    """Pairs by signal, dropped by reason, and the diff-size histogram next to the paper's."""
+    """Pairs by signal, dropped by reason, the diff-size histogram next to the paper's, pairs by category."""
     from sqlfix.simulate.sessions import paper_diff_sizes
 
     lake = ctx.lake
@@ -106,6 +109,10 @@ def summary(ctx) -> str:
         lines.append(
             f"  mean {sum(ours) / len(ours):.2f} (paper {sum(paper) / len(paper):.2f}), max {max(ours)} (paper {max(paper)})"
         )
+    from sqlfix.taxonomy.job import category_counts
+
+    lines.append("pairs by error category (taxonomy leaf):")
+    lines += [f"  {n:>6}  {leaf}" for leaf, n in category_counts(pairs)]
     return "\n".join(lines)
 
 
