@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass, field, replace
 from importlib import resources
 
 from pyspark.sql import SparkSession
@@ -33,6 +34,21 @@ FLAKY_MESSAGE = (
     "stage 12.0 (TID 88) (10.0.3.17 executor 5): ExecutorLostFailure (executor 5 exited caused by one of the running "
     "tasks) Reason: Container killed by YARN for exceeding physical memory limits. 9.1 GB of 9 GB physical memory used."
 )
+
+
+def _renumber_ids(message: str) -> str:
+    """Expression ids (``#1234``) and CTE ids numbered in order of appearance (deterministic for a seed).
+
+    Example:
+        >>> _renumber_ids("Project [a#812L, b#90, a#812L]")
+        'Project [a#1L, b#2, a#1L]'
+    """
+    ids: dict[str, int] = {}
+    message = re.sub(r"#(\d+)", lambda m: f"#{ids.setdefault(m.group(1), len(ids) + 1)}", message)
+    ctes: dict[str, int] = {}  # CTE ids of the plan dump are global counters too
+    return re.sub(
+        r"(CTERelation(?:Def|Ref) )(\d+)", lambda m: f"{m.group(1)}{ctes.setdefault(m.group(2), len(ctes))}", message
+    )
 
 
 def paper_diff_sizes() -> list[int]:
@@ -95,7 +111,10 @@ class ScriptFactory:
 
     def analyze(self, sql: str) -> DryRun:
         if sql not in self._cache:
-            self._cache[sql] = analyze(self.spark, sql)
+            result = analyze(self.spark, sql)
+            if result.message:  # plan dumps carry JVM-global expression ids: renumber them per message
+                result = replace(result, message=_renumber_ids(result.message))
+            self._cache[sql] = result
         return self._cache[sql]
 
     # -- building blocks ---------------------------------------------------------------------------
