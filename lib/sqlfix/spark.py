@@ -7,7 +7,10 @@ analysis-error logger silenced); ``cluster`` returns the active session of the c
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +60,7 @@ def _local_session(spark_cfg: dict[str, Any], conf_dir: str | None, app_name: st
         .config("spark.default.parallelism", str(spark_cfg.get("shuffle_partitions", 4)))
         .config("spark.driver.memory", spark_cfg.get("driver_memory", "4g"))
         .config("spark.sql.adaptive.enabled", "true")
-        .config("spark.sql.warehouse.dir", str(Path(spark_cfg.get("warehouse", "/tmp/sqlfix-warehouse"))))
+        .config("spark.sql.warehouse.dir", spark_cfg.get("warehouse") or _scratch_warehouse())
     )
     log4j = Path(conf_dir or Path(__file__).resolve().parents[2] / "conf") / "log4j2.properties"
     if log4j.is_file():
@@ -79,6 +82,13 @@ def quiet_query_context_loggers() -> None:
     for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
         # Created through PySparkLogger so that later calls with extra keyword arguments still work.
         PySparkLogger.getLogger(name).disabled = True
+
+
+def _scratch_warehouse() -> str:
+    """A warehouse folder of this process only, removed at exit: sandbox catalogs never meet old files."""
+    path = tempfile.mkdtemp(prefix="sqlfix-warehouse-")
+    atexit.register(shutil.rmtree, path, True)
+    return path
 
 
 def _python() -> str:

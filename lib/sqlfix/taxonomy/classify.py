@@ -1,7 +1,10 @@
 """Two executions of one taxonomy: ``classify`` for single messages (CLI, serving) and ``categorize``,
 which compiles the same leaves into native Spark expressions for tables (no Python UDF).
 
-First matching leaf wins, in file order; no match (or no message) is ``unclassified``.
+A message that names a ``[CONDITION.SUB]`` goes to a leaf claiming it: a claim of the sub-condition before
+one of its parent; the guarded claimants first, in file order, whose guards hold; else the one unguarded
+claimant. Other messages (legacy Spark, Hive, unknown conditions) go to the first leaf in file order whose
+patterns and guards match. No match, or no message, is ``unclassified``.
 """
 
 from __future__ import annotations
@@ -68,14 +71,42 @@ def classify(message: object, sql: str | None = None, taxonomy: Taxonomy | None 
     if not text:
         return _NONE
     taxonomy = taxonomy or load_taxonomy()
+    compiled = {leaf.id: entry for leaf, *entry in _compiled(taxonomy)}
+    found = re.search(CONDITION, text)
+    condition = found.group(1) if found else None
+    if condition:
+        guarded, unguarded = _routes(taxonomy)
+        for key in (condition, condition.split(".")[0]):
+            for leaf in guarded.get(key, ()):
+                _, exact, when_message, when_sql = compiled[leaf.id]
+                if _guards_hold(leaf, text, sql, when_message, when_sql):
+                    return Category(leaf.l1, leaf.l2, leaf.id, leaf.name, condition)
+            if key in unguarded:
+                leaf = unguarded[key]
+                return Category(leaf.l1, leaf.l2, leaf.id, leaf.name, condition)
     for leaf, regex, exact, when_message, when_sql in _compiled(taxonomy):
         if not regex.search(text):
             continue
         if not (exact and exact.search(text)) and not _guards_hold(leaf, text, sql, when_message, when_sql):
             continue
-        found = re.search(CONDITION, text)
-        return Category(leaf.l1, leaf.l2, leaf.id, leaf.name, found.group(1) if found else None)
+        return Category(leaf.l1, leaf.l2, leaf.id, leaf.name, condition)
     return _NONE
+
+
+@lru_cache(maxsize=8)
+def _routes(taxonomy: Taxonomy) -> tuple[dict[str, list[Leaf]], dict[str, Leaf]]:
+    """Condition -> its guarded claimants (file order), and condition -> its one unguarded claimant."""
+    guarded: dict[str, list[Leaf]] = {}
+    unguarded: dict[str, Leaf] = {}
+    for leaf in taxonomy.leaves:
+        for condition in leaf.exact_conditions:
+            unguarded.setdefault(condition, leaf)
+        for condition in leaf.conditions:
+            if leaf.guarded:
+                guarded.setdefault(condition, []).append(leaf)
+            else:
+                unguarded.setdefault(condition, leaf)
+    return guarded, unguarded
 
 
 def _guards_hold(leaf: Leaf, text: str, sql: str | None, when_message, when_sql) -> bool:
@@ -94,8 +125,9 @@ def _guards_hold(leaf: Leaf, text: str, sql: str | None, when_message, when_sql)
 def normalized_column(message: Column) -> Column:
     """``normalize`` as a Spark expression."""
     text = F.substring(F.coalesce(message, F.lit("")), 1, MAX_CHARS * 5)
-    for _, regex, replacement in RULES:
-        text = F.regexp_replace(text, regex, replacement)
+    for _, regex, replacement, needs in RULES:
+        replaced = F.regexp_replace(text, regex, replacement)
+        text = replaced if needs is None else F.when(F.instr(text, needs) > 0, replaced).otherwise(text)
     return F.substring(F.trim(text), 1, MAX_CHARS)
 
 
@@ -103,8 +135,9 @@ def _count(sql: Column, char: str) -> Column:
     return F.length(sql) - F.length(F.replace(sql, F.lit(char), F.lit("")))
 
 
-def _leaf_condition(leaf: Leaf, text: Column, sql: Column | None) -> Column:
-    cond = text.rlike(leaf.message_regex)
+def _leaf_guards(leaf: Leaf, text: Column, sql: Column | None) -> Column:
+    """A guarded leaf's guards (message and SQL side) as one boolean expression."""
+    cond = F.lit(True)
     if leaf.when_message:
         cond = cond & text.rlike("(?i)" + leaf.when_message)
     if leaf.when_sql or leaf.parens_unbalanced or leaf.quotes_unbalanced:
@@ -118,6 +151,12 @@ def _leaf_condition(leaf: Leaf, text: Column, sql: Column | None) -> Column:
         if leaf.quotes_unbalanced:
             sql_ok = sql_ok & (_count(sql, "'") % 2 == 1)
         cond = cond & F.coalesce(sql_ok, F.lit(False))
+    return cond
+
+
+def _leaf_condition(leaf: Leaf, text: Column, sql: Column | None) -> Column:
+    """A leaf's pattern match and guards (the pattern scan, for messages without a known condition)."""
+    cond = text.rlike(leaf.message_regex) & _leaf_guards(leaf, text, sql)
     if leaf.exact_regex:
         cond = cond | text.rlike(leaf.exact_regex)
     return cond
@@ -133,11 +172,25 @@ def categorize(df, message: str = "error_message", sql: str | None = None, taxon
     df = df.withColumn("__norm", normalized_column(F.col(message)))
     text = F.col("__norm")
     sql_col = F.col(sql) if sql else None
-    leaf_id: Column = F.lit(UNCLASSIFIED)
-    for leaf in reversed(taxonomy.leaves):
-        leaf_id = F.when(_leaf_condition(leaf, text, sql_col), F.lit(leaf.id)).otherwise(leaf_id)
-    leaf_id = F.when(text == "", F.lit(UNCLASSIFIED)).otherwise(leaf_id)
     found = F.regexp_extract(text, CONDITION, 1)
+    df = df.withColumn("error_condition", F.when(found == "", F.lit(None).cast("string")).otherwise(found))
+    condition = F.col("error_condition")
+    guarded, unguarded = _routes(taxonomy)
+    routes = F.create_map(*[F.lit(x) for c, leaf in sorted(unguarded.items()) for x in (c, leaf.id)])
+    by_tag: Column = F.lit(None).cast("string")
+    for key in (F.substring_index(condition, ".", 1), condition):  # built inside out: the exact condition first
+        pick = F.element_at(routes, key)
+        for name, leaves in reversed(sorted(guarded.items())):
+            for leaf in reversed(leaves):
+                pick = F.when((key == name) & _leaf_guards(leaf, text, sql_col), F.lit(leaf.id)).otherwise(pick)
+        by_tag = F.coalesce(pick, by_tag)
+    by_pattern: Column = F.lit(UNCLASSIFIED)
+    for leaf in reversed(taxonomy.leaves):
+        by_pattern = F.when(_leaf_condition(leaf, text, sql_col), F.lit(leaf.id)).otherwise(by_pattern)
+    df = df.withColumn("__tag", by_tag)
+    leaf_id = (
+        F.when(text == "", F.lit(UNCLASSIFIED)).when(F.col("__tag").isNotNull(), F.col("__tag")).otherwise(by_pattern)
+    )
     return (
         df.withColumn("category_l3", leaf_id)
         .withColumn(
@@ -152,6 +205,5 @@ def categorize(df, message: str = "error_message", sql: str | None = None, taxon
                 F.substring_index("category_l3", ".", 2)
             ),
         )
-        .withColumn("error_condition", F.when(found == "", F.lit(None).cast("string")).otherwise(found))
-        .drop("__norm")
+        .drop("__norm", "__tag")
     )

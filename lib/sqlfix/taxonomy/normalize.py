@@ -11,21 +11,29 @@ import re
 
 MAX_CHARS = 4000  # enough for any message's head; plan dumps and traces are gone by then
 
-# (name, regex, replacement); applied in order.
-RULES: tuple[tuple[str, str, str], ...] = (
-    ("ansi_escapes", r"\x1b\[[0-9;]*[A-Za-z]", ""),
+# (name, regex, replacement, only when the text contains); applied in order. The last field skips a rule
+# cheaply when it cannot match (traces, contexts and plans all start on a new line).
+RULES: tuple[tuple[str, str, str, str | None], ...] = (
+    ("ansi_escapes", r"\x1b\[[0-9;]*[A-Za-z]", "", "\x1b"),
     (
         "stack_trace",
         r"(?s)(\r?\n)\s*(at [\w$.<>]+\(|Caused by: |JVM stacktrace:|Traceback \(most recent call last\)|Driver stacktrace:).*",
         "",
+        "\n",
     ),
-    ("query_context", r"(?s)(\r?\n)\s*== (SQL|Parsed Logical Plan|Analyzed Logical Plan|Physical Plan)[^=]*==.*", ""),
+    (
+        "query_context",
+        r"(?s)(\r?\n)\s*== (SQL|Parsed Logical Plan|Analyzed Logical Plan|Physical Plan)[^=]*==.*",
+        "",
+        "\n",
+    ),
     (
         "plan_dump",
         r"(?s)(;|\.)(\r?\n)\s*('|\+- |:- |[A-Z][A-Za-z]+ \[|[A-Z][A-Za-z]+ [a-z_`]+\.|Relation |SubqueryAlias |Project |Aggregate |Filter |Join |LocalRelation|OneRowRelation|Range \().*",
         "$1",
+        "\n",
     ),
-    ("whitespace", r"\s+", " "),
+    ("whitespace", r"\s+", " ", None),
 )
 
 
@@ -41,6 +49,7 @@ def normalize(message: object) -> str:
     if isinstance(message, (bytes, bytearray)):
         message = bytes(message).decode("utf-8", "replace")
     text = str(message)[: MAX_CHARS * 5]
-    for _, regex, replacement in RULES:
-        text = re.sub(regex, replacement.replace("$1", r"\1"), text, flags=re.ASCII)
+    for _, regex, replacement, needs in RULES:
+        if needs is None or needs in text:
+            text = re.sub(regex, replacement.replace("$1", r"\1"), text, flags=re.ASCII)
     return text.strip()[:MAX_CHARS]
