@@ -93,7 +93,8 @@ def summary(ctx) -> str:
     pairs = lake.read("bug_pairs")
     by_signal = {r["signal"]: r["count"] for r in pairs.groupBy("signal").count().collect()}
     dropped = {r["reason"]: r["count"] for r in lake.read("bug_pairs_dropped").groupBy("reason").count().collect()}
-    ours = [r["changed_lines"] for r in pairs.select("changed_lines").collect()]
+    # One row per distinct size (at most max_changed_lines rows) reaches the driver, not one per pair.
+    sizes = {r["changed_lines"]: r["count"] for r in pairs.groupBy("changed_lines").count().collect()}
     paper = paper_diff_sizes()
     lines = [
         "pairs by signal: " + ", ".join(f"{k}={v}" for k, v in sorted(by_signal.items())),
@@ -102,13 +103,12 @@ def summary(ctx) -> str:
     ]
     for label, test in (("1", lambda d: d == 1), ("2", lambda d: d == 2), ("3-5", lambda d: 3 <= d <= 5),
                         ("6-10", lambda d: 6 <= d <= 10), ("11+", lambda d: d > 10)):  # fmt: skip
-        a = sum(map(test, ours)) / max(len(ours), 1)
+        a = sum(n for d, n in sizes.items() if test(d)) / max(sum(sizes.values()), 1)
         b = sum(map(test, paper)) / len(paper)
         lines.append(f"  {label:>5} {'#' * round(a * 40):<40} {a:6.1%} {b:6.1%}")
-    if ours:
-        lines.append(
-            f"  mean {sum(ours) / len(ours):.2f} (paper {sum(paper) / len(paper):.2f}), max {max(ours)} (paper {max(paper)})"
-        )
+    if sizes:
+        mean = sum(d * n for d, n in sizes.items()) / sum(sizes.values())
+        lines.append(f"  mean {mean:.2f} (paper {sum(paper) / len(paper):.2f}), max {max(sizes)} (paper {max(paper)})")
     from sqlfix.taxonomy.job import category_counts
 
     lines.append("pairs by error category (taxonomy leaf):")
