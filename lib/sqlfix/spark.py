@@ -10,6 +10,7 @@ from __future__ import annotations
 import atexit
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -50,7 +51,7 @@ def get_spark(cfg: dict[str, Any] | None = None, app_name: str = "sqlfix") -> Sp
 
 
 def _local_session(spark_cfg: dict[str, Any], conf_dir: str | None, app_name: str) -> SparkSession:
-    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON") or _python())
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use this interpreter (the venv's)
     builder = (
         SparkSession.builder.master(spark_cfg.get("master", "local[*]"))
         .appName(app_name)
@@ -89,9 +90,3 @@ def _scratch_warehouse() -> str:
     path = tempfile.mkdtemp(prefix="sqlfix-warehouse-")
     atexit.register(shutil.rmtree, path, True)
     return path
-
-
-def _python() -> str:
-    import sys
-
-    return sys.executable
