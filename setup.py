@@ -21,7 +21,7 @@ TRAIN = ["torch>=2.4", "transformers>=4.45", "accelerate>=0.34", "deepspeed>=0.1
 DEV = ["pytest>=8", "pytest-xdist>=3", "jsonschema>=4", "ruff>=0.6"]
 
 # One console entry point per job, plus the umbrella `sqlfix` command.
-JOBS = ["simulate-logs", "ingest", "mine", "classify", "demo"]
+JOBS = ["simulate-logs", "ingest", "mine", "classify", "filter", "spotcheck", "demo"]
 
 setup(
     name="sqlfix",

@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "mine": "sqlfix.mining.job",
     "classify": "sqlfix.taxonomy.job",
     "taxonomy": "sqlfix.taxonomy.job",
+    "filter": "sqlfix.filtering.job",
+    "spotcheck": "sqlfix.filtering.spotcheck_job",
     "show": "sqlfix.analyst",
     "export": "sqlfix.analyst",
     "tables": "sqlfix.analyst",
@@ -129,6 +131,8 @@ simulate_logs_main = _entry("simulate-logs")
 ingest_main = _entry("ingest")
 mine_main = _entry("mine")
 classify_main = _entry("classify")
+filter_main = _entry("filter")
+spotcheck_main = _entry("spotcheck")
 demo_main = _entry("demo")
 
 

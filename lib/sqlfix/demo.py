@@ -1,7 +1,8 @@
 """``sqlfix demo``: the embedded default end to end on the local lake.
 
 Simulates a platform log (once; kept under ``.demo/``), ingests it twice (the second run must add
-nothing), mines bug pairs and prints what came out next to the paper's figures.
+nothing), mines bug pairs and prints what came out next to the paper's figures, then runs the execution
+filter and shows how many mined pairs it kept and why it dropped the others.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ def _add(parser) -> None:
 
 
 def _run(ctx, args) -> int:
+    from sqlfix.filtering.job import run as filter_pairs
     from sqlfix.ingest.job import run as ingest
     from sqlfix.mining.job import run as mine
     from sqlfix.simulate.job import simulate
@@ -28,25 +30,27 @@ def _run(ctx, args) -> int:
     manifest = sim / "manifest.json"
     print(f"demo: lake at {Path(ctx.lake.location('query_logs')).parent} ({ctx.lake.name} backend)")
     if not manifest.is_file():
-        print(f"demo: 1/4 simulating a platform log of {args.events} events (seed {args.seed}) -> {sim}")
+        print(f"demo: 1/5 simulating a platform log of {args.events} events (seed {args.seed}) -> {sim}")
         counts = simulate(ctx.spark, sim, args.events, args.seed, malformed_rate=0.005)
         manifest.write_text(json.dumps(counts))
     else:
-        print(f"demo: 1/4 reusing the simulated log in {sim}")
-    print("demo: 2/4 ingesting logs and schemas")
+        print(f"demo: 1/5 reusing the simulated log in {sim}")
+    print("demo: 2/5 ingesting logs and schemas")
     ingest(
         ctx,
         argparse.Namespace(source=str(sim / "logs"), schemas=str(sim / "schemas.jsonl"), captured_at=None, force=False),
     )
-    print("demo: 3/4 ingesting the same folder again (adds nothing)")
+    print("demo: 3/5 ingesting the same folder again (adds nothing)")
     ingest(
         ctx,
         argparse.Namespace(source=str(sim / "logs"), schemas=str(sim / "schemas.jsonl"), captured_at=None, force=False),
     )
     rejected = ctx.lake.read("query_logs_rejected").groupBy("reason").count().orderBy("reason").collect()
     print("demo: quarantined rows by reason: " + (", ".join(f"{r['reason']}={r['count']}" for r in rejected) or "none"))
-    print("demo: 4/4 mining bug pairs")
+    print("demo: 4/5 mining bug pairs")
     mine(ctx, argparse.Namespace(full=False))
+    print("demo: 5/5 execution filter (dry run of both sides in a schema-only sandbox)")
+    filter_pairs(ctx, argparse.Namespace(refilter=False, input=None, ddl=None, output=None))
     return 0
 
 

@@ -313,3 +313,95 @@ MINING_RUNS = register(
         layer="meta",
     )
 )
+
+PAIR_VERDICTS = register(
+    Table(
+        name="pair_verdicts",
+        purpose="Silver: the execution filter's verdict on each mined pair (dry run in a schema-only sandbox).",
+        columns=_cols(
+            ("pair_id", "string", "the pair (bug_pairs.pair_id)"),
+            ("verdict", "string", "kept or dropped"),
+            ("reason", "string", "kept, bug_passes, fix_fails, refused, too_complex, timeout"),
+            ("bug_status", "string", "ok, error, refused, too_complex, timeout (the bug side)"),
+            ("bug_condition", "string", "error condition the dry run raised for the bug side"),
+            ("bug_message", "string", "the dry run's message for the bug side (no plan dump)"),
+            ("bug_stage", "string", "screen, parse, analyze or runtime: where the bug side stopped"),
+            ("dryrun_category_l3", "string", "taxonomy leaf of the dry run's message"),
+            ("logged_category_l3", "string", "taxonomy leaf of the logged message"),
+            ("category_agrees", "boolean", "the dry run's leaf equals the logged one"),
+            ("fix_status", "string", "ok, error, ... (the fixed side; null when not checked)"),
+            ("fix_condition", "string", "error condition of the fixed side, if it failed"),
+            ("fix_message", "string", "message of the fixed side, if it failed"),
+            ("runtime_checked", "boolean", "the bug side was also run on generated edge rows"),
+            ("spark_version", "string", "the Spark that judged it"),
+            ("bug_sql_hash", "bigint", "xxhash64 of bug_sql when judged (a changed pair is judged again)"),
+            ("fixed_sql_hash", "bigint", "xxhash64 of fixed_sql when judged"),
+            ("batch_id", "string", "the filter run that first judged it (spot checks sample by batch)"),
+            ("filtered_at", "timestamp", "when"),
+        ),
+        keys=("pair_id",),
+        layer="silver",
+        volatile=("batch_id", "filtered_at"),
+    )
+)
+
+FILTER_RUNS = register(
+    Table(
+        name="filter_runs",
+        purpose="Bookkeeping: each execution-filter run (a spot-check batch), its counts and throughput.",
+        columns=_cols(
+            ("batch_id", "string", "uuid of the run"),
+            ("started_at", "timestamp", "when it started"),
+            ("pairs", "bigint", "pairs judged"),
+            ("kept", "bigint", "pairs kept"),
+            ("reasons", "string", "JSON: dropped pairs by reason"),
+            ("spark_version", "string", "the Spark that judged"),
+            ("seconds", "double", "wall time of the judging"),
+        ),
+        keys=("batch_id",),
+        layer="meta",
+    )
+)
+
+SPOT_CHECKS = register(
+    Table(
+        name="spot_checks",
+        purpose="Gold review: a stratified sample of kept pairs per batch and the reviewers' verdicts.",
+        columns=_cols(
+            ("batch_id", "string", "the filter batch sampled"),
+            ("pair_id", "string", "the pair"),
+            ("category_l3", "string", "its taxonomy leaf (a stratum)"),
+            ("signal", "string", "run, save or rejected_fix (a stratum)"),
+            ("diff", "string", "side-by-side rendering of bug vs fix"),
+            ("sampled_at", "timestamp", "when it was drawn"),
+            ("verdict", "string", "pass or fail; null until reviewed"),
+            ("note", "string", "the reviewer's note"),
+            ("reviewer", "string", "who reviewed it"),
+            ("reviewed_at", "timestamp", "when"),
+        ),
+        keys=("batch_id", "pair_id"),
+        layer="gold",
+    )
+)
+
+BATCH_APPROVALS = register(
+    Table(
+        name="batch_approvals",
+        purpose="Gold review: each batch's spot-check pass rate, its confidence interval and the gate's decision.",
+        columns=_cols(
+            ("batch_id", "string", "the filter batch"),
+            ("sampled", "bigint", "pairs in its spot check"),
+            ("reviewed", "bigint", "of them reviewed"),
+            ("passed", "bigint", "of them passed"),
+            ("pass_rate", "double", "passed / reviewed"),
+            ("ci_low", "double", "Wilson interval, lower bound"),
+            ("ci_high", "double", "Wilson interval, upper bound"),
+            ("threshold", "double", "the pass rate the gate asks for"),
+            ("approved", "boolean", "the dataset builder takes this batch"),
+            ("decided_at", "timestamp", "when the gate ran"),
+        ),
+        keys=("batch_id",),
+        layer="gold",
+        volatile=("decided_at",),
+    )
+)

@@ -9,9 +9,12 @@ patterns and guards match. No match, or no message, is ``unclassified``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from re import _constants as sre_constants
+from re import _parser as sre_parser
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -122,13 +125,19 @@ def _guards_hold(leaf: Leaf, text: str, sql: str | None, when_message, when_sql)
     return True
 
 
-def normalized_column(message: Column) -> Column:
-    """``normalize`` as a Spark expression."""
-    text = F.substring(F.coalesce(message, F.lit("")), 1, MAX_CHARS * 5)
+def with_normalized(df, message: str, out: str):
+    """``normalize`` in Spark: ``out`` holds the normalised ``message``.
+
+    One projection per rule: each rule reads its input twice (the screen and the replacement), and nested
+    into one expression the rules' inputs would be rebuilt at every reference."""
+    df = df.withColumn(out, F.substring(F.coalesce(F.col(message), F.lit("")), 1, MAX_CHARS * 5))
     for _, regex, replacement, needs in RULES:
+        text = F.col(out)
         replaced = F.regexp_replace(text, regex, replacement)
-        text = replaced if needs is None else F.when(F.instr(text, needs) > 0, replaced).otherwise(text)
-    return F.substring(F.trim(text), 1, MAX_CHARS)
+        df = df.withColumn(
+            out, replaced if needs is None else F.when(F.instr(text, needs) > 0, replaced).otherwise(text)
+        )
+    return df.withColumn(out, F.substring(F.trim(F.col(out)), 1, MAX_CHARS))
 
 
 def _count(sql: Column, char: str) -> Column:
@@ -154,12 +163,43 @@ def _leaf_guards(leaf: Leaf, text: Column, sql: Column | None) -> Column:
     return cond
 
 
-def _leaf_condition(leaf: Leaf, text: Column, sql: Column | None) -> Column:
-    """A leaf's pattern match and guards (the pattern scan, for messages without a known condition)."""
+def _leaf_condition(leaf: Leaf, text: Column, sql: Column | None, lowered: Column | None = None) -> Column:
+    """A leaf's pattern match and guards (the pattern scan, for messages without a known condition).
+
+    With ``lowered`` (the lower-cased text), a cheap substring screen runs before the case-insensitive
+    regex: one of the leaf's literal openings must occur (a necessary condition, see ``literal_openings``).
+    """
     cond = text.rlike(leaf.message_regex) & _leaf_guards(leaf, text, sql)
+    openings = literal_openings(leaf) if lowered is not None else None
+    if openings:
+        cond = functools.reduce(lambda a, b: a | b, [F.instr(lowered, o) > 0 for o in openings]) & cond
     if leaf.exact_regex:
         cond = cond | text.rlike(leaf.exact_regex)
     return cond
+
+
+@functools.lru_cache(maxsize=512)
+def literal_openings(leaf: Leaf, shortest: int = 4) -> tuple[str, ...] | None:
+    """Lower-cased literal text that each alternative of the leaf's message regex starts with, or None
+    where some alternative has no literal opening of ``shortest`` characters. The leaf's regex cannot match a
+    text whose lower-cased form holds none of them, so the Spark scan tests these substrings first.
+
+    Example:
+        >>> from sqlfix.taxonomy.model import load_taxonomy
+        >>> literal_openings(load_taxonomy().leaf("resolution.function.unknown_function"))[:2]
+        ('[unresolved_routine', '[routine_not_found')
+    """
+    openings = ["[" + c.lower() for c in (*leaf.conditions, *leaf.exact_conditions)]
+    for pattern in leaf.patterns:
+        prefix = ""
+        for op, arg in sre_parser.parse(pattern, re.ASCII):
+            if op is not sre_constants.LITERAL or arg > 127:
+                break
+            prefix += chr(arg)
+        if len(prefix) < shortest:
+            return None
+        openings.append(prefix.lower())
+    return tuple(dict.fromkeys(openings))
 
 
 def categorize(df, message: str = "error_message", sql: str | None = None, taxonomy: Taxonomy | None = None):
@@ -169,25 +209,38 @@ def categorize(df, message: str = "error_message", sql: str | None = None, taxon
         pairs.transform(lambda df: categorize(df, "error_message", "bug_sql"))
     """
     taxonomy = taxonomy or load_taxonomy()
-    df = df.withColumn("__norm", normalized_column(F.col(message)))
+    df = with_normalized(df, message, "__norm")
     text = F.col("__norm")
     sql_col = F.col(sql) if sql else None
     found = F.regexp_extract(text, CONDITION, 1)
-    df = df.withColumn("error_condition", F.when(found == "", F.lit(None).cast("string")).otherwise(found))
+    df = df.withColumn("error_condition", F.nullif(found, F.lit("")))
     condition = F.col("error_condition")
     guarded, unguarded = _routes(taxonomy)
     routes = F.create_map(*[F.lit(x) for c, leaf in sorted(unguarded.items()) for x in (c, leaf.id)])
-    by_tag: Column = F.lit(None).cast("string")
-    for key in (F.substring_index(condition, ".", 1), condition):  # built inside out: the exact condition first
-        pick = F.element_at(routes, key)
-        for name, leaves in reversed(sorted(guarded.items())):
-            for leaf in reversed(leaves):
-                pick = F.when((key == name) & _leaf_guards(leaf, text, sql_col), F.lit(leaf.id)).otherwise(pick)
-        by_tag = F.coalesce(pick, by_tag)
-    by_pattern: Column = F.lit(UNCLASSIFIED)
-    for leaf in reversed(taxonomy.leaves):
-        by_pattern = F.when(_leaf_condition(leaf, text, sql_col), F.lit(leaf.id)).otherwise(by_pattern)
+    # Flat CASE WHEN chains (nested ones overflow the code generator's compiler and run interpreted), and
+    # each guarded condition's guards computed once, in a column of their own, for both routing keys.
+    prefix = F.substring_index(condition, ".", 1)
+    hits = {}
+    for i, (name, leaves) in enumerate(sorted(guarded.items())):
+        chain = None
+        for leaf in leaves:
+            branch = _leaf_guards(leaf, text, sql_col)
+            chain = F.when(branch, F.lit(leaf.id)) if chain is None else chain.when(branch, F.lit(leaf.id))
+        df = df.withColumn(f"__g{i}", F.when((condition == name) | (prefix == name), chain))
+        hits[name] = F.col(f"__g{i}")
+    picks = []
+    for key in (condition, prefix):  # the exact condition first
+        for name, hit in hits.items():
+            picks.append(F.when(key == name, hit))
+        picks.append(F.element_at(routes, key))
+    by_tag = F.coalesce(*picks)
     df = df.withColumn("__tag", by_tag)
+    df = df.withColumn("__low", F.when(F.col("__tag").isNull(), F.lower(text)))  # for the scan's screen
+    by_pattern = None
+    for leaf in taxonomy.leaves:
+        branch = _leaf_condition(leaf, text, sql_col, F.col("__low"))
+        by_pattern = F.when(branch, F.lit(leaf.id)) if by_pattern is None else by_pattern.when(branch, F.lit(leaf.id))
+    by_pattern = by_pattern.otherwise(F.lit(UNCLASSIFIED))
     leaf_id = (
         F.when(text == "", F.lit(UNCLASSIFIED)).when(F.col("__tag").isNotNull(), F.col("__tag")).otherwise(by_pattern)
     )
@@ -205,5 +258,5 @@ def categorize(df, message: str = "error_message", sql: str | None = None, taxon
                 F.substring_index("category_l3", ".", 2)
             ),
         )
-        .drop("__norm", "__tag")
+        .drop("__norm", "__tag", "__low", *[f"__g{i}" for i in range(len(hits))])
     )

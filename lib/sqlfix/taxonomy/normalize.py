@@ -1,8 +1,10 @@
 """Message normalisation, one rule list for both classifiers.
 
-Strips ANSI escapes, stack traces (JVM and Python), query-context blocks (``== SQL ==``) and logical
-plan dumps, then collapses whitespace and bounds the length. Each rule is a (regex, replacement) pair in
-the syntax Python's ``re`` and Java's ``Pattern`` share, so ``regexp_replace`` applies the same rules.
+Strips ANSI escapes, then cuts the message where a stack trace (JVM or Python), a query-context block
+(``== SQL ==``) or a logical plan dump begins, then collapses each run of whitespace into one space, and
+bounds the length. Each rule is a (regex, replacement) pair in the syntax
+Python's ``re`` and Java's ``Pattern`` share, so ``regexp_replace`` applies the same rules; each carries a
+substring the text must contain for the rule to be able to match (or None), so most messages skip most rules.
 """
 
 from __future__ import annotations
@@ -11,25 +13,21 @@ import re
 
 MAX_CHARS = 4000  # enough for any message's head; plan dumps and traces are gone by then
 
-# (name, regex, replacement, only when the text contains); applied in order. The last field skips a rule
-# cheaply when it cannot match (traces, contexts and plans all start on a new line).
+# Where the message's own text ends: a newline (after which only indentation) that opens a stack trace,
+# a query-context block, or a plan dump (the latter only right after the message's closing ';' or '.').
+_TRACE = r"at [\w$.<>]+\(|Caused by: |JVM stacktrace:|Traceback \(most recent call last\)|Driver stacktrace:"
+_CONTEXT = r"== (?:SQL|Parsed Logical Plan|Analyzed Logical Plan|Physical Plan)[^=]*=="
+_PLAN = (
+    r"'|\+- |:- |[A-Z][A-Za-z]+ \[|[A-Z][A-Za-z]+ [a-z_`]+\.|Relation |SubqueryAlias |Project |Aggregate "
+    r"|Filter |Join |LocalRelation|OneRowRelation|Range \("
+)
+
+# (name, regex, replacement, only when the text contains); applied in order.
 RULES: tuple[tuple[str, str, str, str | None], ...] = (
     ("ansi_escapes", r"\x1b\[[0-9;]*[A-Za-z]", "", "\x1b"),
     (
-        "stack_trace",
-        r"(?s)(\r?\n)\s*(at [\w$.<>]+\(|Caused by: |JVM stacktrace:|Traceback \(most recent call last\)|Driver stacktrace:).*",
-        "",
-        "\n",
-    ),
-    (
-        "query_context",
-        r"(?s)(\r?\n)\s*== (SQL|Parsed Logical Plan|Analyzed Logical Plan|Physical Plan)[^=]*==.*",
-        "",
-        "\n",
-    ),
-    (
-        "plan_dump",
-        r"(?s)(;|\.)(\r?\n)\s*('|\+- |:- |[A-Z][A-Za-z]+ \[|[A-Z][A-Za-z]+ [a-z_`]+\.|Relation |SubqueryAlias |Project |Aggregate |Filter |Join |LocalRelation|OneRowRelation|Range \().*",
+        "trace_context_plan",
+        rf"(?s)(?:([;.])\r?\n\s*(?:{_PLAN})|\r?\n\s*(?:{_TRACE}|{_CONTEXT})).*",
         "$1",
         "\n",
     ),
@@ -43,6 +41,8 @@ def normalize(message: object) -> str:
     Example:
         >>> normalize("\\x1b[31m[X] bad SQLSTATE: 42000; line 1 pos 7;\\n'Project ['x]\\n+- Range (0, 3)")
         '[X] bad SQLSTATE: 42000; line 1 pos 7;'
+        >>> normalize("[X] a\\tb  c\\n  d\\n\\tat org.Foo.bar(Foo.scala:1)")
+        '[X] a b c d'
     """
     if message is None:
         return ""

@@ -1,0 +1,1 @@
+"""The SFT dataset: the fixer prompt, leakage-free splits, versioned Delta tables."""

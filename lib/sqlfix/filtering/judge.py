@@ -1,0 +1,172 @@
+"""The verdict on a pair, and the parallel runner that judges many.
+
+A pair is ``kept`` only if the bug side fails and the fixed side passes. Otherwise it is dropped with the
+first reason that applies: ``refused`` (either side tried something the sandbox does not allow),
+``too_complex`` or ``timeout`` (either side), ``bug_passes``, ``fix_fails``.
+
+The runner analyses on the driver's threads (Spark's analyzer is thread-safe; multi-statement scripts
+get their own sessions), checks each side under a wall-clock bound, and remembers what it has seen: the
+same SQL in the same sandbox is analysed once, the same (bug, fix) is judged once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass, field
+
+from sqlfix.filtering.sandbox import Sandbox
+from sqlfix.filtering.script import SideResult, check_script
+from sqlfix.taxonomy.classify import classify
+
+STOPPERS = ("refused", "too_complex", "timeout")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str  # kept | dropped
+    reason: str
+    bug: SideResult
+    fix: SideResult | None
+    dryrun_category_l3: str | None
+    runtime_checked: bool
+
+    def fields(self, logged_category_l3: str | None = None) -> dict:
+        """The verdict as ``pair_verdicts`` columns (pair_id and bookkeeping aside)."""
+        agrees = None
+        if logged_category_l3 and self.dryrun_category_l3:
+            agrees = logged_category_l3 == self.dryrun_category_l3
+        return {
+            "verdict": self.verdict,
+            "reason": self.reason,
+            "bug_status": self.bug.status,
+            "bug_condition": self.bug.condition,
+            "bug_message": self.bug.message,
+            "bug_stage": self.bug.stage,
+            "dryrun_category_l3": self.dryrun_category_l3,
+            "logged_category_l3": logged_category_l3,
+            "category_agrees": agrees,
+            "fix_status": self.fix.status if self.fix else None,
+            "fix_condition": self.fix.condition if self.fix else None,
+            "fix_message": self.fix.message if self.fix else None,
+            "runtime_checked": self.runtime_checked,
+        }
+
+
+def decide(bug: SideResult, fix: SideResult | None) -> tuple[str, str]:
+    """(verdict, reason) from the two sides.
+
+    Example:
+        >>> decide(SideResult("error", "UNRESOLVED_COLUMN"), SideResult("ok"))
+        ('kept', 'kept')
+        >>> decide(SideResult("ok"), None)
+        ('dropped', 'bug_passes')
+        >>> decide(SideResult("error"), SideResult("refused", "add_jar"))
+        ('dropped', 'refused')
+    """
+    for stopper in STOPPERS:
+        if bug.status == stopper or (fix is not None and fix.status == stopper):
+            return "dropped", stopper
+    if bug.ok:
+        return "dropped", "bug_passes"
+    if fix is None or not fix.ok:
+        return "dropped", "fix_fails"
+    return "kept", "kept"
+
+
+@dataclass
+class Judge:
+    """Judges pairs against one sandbox. ``runtime``: run runtime-category bug sides on edge rows."""
+
+    box: Sandbox
+    threads: int = 4
+    timeout_s: float = 30.0
+    max_chars: int = 200_000
+    max_depth: int = 200
+    runtime: bool = True
+    _sides: dict = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+
+    def _bounded(self, fn) -> SideResult:
+        """``fn()`` on the side pool; past ``timeout_s`` the answer is ``timeout``. The analysis, which
+        cannot be interrupted, finishes in the background; the pool it blocks is replaced, so a hung
+        statement never delays the next one."""
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="sqlfix-side")
+            pool = self._pool
+        future = pool.submit(_guarded, fn)
+        try:
+            return future.result(timeout=self.timeout_s)
+        except FutureTimeout:
+            with self._lock:
+                if self._pool is pool:
+                    self._pool = None
+            pool.shutdown(wait=False)
+            return SideResult("timeout", message=f"no answer within {self.timeout_s:g}s")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=False)
+            self._pool = None
+
+    def side(self, sql: str, runtime: bool = False) -> SideResult:
+        """One side, cached per (sandbox state, SQL, runtime), bounded by ``timeout_s`` of wall time."""
+        key = (self.box.fingerprint(), sql, runtime)
+        with self._lock:
+            if key in self._sides:
+                return self._sides[key]
+        result = self._bounded(
+            lambda: check_script(
+                self.box, sql, max_chars=self.max_chars, max_depth=self.max_depth, runtime=runtime,
+                runtime_timeout_s=self.timeout_s,
+            )
+        )  # fmt: skip
+        with self._lock:
+            self._sides[key] = result
+        return result
+
+    def pair(self, bug_sql: str, fixed_sql: str, logged_category_l1: str | None = None) -> Verdict:
+        runtime = self.runtime and logged_category_l1 == "runtime"
+        if runtime:
+            self.box.fill_referenced(bug_sql)  # outside the bound: filling is the sandbox's cost, not the SQL's
+        bug = self.side(bug_sql, runtime=runtime)
+        fix = None
+        if not bug.ok and bug.status not in STOPPERS:
+            fix = self.side(fixed_sql)
+        verdict, reason = decide(bug, fix)
+        category = classify(bug.message, bug_sql).category_l3 if bug.message and bug.status == "error" else None
+        return Verdict(verdict, reason, bug, fix, category, runtime)
+
+    def many(self, pairs: Iterable[dict], progress=None) -> list[Verdict]:
+        """Judge ``pairs`` (dicts with bug_sql, fixed_sql, optional category_l1) on ``threads`` threads."""
+        pairs = list(pairs)
+        seen: dict[tuple, int] = {}
+        unique = []
+        for p in pairs:
+            key = (p["bug_sql"], p["fixed_sql"], p.get("category_l1"))
+            if key not in seen:
+                seen[key] = len(unique)
+                unique.append(p)
+
+        def one(p: dict) -> Verdict:
+            result = self.pair(p["bug_sql"], p["fixed_sql"], p.get("category_l1"))
+            if progress is not None:
+                progress.update(1)
+            return result
+
+        with ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="sqlfix-filter") as pool:
+            verdicts = list(pool.map(one, unique))
+        if progress is not None:
+            progress.update(len(pairs) - len(unique))
+        return [verdicts[seen[(p["bug_sql"], p["fixed_sql"], p.get("category_l1"))]] for p in pairs]
+
+
+def _guarded(fn) -> SideResult:
+    try:
+        return fn()
+    except Exception as exc:  # noqa: BLE001 - an unexpected failure is a verdict, not a crashed job
+        return SideResult("error", "INTERNAL_ERROR", message=f"{type(exc).__name__}: {str(exc)[:300]}")

@@ -1,0 +1,163 @@
+"""The sandbox: a schema-only catalog built from pairs' DDL, and the sessions scripts are checked in.
+
+Tables are created from the *schema* Spark's parser reads out of each ``CREATE TABLE`` (re-rendered by
+Spark as ``USING parquet``, never the DDL text itself), empty, in the session catalog. That catalog must
+be in-memory (process-private: the local profile's default); on a shared metastore the sandbox refuses
+to start rather than create databases in it. Each multi-statement script runs in its own
+``SparkSession.newSession()``: its temporary views, ``SET``s and ``USE`` stay in that session.
+
+For runtime-only errors the sandbox can fill a table with a few type-aware edge rows (see ``edge_rows``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import threading
+
+from pyspark.errors.exceptions.captured import CapturedException
+from pyspark.sql import SparkSession
+from pyspark.sql import types as T
+
+from sqlfix.ingest.schemas import split_statements
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot be set up safely (for example on a shared metastore)."""
+
+
+class Sandbox:
+    """Empty tables from DDL, in a process-private catalog, plus sessions to check scripts in.
+
+    Example (not run: needs Spark):
+        box = Sandbox(spark)
+        problems = box.load(pair["schema_ddl"])
+        session = box.session(fresh=True)
+    """
+
+    def __init__(self, spark: SparkSession):
+        implementation = spark.conf.get("spark.sql.catalogImplementation", "in-memory")
+        if implementation != "in-memory":
+            raise SandboxError(
+                "the execution filter builds its schema-only catalog in the session catalog, which here is "
+                f"'{implementation}' (a shared metastore). Run it where spark.sql.catalogImplementation=in-memory "
+                "(the local profile, or a job cluster configured so)."
+            )
+        self.spark = spark
+        self.shared = spark.newSession()  # single statements: analysed here, concurrently
+        self.tables: dict[str, str] = {}  # name -> schema DDL the sandbox created it with
+        self.filled: set[str] = set()
+        self._lock = threading.Lock()
+
+    @property
+    def parser(self):
+        return self.shared._jsparkSession.sessionState().sqlParser()  # noqa: SLF001
+
+    def session(self, fresh: bool = False) -> SparkSession:
+        """The shared analysis session, or a fresh one whose state dies with the script."""
+        return self.spark.newSession() if fresh else self.shared
+
+    def load(self, ddl: str | None) -> list[str]:
+        """Create (or re-create, where the schema changed) the tables ``ddl`` defines. Returns problems
+        (statements that are not a readable CREATE TABLE); the tables that could be read are created."""
+        problems = []
+        for statement in split_statements(ddl or ""):
+            try:
+                plan = self.parser.parsePlan(statement)
+            except CapturedException as exc:
+                problems.append(f"unreadable DDL: {str(exc).splitlines()[0][:200]}")
+                continue
+            if plan.getClass().getSimpleName() != "CreateTable":
+                problems.append(f"not a CREATE TABLE: {statement[:80]!r}")
+                continue
+            parts = [str(p) for p in _seq(plan.name().nameParts())]
+            self.create(".".join(parts), plan.tableSchema().toDDL())
+        return problems
+
+    def create(self, name: str, schema_ddl: str) -> None:
+        """An empty parquet table ``name`` (``db.table`` or ``table``) with columns ``schema_ddl``."""
+        name = name.lower()
+        with self._lock:
+            if self.tables.get(name) == schema_ddl:
+                return
+            quoted = ".".join(f"`{p}`" for p in name.split("."))
+            if "." in name:
+                self.spark.sql(f"CREATE DATABASE IF NOT EXISTS `{name.split('.')[0]}`")
+            self.spark.sql(f"DROP TABLE IF EXISTS {quoted}")
+            self.spark.sql(f"CREATE TABLE {quoted} ({schema_ddl}) USING parquet")
+            self.tables[name] = schema_ddl
+            self.filled.discard(name)
+
+    def fill(self, name: str, rows: int = 6) -> None:
+        """Put ``edge_rows`` into the sandbox table ``name`` (once) for a runtime check."""
+        name = name.lower()
+        with self._lock:
+            if name in self.filled or name not in self.tables:
+                return
+            schema = self.spark.table(name).schema
+            self.spark.createDataFrame(edge_rows(schema, rows), schema).write.insertInto(name, overwrite=True)
+            self.shared.catalog.refreshTable(name)  # the shared session cached the empty table's file listing
+            self.filled.add(name)
+
+    def fill_referenced(self, sql: str) -> None:
+        """``fill`` every sandbox table whose name (or table part) occurs in ``sql``."""
+        text = sql.lower()
+        for name in list(self.tables):
+            if name.split(".")[-1] in text:
+                self.fill(name)
+
+    def fingerprint(self) -> str:
+        return hashlib.sha256(repr(sorted(self.tables.items())).encode()).hexdigest()[:16]
+
+
+def _seq(scala_seq) -> list:
+    return [scala_seq.apply(i) for i in range(scala_seq.size())]
+
+
+def edge_rows(schema: T.StructType, n: int = 6) -> list[tuple]:
+    """``n`` rows of type-aware edge values: zero, one, extremes, empty and malformed strings, nulls.
+
+    Example:
+        >>> from pyspark.sql import types as T
+        >>> rows = edge_rows(T.StructType([T.StructField("a", T.IntegerType()), T.StructField("s", T.StringType())]), 4)
+        >>> rows[0], rows[2]
+        ((0, 'abc'), (2147483647, '12'))
+    """
+    return [tuple(_edge(f.dataType, i) for f in schema.fields) for i in range(n)]
+
+
+def _edge(kind: T.DataType, i: int):
+    pick = lambda values: values[i % len(values)]  # noqa: E731
+    if isinstance(kind, T.ByteType):
+        return pick([0, 1, 127, -128, None])
+    if isinstance(kind, T.ShortType):
+        return pick([0, 1, 32767, -32768, None])
+    if isinstance(kind, T.IntegerType):
+        return pick([0, 1, 2147483647, -2147483648, None])
+    if isinstance(kind, T.LongType):
+        return pick([0, 1, 9223372036854775807, -9223372036854775808, None])
+    if isinstance(kind, (T.FloatType, T.DoubleType)):
+        return pick([0.0, 1.5, 1e300 if isinstance(kind, T.DoubleType) else 3e38, -1.0, None])
+    if isinstance(kind, T.DecimalType):
+        top = decimal.Decimal("9" * (kind.precision - kind.scale) + ("." + "9" * kind.scale if kind.scale else ""))
+        return pick([decimal.Decimal(0), decimal.Decimal(1), top, -top, None])
+    if isinstance(kind, T.StringType):
+        return pick(["abc", "", "12", "2024-02-30", "1e999", None, " 7 "])
+    if isinstance(kind, T.BooleanType):
+        return pick([True, False, None])
+    if isinstance(kind, T.DateType):
+        return pick([dt.date(2024, 1, 31), dt.date(1970, 1, 1), dt.date(9999, 12, 31), None])
+    if isinstance(kind, (T.TimestampType, T.TimestampNTZType)):
+        tz = dt.timezone.utc if isinstance(kind, T.TimestampType) else None
+        return pick([dt.datetime(2024, 1, 31, 23, 59, 59, tzinfo=tz), dt.datetime(1970, 1, 1, tzinfo=tz), None])
+    if isinstance(kind, T.BinaryType):
+        return pick([b"", b"\x00\xff", None])
+    if isinstance(kind, T.ArrayType):
+        return pick([[], [_edge(kind.elementType, i)], None])
+    if isinstance(kind, T.MapType):
+        key = _edge(kind.keyType, i)
+        return pick([{}, {key: _edge(kind.valueType, i)} if key is not None else {}, None])
+    if isinstance(kind, T.StructType):
+        return tuple(_edge(f.dataType, i) for f in kind.fields)
+    return None

@@ -1,0 +1,213 @@
+"""``sqlfix spotcheck {sample,review,record,gate}``: the human quality gate on filter batches.
+
+sample  draws a stratified sample of one batch's kept pairs into ``spot_checks`` (``--out F.csv`` also
+        writes a sheet for reviewers: fill ``verdict`` with pass/fail, then ``record`` it)
+review  walks the unreviewed pairs of a batch in the terminal: p(ass) / f(ail) / s(kip) / q(uit)
+record  ingests verdicts from CSV or JSON Lines (batch_id, pair_id, verdict, note, reviewer)
+gate    pass rate and Wilson interval of a batch; approves it (``batch_approvals``) at >= the threshold
+
+A batch is a filter run (``filter_runs.batch_id``); without ``--batch`` the latest one is meant.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from pyspark.sql import functions as F
+
+from sqlfix.cli import Subcommand
+from sqlfix.filtering.spotcheck import VERDICTS, decide, render_diff, stratified_sample, wilson
+from sqlfix.tables import BATCH_APPROVALS, SPOT_CHECKS
+
+
+def latest_batch(lake) -> str:
+    row = lake.read("filter_runs").orderBy(F.col("started_at").desc()).select("batch_id").first()
+    if row is None:
+        raise SystemExit("sqlfix spotcheck: no filter batch yet; run `sqlfix filter` first")
+    return row["batch_id"]
+
+
+def kept_pairs(lake, batch_id: str | None = None):
+    """bug_pairs kept by the filter (in one batch, when given), with their verdict columns."""
+    verdicts = lake.read("pair_verdicts").filter(F.col("verdict") == "kept")
+    if batch_id:
+        verdicts = verdicts.filter(F.col("batch_id") == batch_id)
+    return lake.read("bug_pairs").join(verdicts.select("pair_id", "batch_id"), "pair_id")
+
+
+def approved_pairs(lake):
+    """Kept pairs of approved batches: what the dataset builder may take."""
+    approved = lake.read("batch_approvals").filter(F.col("approved")).select("batch_id")
+    return kept_pairs(lake).join(approved, "batch_id", "left_semi")
+
+
+def sample(ctx, batch_id: str, n: int, seed: int = 0) -> int:
+    lake, now = ctx.lake, dt.datetime.now(dt.timezone.utc)
+    picked = stratified_sample(kept_pairs(lake, batch_id), n, seed).select(
+        "pair_id", "category_l3", "signal", "bug_sql", "fixed_sql"
+    )
+    rows = [
+        {"batch_id": batch_id, "pair_id": r["pair_id"], "category_l3": r["category_l3"], "signal": r["signal"],
+         "diff": render_diff(r["bug_sql"], r["fixed_sql"]), "sampled_at": now, "verdict": None, "note": None,
+         "reviewer": None, "reviewed_at": None}
+        for r in picked.collect()
+    ]  # fmt: skip
+    if rows:
+        lake.merge("spot_checks", ctx.spark.createDataFrame(rows, SPOT_CHECKS.spark_schema))  # a re-sample adds nothing
+    return len(rows)
+
+
+def write_sheet(lake, batch_id: str, out: Path) -> int:
+    """A CSV for reviewers: the pair, its error and both SQL sides, and empty verdict/note/reviewer."""
+    rows = (
+        lake.read("spot_checks").filter(F.col("batch_id") == batch_id)
+        .join(lake.read("bug_pairs").select("pair_id", "error_message", "bug_sql", "fixed_sql"), "pair_id")
+        .orderBy("category_l3", "pair_id").collect()
+    )  # fmt: skip
+    with out.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(
+            [
+                "batch_id",
+                "pair_id",
+                "category_l3",
+                "signal",
+                "error_message",
+                "bug_sql",
+                "fixed_sql",
+                "verdict",
+                "note",
+                "reviewer",
+            ]
+        )
+        for r in rows:
+            writer.writerow([batch_id, r["pair_id"], r["category_l3"], r["signal"], r["error_message"], r["bug_sql"], r["fixed_sql"],
+                             r["verdict"] or "", r["note"] or "", r["reviewer"] or ""])  # fmt: skip
+    return len(rows)
+
+
+def record(ctx, verdicts: list[dict]) -> int:
+    """Store reviewers' verdicts; every row must name a sampled pair and say pass or fail."""
+    lake = ctx.lake
+    sampled = {(r["batch_id"], r["pair_id"]): r.asDict() for r in lake.read("spot_checks").collect()}
+    now, updates, problems = dt.datetime.now(dt.timezone.utc), [], []
+    for i, v in enumerate(verdicts, 1):
+        key = (v.get("batch_id"), v.get("pair_id"))
+        verdict = (v.get("verdict") or "").strip().lower()
+        if not verdict:
+            continue  # an unfilled line of the sheet
+        if key not in sampled:
+            problems.append(f"row {i}: ({key[0]}, {key[1]}) is not in spot_checks")
+        elif verdict not in VERDICTS:
+            problems.append(f"row {i}: verdict {verdict!r} is not pass or fail")
+        elif not (v.get("reviewer") or "").strip():
+            problems.append(f"row {i}: no reviewer")
+        else:
+            updates.append({**sampled[key], "verdict": verdict, "note": v.get("note") or None,
+                            "reviewer": v["reviewer"].strip(), "reviewed_at": now})  # fmt: skip
+    if problems:
+        raise SystemExit("sqlfix spotcheck record: nothing stored:\n  " + "\n  ".join(problems[:20]))
+    if updates:
+        lake.merge("spot_checks", ctx.spark.createDataFrame(updates, SPOT_CHECKS.spark_schema), update=True)
+    return len(updates)
+
+
+def read_verdicts(path: Path) -> list[dict]:
+    if path.suffix.lower() == ".csv":
+        with path.open(newline="", encoding="utf-8") as fh:
+            return list(csv.DictReader(fh))
+    return [json.loads(line) for line in path.open(encoding="utf-8") if line.strip()]
+
+
+def gate(ctx, batch_id: str, threshold: float) -> dict:
+    rows = ctx.lake.read("spot_checks").filter(F.col("batch_id") == batch_id).select("verdict").collect()
+    sampled = len(rows)
+    reviewed = sum(r["verdict"] is not None for r in rows)
+    passed = sum(r["verdict"] == "pass" for r in rows)
+    low, high = wilson(passed, reviewed)
+    decision = {
+        "batch_id": batch_id, "sampled": sampled, "reviewed": reviewed, "passed": passed,
+        "pass_rate": passed / reviewed if reviewed else None, "ci_low": low, "ci_high": high,
+        "threshold": threshold, "approved": decide(passed, reviewed, sampled, threshold),
+        "decided_at": dt.datetime.now(dt.timezone.utc),
+    }  # fmt: skip
+    if sampled:
+        ctx.lake.merge(
+            "batch_approvals", ctx.spark.createDataFrame([decision], BATCH_APPROVALS.spark_schema), update=True
+        )
+    return decision
+
+
+def review(ctx, batch_id: str, reviewer: str, stdin=None, stdout=None) -> int:
+    """Terminal review of the batch's unreviewed pairs; returns how many verdicts were stored."""
+    stdin, stdout = stdin or sys.stdin, stdout or sys.stdout
+    todo = (
+        ctx.lake.read("spot_checks").filter((F.col("batch_id") == batch_id) & F.col("verdict").isNull())
+        .join(ctx.lake.read("bug_pairs").select("pair_id", "error_message"), "pair_id").orderBy("pair_id").collect()
+    )  # fmt: skip
+    done = []
+    for i, r in enumerate(todo, 1):
+        stdout.write(f"\n[{i}/{len(todo)}] {r['pair_id'][:12]}  {r['category_l3']}  ({r['signal']})\n")
+        stdout.write(
+            f"error: {(r['error_message'] or '').splitlines()[0][:200] if r['error_message'] else ''}\n{r['diff']}\n"
+        )
+        stdout.write("p(ass) / f(ail) / s(kip) / q(uit), then an optional note after a space: ")
+        stdout.flush()
+        answer = stdin.readline()
+        if not answer:
+            break
+        choice, _, note = answer.strip().partition(" ")
+        choice = choice.lower()[:1]
+        if choice == "q":
+            break
+        if choice in ("p", "f"):
+            done.append({"batch_id": batch_id, "pair_id": r["pair_id"], "verdict": "pass" if choice == "p" else "fail",
+                         "note": note.strip() or None, "reviewer": reviewer})  # fmt: skip
+    return record(ctx, done) if done else 0
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("action", choices=("sample", "review", "record", "gate"))
+    parser.add_argument("--batch", help="filter batch id (default: the latest)")
+    parser.add_argument("--n", type=int, default=None, help="sample: pairs to draw (default spotcheck.sample_size)")
+    parser.add_argument("--seed", type=int, default=0, help="sample: which pairs (same seed, same sample)")
+    parser.add_argument("--out", help="sample: also write a CSV sheet for reviewers")
+    parser.add_argument("--input", help="record: CSV or JSON Lines of verdicts")
+    parser.add_argument("--reviewer", help="review: your name")
+    parser.add_argument(
+        "--threshold", type=float, default=None, help="gate: pass rate to approve (default spotcheck.threshold)"
+    )
+
+
+def run(ctx, args) -> int:
+    cfg = ctx.cfg.get("spotcheck", {})
+    if args.action == "record":
+        if not args.input:
+            raise SystemExit("sqlfix spotcheck record needs --input")
+        print(f"spotcheck: stored {record(ctx, read_verdicts(Path(args.input)))} verdicts")
+        return 0
+    batch = args.batch or latest_batch(ctx.lake)
+    if args.action == "sample":
+        n = sample(ctx, batch, args.n or int(cfg.get("sample_size", 50)), args.seed)
+        print(f"spotcheck: batch {batch[:8]}: {n} pairs sampled into spot_checks")
+        if args.out:
+            print(f"spotcheck: review sheet {args.out} ({write_sheet(ctx.lake, batch, Path(args.out))} rows)")
+    elif args.action == "review":
+        if not args.reviewer:
+            raise SystemExit("sqlfix spotcheck review needs --reviewer NAME")
+        print(f"spotcheck: stored {review(ctx, batch, args.reviewer)} verdicts")
+    else:
+        d = gate(ctx, batch, args.threshold if args.threshold is not None else float(cfg.get("threshold", 0.85)))
+        rate = f"{d['pass_rate']:.1%}" if d["pass_rate"] is not None else "n/a"
+        print(f"spotcheck gate: batch {batch[:8]}: {d['passed']}/{d['reviewed']} passed ({rate}, 95% CI "
+              f"{d['ci_low']:.1%}-{d['ci_high']:.1%}), {d['sampled'] - d['reviewed']} unreviewed, threshold "
+              f"{d['threshold']:.0%}: {'APPROVED' if d['approved'] else 'NOT APPROVED'}")  # fmt: skip
+        return 0 if d["approved"] else 3
+    return 0
+
+
+SUBCOMMANDS = {"spotcheck": Subcommand("Spot checks of filter batches and the pass-rate gate.", add_arguments, run)}

@@ -1,0 +1,35 @@
+"""Static facts of each training example: token ids, where the prompt ends, the fix line of each target
+token, and which fix lines are diff lines. The collator draws the dynamic mask from these.
+"""
+
+from __future__ import annotations
+
+from sqlfix.training.lines import line_roles, token_lines
+
+
+def prompt_text(tokenizer, prompt: str) -> str:
+    """The prompt in the model's chat template, up to where the assistant's answer starts."""
+    if getattr(tokenizer, "chat_template", None):
+        return tokenizer.apply_chat_template(
+            [{"role": "user", "content": prompt}], tokenize=False, add_generation_prompt=True
+        )
+    return prompt + "\n"
+
+
+def build_example(tokenizer, prompt: str, bug_sql: str, fixed_sql: str, max_length: int | None = None) -> dict | None:
+    """One tokenised example, or None when it does not fit ``max_length`` (never truncated: a cut fix would
+    teach the model to stop mid-query)."""
+    prompt_ids = tokenizer(prompt_text(tokenizer, prompt), add_special_tokens=False)["input_ids"]
+    target = tokenizer(fixed_sql, add_special_tokens=False, return_offsets_mapping=True)
+    lines = token_lines([tuple(o) for o in target["offset_mapping"]], fixed_sql)
+    eos = tokenizer.eos_token_id
+    input_ids = list(prompt_ids) + list(target["input_ids"]) + ([eos] if eos is not None else [])
+    token_line = lines + ([-1] if eos is not None else [])
+    if max_length and len(input_ids) > max_length:
+        return None
+    return {
+        "input_ids": input_ids,
+        "prompt_len": len(prompt_ids),
+        "token_line": token_line,
+        "line_is_diff": line_roles(bug_sql, fixed_sql),
+    }

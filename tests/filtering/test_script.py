@@ -1,0 +1,53 @@
+"""Scripts statement by statement, complexity bounds and timeouts."""
+
+from __future__ import annotations
+
+from sqlfix.filtering.script import check_script
+
+
+def test_later_statements_see_earlier_views_and_settings(box):
+    script = (
+        "SET spark.sql.ansi.enabled=false;\n"
+        "CREATE OR REPLACE TEMPORARY VIEW paid AS SELECT order_id, order_status FROM shop.orders;\n"
+        "CREATE TABLE scratch AS SELECT order_id FROM paid;\n"
+        "SELECT p.order_id, s.order_id FROM paid p JOIN scratch s USING (order_id)"
+    )
+    assert check_script(box, script).ok
+    # nothing leaked into the shared session: the view and the table are gone
+    assert check_script(box, "SELECT * FROM paid").condition == "TABLE_OR_VIEW_NOT_FOUND"
+    assert check_script(box, "SELECT * FROM scratch").condition == "TABLE_OR_VIEW_NOT_FOUND"
+
+
+def test_error_names_the_statement(box):
+    result = check_script(box, "SELECT 1;\nSELECT order_idd FROM shop.orders;\nSELECT 2")
+    assert (result.status, result.statement, result.stage) == ("error", 1, "analyze")
+    assert result.condition.startswith("UNRESOLVED_COLUMN")
+
+
+def test_ansi_setting_decides_the_runtime_check(box):
+    box.fill_referenced("shop.orders")
+    failing = check_script(box, "SELECT CAST(order_status AS INT) FROM shop.orders", runtime=True)
+    assert (failing.status, failing.condition, failing.stage) == ("error", "CAST_INVALID_INPUT", "runtime")
+    relaxed = "SET spark.sql.ansi.enabled=false;\nSELECT CAST(order_status AS INT) FROM shop.orders"
+    assert check_script(box, relaxed, runtime=True).ok
+
+
+def test_too_complex_is_a_verdict_not_a_crash(box):
+    deep = "SELECT " + "(" * 5000 + "1" + ")" * 5000
+    assert check_script(box, deep).status == "too_complex"
+    assert check_script(box, deep, max_depth=10_000).status == "too_complex"  # the JVM stack overflow, caught
+    long_sum = "SELECT " + "+".join(["1"] * 3000)
+    assert check_script(box, long_sum).status == "too_complex"
+    assert check_script(box, "").condition == "EMPTY_SCRIPT"
+
+
+def test_timeout_bounds_a_slow_side(box):
+    from sqlfix.filtering.judge import Judge
+
+    judge = Judge(box, threads=1, timeout_s=1.0)
+    huge_in = "SELECT order_id FROM shop.orders WHERE order_id IN (" + ",".join(map(str, range(30_000))) + ")"
+    assert len(huge_in) < judge.max_chars  # not screened out: Spark's analyzer is what takes long
+    verdict = judge.pair(huge_in, "SELECT 1")
+    assert (verdict.verdict, verdict.reason) == ("dropped", "timeout")
+    assert judge.pair("SELECT order_idd FROM shop.orders", "SELECT order_id FROM shop.orders").reason == "kept"
+    judge.close()
