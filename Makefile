@@ -3,7 +3,9 @@
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
-EXTRAS ?= data,dev
+EXTRAS ?= data,dev,train
+# DeepSpeed: build no CUDA ops on CPU machines (it JIT-builds the few it needs).
+export DS_BUILD_OPS ?= 0
 
 .PHONY: setup demo test bench clean
 

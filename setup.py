@@ -21,7 +21,7 @@ TRAIN = ["torch>=2.4", "transformers>=4.45", "accelerate>=0.34", "deepspeed>=0.1
 DEV = ["pytest>=8", "pytest-xdist>=3", "jsonschema>=4", "ruff>=0.6"]
 
 # One console entry point per job, plus the umbrella `sqlfix` command.
-JOBS = ["simulate-logs", "ingest", "mine", "classify", "filter", "spotcheck", "demo"]
+JOBS = ["simulate-logs", "ingest", "mine", "classify", "filter", "spotcheck", "build-dataset", "train", "demo"]
 
 setup(
     name="sqlfix",
@@ -43,5 +43,9 @@ setup(
         "console_scripts": ["sqlfix=sqlfix.cli:main_entry"]
         + [f"sqlfix-{job}=sqlfix.cli:{job.replace('-', '_')}_main" for job in JOBS],
     },
-    data_files=[("share/sqlfix/conf", glob("conf/*.yaml") + glob("conf/*.properties"))],
+    data_files=[
+        ("share/sqlfix/conf", glob("conf/*.yaml") + glob("conf/*.properties")),
+        ("share/sqlfix/conf/train", glob("conf/train/*.yaml")),
+        ("share/sqlfix/conf/deepspeed", glob("conf/deepspeed/*.json")),
+    ],
 )

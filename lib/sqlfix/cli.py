@@ -24,6 +24,8 @@ COMMANDS: dict[str, str] = {
     "taxonomy": "sqlfix.taxonomy.job",
     "filter": "sqlfix.filtering.job",
     "spotcheck": "sqlfix.filtering.spotcheck_job",
+    "build-dataset": "sqlfix.dataset.job",
+    "train": "sqlfix.training.job",
     "show": "sqlfix.analyst",
     "export": "sqlfix.analyst",
     "tables": "sqlfix.analyst",
@@ -133,6 +135,8 @@ mine_main = _entry("mine")
 classify_main = _entry("classify")
 filter_main = _entry("filter")
 spotcheck_main = _entry("spotcheck")
+build_dataset_main = _entry("build-dataset")
+train_main = _entry("train")
 demo_main = _entry("demo")
 
 

@@ -405,3 +405,62 @@ BATCH_APPROVALS = register(
         volatile=("decided_at",),
     )
 )
+
+_SFT_COLUMNS = (
+    ("sample_id", "string", "the pair it comes from (bug_pairs.pair_id) or a generated pair's id"),
+    ("split", "string", "train or eval"),
+    ("prompt", "string", "the fixer prompt (schema, bug SQL, error message, question)"),
+    ("target", "string", "the complete fixed SQL"),
+    ("bug_sql", "string", "bug SQL (anonymised like the prompt when enabled)"),
+    ("fixed_sql", "string", "fixed SQL (= target)"),
+    ("error_message", "string", "error message"),
+    ("schema_ddl", "string", "CREATE TABLEs of the tables it reads"),
+    ("category_l1", "string", "taxonomy level 1"),
+    ("category_l3", "string", "taxonomy leaf"),
+    ("signal", "string", "run, save, rejected_fix (mined) or the generator's name"),
+    ("changed_lines", "int", "changed lines between bug and fix"),
+    ("task_id", "string", "task (leakage groups never straddle the split)"),
+    ("leak_group", "string", "pairs sharing a task or a near-identical fix"),
+    ("source", "string", "mined or generated"),
+    ("batch_id", "string", "the approved filter batch it came from"),
+)
+
+SFT_TRAIN = register(
+    Table(
+        name="sft_train",
+        purpose="Gold: the SFT training set (fixer prompt -> fixed SQL); each build is a Delta version.",
+        columns=_cols(*_SFT_COLUMNS),
+        keys=("sample_id",),
+        layer="gold",
+    )
+)
+
+SFT_EVAL = register(
+    Table(
+        name="sft_eval",
+        purpose="Gold: the evaluation set (natural sample + per-category top-up), leakage-free against sft_train.",
+        columns=_cols(*_SFT_COLUMNS),
+        keys=("sample_id",),
+        layer="gold",
+    )
+)
+
+DATASET_BUILDS = register(
+    Table(
+        name="dataset_builds",
+        purpose="Bookkeeping: each dataset build, its content fingerprint and the Delta versions it wrote.",
+        columns=_cols(
+            ("build_id", "string", "uuid of the build"),
+            ("built_at", "timestamp", "when"),
+            ("fingerprint", "string", "sha256 of the samples (an unchanged build writes nothing)"),
+            ("train_version", "bigint", "sft_train's Delta version"),
+            ("eval_version", "bigint", "sft_eval's Delta version"),
+            ("train_rows", "bigint", "samples in sft_train"),
+            ("eval_rows", "bigint", "samples in sft_eval"),
+            ("duplicates", "bigint", "pairs dropped as duplicates"),
+            ("config", "string", "JSON of the split and anonymisation settings"),
+        ),
+        keys=("build_id",),
+        layer="meta",
+    )
+)

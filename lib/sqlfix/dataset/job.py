@@ -1,0 +1,104 @@
+"""``sqlfix build-dataset``: kept pairs of approved spot-check batches -> versioned ``sft_train`` / ``sft_eval``.
+
+Each build overwrites both tables (a new Delta version each) unless the samples are unchanged, records the
+versions in ``dataset_builds``, and with ``--export DIR`` writes ``train.jsonl``, ``eval.jsonl`` and
+``manifest.json`` (the dataset version the trainer logs) for training outside Spark.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import uuid
+from pathlib import Path
+
+from pyspark.sql import functions as F
+
+from sqlfix.cli import Subcommand
+from sqlfix.dataset.build import SplitConfig, samples
+from sqlfix.filtering.spotcheck_job import approved_pairs
+from sqlfix.tables import SFT_TRAIN
+
+
+def build(ctx, split_cfg: SplitConfig, anon: dict | None = None) -> dict:
+    lake, spark = ctx.lake, ctx.spark
+    rows = [r.asDict() for r in approved_pairs(lake).toLocalIterator()]
+    out, duplicates = samples(rows, split_cfg, anon)
+    fingerprint = hashlib.sha256(
+        json.dumps(sorted((s["sample_id"], s["split"], s["prompt"], s["target"]) for s in out)).encode()
+    ).hexdigest()
+    last = lake.read("dataset_builds").orderBy(F.col("built_at").desc()).first()
+    config = json.dumps({"split": split_cfg.__dict__, "anonymize": anon or {}}, sort_keys=True)
+    if last is not None and last["fingerprint"] == fingerprint:
+        return {**last.asDict(), "unchanged": True}
+    for name, side in (("sft_train", "train"), ("sft_eval", "eval")):
+        part = [{k: s[k] for k in SFT_TRAIN.column_names} for s in out if s["split"] == side]
+        lake.overwrite(name, spark.createDataFrame(part, SFT_TRAIN.spark_schema))
+    record = {
+        "build_id": uuid.uuid4().hex, "built_at": dt.datetime.now(dt.timezone.utc), "fingerprint": fingerprint,
+        "train_version": lake.version("sft_train"), "eval_version": lake.version("sft_eval"),
+        "train_rows": sum(s["split"] == "train" for s in out), "eval_rows": sum(s["split"] == "eval" for s in out),
+        "duplicates": duplicates, "config": config,
+    }  # fmt: skip
+    lake.append("dataset_builds", spark.createDataFrame([record], lake.table("dataset_builds").spark_schema))
+    return {**record, "unchanged": False}
+
+
+def export(ctx, out: Path) -> dict:
+    """The current build as JSON Lines plus a manifest naming its version."""
+    lake = ctx.lake
+    last = lake.read("dataset_builds").orderBy(F.col("built_at").desc()).first()
+    if last is None:
+        raise SystemExit("sqlfix build-dataset --export: no dataset built yet")
+    out.mkdir(parents=True, exist_ok=True)
+    for name, file in (("sft_train", "train.jsonl"), ("sft_eval", "eval.jsonl")):
+        with (out / file).open("w", encoding="utf-8") as fh:
+            for row in (
+                lake.read(name, version=last[f"{name.split('_')[1]}_version"]).orderBy("sample_id").toLocalIterator()
+            ):
+                fh.write(json.dumps(row.asDict(), ensure_ascii=False) + "\n")
+    manifest = {
+        "dataset_version": f"sft_train@v{last['train_version']}+sft_eval@v{last['eval_version']}",
+        "build_id": last["build_id"], "fingerprint": last["fingerprint"], "train_rows": last["train_rows"],
+        "eval_rows": last["eval_rows"], "lake": str(lake.location("sft_train")),
+    }  # fmt: skip
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2))
+    return manifest
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument(
+        "--eval-fraction", type=float, default=None, help="natural eval sample (default dataset.eval_fraction)"
+    )
+    parser.add_argument(
+        "--per-category", type=int, default=None, help="eval top-up per category (default dataset.per_category)"
+    )
+    parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--export", help="also write train.jsonl, eval.jsonl and manifest.json here")
+
+
+def run(ctx, args) -> int:
+    cfg = ctx.cfg.get("dataset", {})
+    split_cfg = SplitConfig(
+        eval_fraction=args.eval_fraction if args.eval_fraction is not None else float(cfg.get("eval_fraction", 0.1)),
+        per_category=args.per_category if args.per_category is not None else int(cfg.get("per_category", 5)),
+        seed=args.seed if args.seed is not None else int(cfg.get("seed", 0)),
+    )
+    result = build(ctx, split_cfg, cfg.get("anonymize"))
+    state = (
+        "unchanged, nothing written"
+        if result["unchanged"]
+        else f"sft_train v{result['train_version']}, sft_eval v{result['eval_version']}"
+    )
+    print(f"build-dataset: {result['train_rows']} train / {result['eval_rows']} eval samples "
+          f"({result['duplicates']} duplicates dropped): {state}")  # fmt: skip
+    if args.export:
+        manifest = export(ctx, Path(args.export))
+        print(f"build-dataset: exported {manifest['dataset_version']} to {args.export}")
+    return 0
+
+
+SUBCOMMANDS = {
+    "build-dataset": Subcommand("Build the versioned SFT train/eval sets from approved kept pairs.", add_arguments, run)
+}

@@ -1,0 +1,1 @@
+"""MLflow: tracking of training runs, the model registry and its aliases (challenger, champion)."""

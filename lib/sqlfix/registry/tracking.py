@@ -1,0 +1,79 @@
+"""Log a finished training run to MLflow and register its model with alias ``challenger``."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PIP_REQUIREMENTS = ["torch", "transformers", "accelerate", "tokenizers", "safetensors"]
+
+
+def loss_figure(history: list[dict]):
+    """Total, diff-line and consistent-line training loss per step."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for key, label in (
+        ("loss", "total (trained tokens)"),
+        ("loss_diff", "diff lines"),
+        ("loss_consistent", "consistent lines"),
+    ):
+        points = [(h["step"], h[key]) for h in history if key in h and "step" in h]
+        if points:
+            ax.plot(*zip(*points, strict=True), label=label)
+    ax.set_xlabel("step")
+    ax.set_ylabel("cross-entropy")
+    ax.set_title("DM-SFT training loss")
+    ax.legend()
+    fig.tight_layout()
+    return fig
+
+
+def log_training(cfg: dict, recipe, final_dir: Path, metrics: dict, config_files: list[str]) -> dict:
+    """Parameters, dataset version, config files, per-step metrics, the loss plot and the registered model."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import mlflow
+
+    mcfg = cfg.get("mlflow", {})
+    mlflow.set_tracking_uri(mcfg.get("tracking_uri", "sqlite:///mlflow.db"))
+    mlflow.set_experiment(mcfg.get("experiment", "sqlfix-dmsft"))
+    name = mcfg.get("registered_model", "sqlfix-fixer")
+    history = recipe.trainer.state.log_history
+    with mlflow.start_run(run_name=mcfg.get("run_name")) as run:
+        mlflow.log_params({
+            "p": cfg.get("p", 0.0), "mode": cfg.get("mode", "line"), "base_model": cfg["model"],
+            "learning_rate": cfg.get("learning_rate"), "batch_size": cfg.get("batch_size"), "epochs": cfg.get("epochs"),
+            "max_steps": cfg.get("max_steps", -1), "deepspeed": cfg.get("deepspeed") or "none",
+            "dataset_version": recipe.manifest.get("dataset_version"), "train_examples": len(recipe.train_examples),
+            "too_long_examples": recipe.too_long, "resumed_from": recipe.resumed_from or "none",
+        })  # fmt: skip
+        mlflow.set_tag("dataset_version", recipe.manifest.get("dataset_version"))
+        for entry in history:
+            values = {
+                k: float(v) for k, v in entry.items() if k not in ("step", "epoch") and isinstance(v, (int, float))
+            }
+            if values and "step" in entry:
+                mlflow.log_metrics(
+                    {k.replace("train_", "final_"): v for k, v in values.items()}, step=int(entry["step"])
+                )
+        mlflow.log_metrics({f"final_{k}": float(v) for k, v in metrics.items() if isinstance(v, (int, float))})
+        for file in config_files:
+            if file and Path(file).is_file():
+                mlflow.log_artifact(file, artifact_path="config")
+        mlflow.log_figure(loss_figure(history), "loss_curves.png")
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        components = {
+            "model": AutoModelForCausalLM.from_pretrained(final_dir),
+            "tokenizer": AutoTokenizer.from_pretrained(final_dir),
+        }
+        info = mlflow.transformers.log_model(
+            transformers_model=components, name="model", task="text-generation",
+            pip_requirements=PIP_REQUIREMENTS, registered_model_name=name,
+        )  # fmt: skip
+        version = info.registered_model_version
+        mlflow.MlflowClient().set_registered_model_alias(name, "challenger", version)
+        return {"run_id": run.info.run_id, "registered_model": name, "version": version}

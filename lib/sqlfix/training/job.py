@@ -1,0 +1,96 @@
+"""``sqlfix train``: run the DM-SFT recipe from a config file, then log and register the model in MLflow.
+
+    sqlfix train --config conf/train/dmsft.yaml [--p 0.5] [--deepspeed conf/deepspeed/zero2.json]
+    deepspeed --num_gpus 8 -m sqlfix.cli train --config ...   # many GPUs: every rank runs it, rank 0 logs
+
+No Spark session is started. With a DeepSpeed config and no launcher, one local process group is set up.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+from pathlib import Path
+
+import yaml
+
+from sqlfix.cli import Subcommand
+from sqlfix.config import apply_override
+
+
+def load_train_config(path: str, args) -> dict:
+    cfg = yaml.safe_load(Path(path).read_text()) or {}
+    for flag in ("p", "mode", "deepspeed", "max_steps", "model", "dataset_dir", "output_dir"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            cfg[flag] = value
+    for item in args.param or []:
+        cfg = apply_override(cfg, item)
+    return cfg
+
+
+def _single_process_group() -> None:
+    """DeepSpeed wants a process group even alone: one local rank, on a free port."""
+    if "WORLD_SIZE" in os.environ:
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK="0", LOCAL_RANK="0", WORLD_SIZE="1")
+
+
+def run_training(cfg: dict, config_file: str | None = None, register: bool = True) -> dict:
+    from sqlfix.training.recipe import DMSFTRecipe
+
+    if cfg.get("deepspeed"):
+        _single_process_group()
+    recipe = DMSFTRecipe(cfg)
+    recipe.setup()
+    metrics = recipe.train()
+    final = recipe.save_checkpoint()
+    result = {
+        "metrics": metrics,
+        "final": str(final),
+        "resumed_from": recipe.resumed_from,
+        "steps": recipe.trainer.state.global_step,
+    }
+    if register and recipe.trainer.is_world_process_zero():
+        from sqlfix.registry.tracking import log_training
+
+        result.update(log_training(cfg, recipe, final, metrics, [config_file, cfg.get("deepspeed")]))
+    recipe.cleanup()
+    return result
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--config", default="conf/train/dmsft.yaml", help="training config (YAML)")
+    parser.add_argument("--p", type=float, help="DM-SFT drop probability of consistent lines (0 = plain SFT)")
+    parser.add_argument(
+        "--mode", choices=("line", "token"), help="drop whole lines (DM-SFT) or single tokens (ablation)"
+    )
+    parser.add_argument("--deepspeed", help="DeepSpeed config, e.g. conf/deepspeed/zero2.json")
+    parser.add_argument("--max-steps", dest="max_steps", type=int)
+    parser.add_argument("--model", help="local base model folder")
+    parser.add_argument("--dataset-dir", dest="dataset_dir", help="folder of `sqlfix build-dataset --export`")
+    parser.add_argument("--output-dir", dest="output_dir")
+    parser.add_argument("--param", action="append", metavar="KEY=VALUE", help="any other config key (dotted)")
+    parser.add_argument("--no-register", action="store_true", help="train and save, but log nothing to MLflow")
+    parser.add_argument("--local_rank", type=int, help=argparse.SUPPRESS)  # set by the deepspeed launcher
+
+
+def run(ctx, args) -> int:
+    cfg = load_train_config(args.config, args)
+    result = run_training(cfg, args.config, register=not args.no_register)
+    print(f"train: {result['steps']} steps (resumed from {result['resumed_from'] or 'scratch'}), model in {result['final']}, "
+          f"train loss {result['metrics'].get('train_loss', float('nan')):.4f}")  # fmt: skip
+    if "version" in result:
+        print(
+            f"train: registered {result['registered_model']} version {result['version']} as challenger (run {result['run_id'][:8]})"
+        )
+    return 0
+
+
+SUBCOMMANDS = {
+    "train": Subcommand("Train a SQL fixer with DM-SFT (HF Trainer, DeepSpeed, MLflow).", add_arguments, run)
+}

@@ -1,0 +1,227 @@
+"""The DM-SFT training recipe: HF Trainer (+ DeepSpeed when configured), MLflow tracking and registry.
+
+Supports: any local HF causal-LM folder as the base model; plain SFT (``p: 0``), line-level DM-SFT and the
+token-level ablation (``mode: token``); DeepSpeed ZeRO-2/3 configs with "auto" fields (``deepspeed:``),
+bf16 when the accelerator has it, gradient checkpointing, checkpoints every ``save_steps`` and resume after a
+kill (``resume: auto`` picks the newest checkpoint); total, diff-line and consistent-line losses logged
+per step; MLflow parameters, dataset version, configs, metrics, a loss-curve plot, the model (transformers
+flavour) registered as a new version with alias ``challenger``.
+
+Config errors raised (``RecipeError``): no dataset manifest or train file, a base model folder that does
+not exist, p outside [0, 1], an unknown mode, a DeepSpeed config file that does not exist.
+
+    recipe = DMSFTRecipe(cfg); recipe.setup(); recipe.train(); recipe.save_checkpoint(); recipe.cleanup()
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from sqlfix.training.collator import IGNORE_INDEX, DMSFTCollator
+from sqlfix.training.examples import build_example
+
+
+class RecipeError(ValueError):
+    """The training config cannot work; the message says which key and why."""
+
+
+def _trainer_class():
+    import torch
+    from transformers import Trainer
+
+    class DMSFTTrainer(Trainer):
+        """Trainer whose loss also reports its diff-line and consistent-line parts."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._parts = {"loss_diff": [0.0, 0], "loss_consistent": [0.0, 0]}
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            diff = inputs.pop("diff_mask")
+            consistent = inputs.pop("consistent_mask")
+            labels = inputs.pop("labels")
+            outputs = model(**inputs)
+            logits = outputs.logits[:, :-1, :].float()
+            target = labels[:, 1:]
+            per_token = torch.nn.functional.cross_entropy(
+                logits.reshape(-1, logits.size(-1)), target.reshape(-1), ignore_index=IGNORE_INDEX, reduction="none"
+            ).view_as(target)
+            counted = target != IGNORE_INDEX
+            denominator = num_items_in_batch if num_items_in_batch is not None else counted.sum().clamp(min=1)
+            loss = per_token.sum() / denominator
+            with torch.no_grad():  # monitoring: every diff / consistent token, dropped or not
+                full = torch.nn.functional.cross_entropy(
+                    logits.reshape(-1, logits.size(-1)), inputs["input_ids"][:, 1:].reshape(-1), reduction="none"
+                ).view_as(target)
+                for key, mask in (("loss_diff", diff[:, 1:]), ("loss_consistent", consistent[:, 1:])):
+                    if mask.any():
+                        self._parts[key][0] += float(full[mask].mean())
+                        self._parts[key][1] += 1
+            return (loss, outputs) if return_outputs else loss
+
+        def log(self, logs, *args, **kwargs):
+            if "loss" in logs:
+                for key, (total, n) in self._parts.items():
+                    if n:
+                        logs[key] = round(total / n, 4)
+                self._parts = {k: [0.0, 0] for k in self._parts}
+            super().log(logs, *args, **kwargs)
+
+    return DMSFTTrainer
+
+
+class DMSFTRecipe:
+    """One training run from a config dict (``conf/train/dmsft.yaml`` plus overrides)."""
+
+    def __init__(self, cfg: dict):
+        self.cfg = cfg
+        self.out = Path(cfg["output_dir"])
+        self.manifest: dict = {}
+        self.trainer = None
+        self.run_id: str | None = None
+        self._check()
+
+    def _check(self) -> None:
+        cfg = self.cfg
+        data = Path(cfg["dataset_dir"])
+        if not (data / "manifest.json").is_file() or not (data / "train.jsonl").is_file():
+            raise RecipeError(
+                f"dataset_dir {data}: needs manifest.json and train.jsonl (sqlfix build-dataset --export)"
+            )
+        if not Path(cfg["model"]).is_dir():
+            raise RecipeError(f"model {cfg['model']}: not a local model folder (see `sqlfix prepare-model`)")
+        p = float(cfg.get("p", 0.0))
+        if not 0.0 <= p <= 1.0:
+            raise RecipeError(f"p must be in [0, 1], got {p}")
+        if cfg.get("mode", "line") not in ("line", "token"):
+            raise RecipeError(f"mode must be line or token, got {cfg.get('mode')!r}")
+        ds = cfg.get("deepspeed")
+        if ds and not Path(ds).is_file():
+            raise RecipeError(f"deepspeed config {ds} does not exist")
+
+    # -- setup --------------------------------------------------------------------------------------
+    def setup(self) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        self._setup_tokenizer()
+        self._setup_data()
+        self._setup_model()
+        self._setup_trainer()
+
+    def _setup_tokenizer(self) -> None:
+        from transformers import AutoTokenizer
+
+        self.tokenizer = AutoTokenizer.from_pretrained(self.cfg["model"])
+        if self.tokenizer.pad_token_id is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+
+    def _setup_data(self) -> None:
+        data = Path(self.cfg["dataset_dir"])
+        self.manifest = json.loads((data / "manifest.json").read_text())
+        max_len = int(self.cfg.get("max_length", 2048))
+        self.train_examples, self.too_long = [], 0
+        for line in (data / "train.jsonl").open(encoding="utf-8"):
+            row = json.loads(line)
+            example = build_example(self.tokenizer, row["prompt"], row["bug_sql"], row["target"], max_len)
+            if example is None:
+                self.too_long += 1
+            else:
+                self.train_examples.append(example)
+        if not self.train_examples:
+            raise RecipeError(f"no training example fits max_length {max_len}")
+
+    def _setup_model(self) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM
+
+        dtype = torch.bfloat16 if self._bf16() else torch.float32
+        self.model = AutoModelForCausalLM.from_pretrained(self.cfg["model"], torch_dtype=dtype)
+        if self.cfg.get("gradient_checkpointing"):
+            self.model.gradient_checkpointing_enable()
+            self.model.config.use_cache = False
+
+    def _bf16(self) -> bool:
+        import torch
+
+        return bool(self.cfg.get("bf16", True)) and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+    def _setup_trainer(self) -> None:
+        from transformers import TrainingArguments
+
+        cfg = self.cfg
+        args = TrainingArguments(
+            output_dir=str(self.out),
+            per_device_train_batch_size=int(cfg.get("batch_size", 4)),
+            gradient_accumulation_steps=int(cfg.get("gradient_accumulation_steps", 1)),
+            learning_rate=float(cfg.get("learning_rate", 2e-5)),
+            lr_scheduler_type=cfg.get("lr_scheduler", "cosine"),
+            warmup_steps=float(cfg.get("warmup_ratio", 0.03)),  # a float in [0, 1) is a ratio of the total steps
+            num_train_epochs=float(cfg.get("epochs", 1)),
+            max_steps=int(cfg.get("max_steps", -1)),
+            logging_steps=int(cfg.get("logging_steps", 1)),
+            save_steps=int(cfg.get("save_steps", 100)),
+            save_total_limit=int(cfg.get("save_total_limit", 3)),
+            bf16=self._bf16(),
+            gradient_checkpointing=bool(cfg.get("gradient_checkpointing", False)),
+            deepspeed=cfg.get("deepspeed") or None,
+            use_cpu=not _has_accelerator(),
+            remove_unused_columns=False,
+            report_to=[],
+            seed=int(cfg.get("seed", 0)),
+            dataloader_num_workers=int(cfg.get("dataloader_workers", 0)),
+            save_only_model=False,
+        )
+        collator = DMSFTCollator(
+            self.tokenizer.pad_token_id,
+            p=float(cfg.get("p", 0.0)),
+            mode=cfg.get("mode", "line"),
+            seed=int(cfg.get("seed", 0)),
+        )
+        self.trainer = _trainer_class()(
+            model=self.model, args=args, train_dataset=self.train_examples, data_collator=collator
+        )
+        if cfg.get("kill_at_step"):  # fault injection: SIGKILL mid-run, to prove resume (tests, drills)
+            self.trainer.add_callback(_killer(int(cfg["kill_at_step"])))
+
+    # -- run ----------------------------------------------------------------------------------------
+    def train(self) -> dict:
+        resume = self.cfg.get("resume", "auto")
+        checkpoint = None
+        if resume == "auto":
+            found = sorted(self.out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
+            checkpoint = str(found[-1]) if found else None
+        elif resume:
+            checkpoint = str(resume)
+        self.resumed_from = checkpoint
+        result = self.trainer.train(resume_from_checkpoint=checkpoint)
+        return result.metrics
+
+    def save_checkpoint(self) -> Path:
+        final = self.out / "final"
+        self.trainer.save_model(str(final))
+        self.tokenizer.save_pretrained(str(final))
+        return final
+
+    def cleanup(self) -> None:
+        self.trainer = None
+        self.model = None
+
+
+def _killer(step: int):
+    import signal
+
+    from transformers import TrainerCallback
+
+    class Kill(TrainerCallback):
+        def on_save(self, args, state, control, **kwargs):
+            if state.global_step >= step:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+    return Kill()
+
+
+def _has_accelerator() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

@@ -1,0 +1,29 @@
+"""Static facts of an example built with a real (tiny) tokenizer and its chat template."""
+
+from __future__ import annotations
+
+
+def test_build_example_maps_target_tokens_to_fix_lines(tiny_model_dir):
+    from sqlfix.dataset.prompt import render_prompt
+    from sqlfix.training.examples import build_example
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    bug = "SELECT order_id,\n  user_id\nFRM shop.orders\nWHERE dt = '2026-10-01'"
+    fix = "SELECT order_id,\n  user_id\nFROM shop.orders\nWHERE dt = '2026-10-01'"
+    ex = build_example(
+        tok, render_prompt("CREATE TABLE shop.orders (order_id BIGINT)", bug, "[PARSE_SYNTAX_ERROR]"), bug, fix
+    )
+    assert ex["line_is_diff"] == [False, False, True, False]
+    prompt = tok.decode(ex["input_ids"][: ex["prompt_len"]])
+    assert (
+        prompt.startswith("<|im_start|>user\n") and prompt.endswith("<|im_start|>assistant\n") and "[BUG SQL]" in prompt
+    )
+    target = ex["input_ids"][ex["prompt_len"] :]
+    assert len(target) == len(ex["token_line"]) and target[-1] == tok.eos_token_id and ex["token_line"][-1] == -1
+    # the tokens of each line decode back to that line
+    for line_no, line in enumerate(fix.split("\n")):
+        ids = [t for t, n in zip(target, ex["token_line"], strict=True) if n == line_no]
+        assert tok.decode(ids).strip("\n") == line
+    assert ex["token_line"] == sorted(ex["token_line"][:-1]) + [-1]
+    assert build_example(tok, "x" * 50, bug, fix, max_length=10) is None

@@ -1,0 +1,99 @@
+"""End to end on CPU: DM-SFT with DeepSpeed ZeRO-2 on a tiny random model, killed and resumed, then logged
+to MLflow and registered with alias challenger."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def _dataset(out, n: int = 24) -> None:
+    from sqlfix.dataset.prompt import render_prompt
+    from sqlfix.simulate import bugs
+    from sqlfix.simulate.queries import compose
+
+    rng = random.Random(3)
+    out.mkdir(parents=True, exist_ok=True)
+    with (out / "train.jsonl").open("w") as fh:
+        while n:
+            fix = compose(rng, size=1)
+            mutated = bugs.column_typo(fix.split("\n"), rng)
+            if mutated is None:
+                continue
+            bug = "\n".join(mutated[0])
+            fh.write(
+                json.dumps(
+                    {
+                        "prompt": render_prompt(None, bug, "[UNRESOLVED_COLUMN.WITH_SUGGESTION] ..."),
+                        "bug_sql": bug,
+                        "target": fix,
+                    }
+                )
+                + "\n"
+            )
+            n -= 1
+    (out / "manifest.json").write_text(json.dumps({"dataset_version": "sft_train@v0+sft_eval@v0"}))
+
+
+def _train_cmd(cfg_file, *extra) -> list[str]:
+    return [sys.executable, "-m", "sqlfix.cli", "train", "--config", str(cfg_file), *extra]
+
+
+def test_train_kill_resume_register(tiny_model_dir, tmp_path):
+    pytest.importorskip("deepspeed")
+    pytest.importorskip("mlflow")
+    import yaml
+
+    data, out = tmp_path / "data", tmp_path / "run"
+    _dataset(data)
+    cfg = yaml.safe_load(open("conf/train/dmsft.yaml"))
+    cfg.update(dataset_dir=str(data), model=str(tiny_model_dir), output_dir=str(out), batch_size=2, gradient_accumulation_steps=1,
+               max_steps=8, save_steps=2, epochs=1, learning_rate=1e-3, max_length=1024, gradient_checkpointing=False,
+               deepspeed="conf/deepspeed/zero2.json", p=0.5)  # fmt: skip
+    cfg["mlflow"] = {
+        "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db",
+        "experiment": "test",
+        "registered_model": "tiny-fixer",
+    }
+    cfg_file = tmp_path / "train.yaml"
+    cfg_file.write_text(yaml.safe_dump(cfg))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": "", "DS_ACCELERATOR": "cpu"}
+
+    # First run: SIGKILLed right after it saved checkpoint-4 (no clean shutdown).
+    first = subprocess.run(
+        _train_cmd(cfg_file, "--no-register", "--param", "kill_at_step=4"),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert first.returncode == -9, first.stdout[-3000:] + first.stderr[-3000:]
+    assert (out / "checkpoint-4").exists() and not (out / "checkpoint-6").exists() and not (out / "final").exists()
+
+    # Second run resumes from the newest checkpoint, finishes, logs and registers.
+    done = subprocess.run(_train_cmd(cfg_file), env=env, capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "resumed from" in done.stdout and "checkpoint-" in done.stdout, done.stdout
+    assert "8 steps" in done.stdout and "as challenger" in done.stdout
+    state = json.loads((out / "checkpoint-8" / "trainer_state.json").read_text())
+    losses = [h for h in state["log_history"] if "loss" in h]
+    assert [h["step"] for h in losses][-1] == 8 and all("loss_diff" in h and "loss_consistent" in h for h in losses)
+
+    import mlflow
+
+    mlflow.set_tracking_uri(cfg["mlflow"]["tracking_uri"])
+    client = mlflow.MlflowClient()
+    version = client.get_model_version_by_alias("tiny-fixer", "challenger")
+    run = client.get_run(version.run_id)
+    assert run.data.params["p"] == "0.5" and run.data.params["dataset_version"] == "sft_train@v0+sft_eval@v0"
+    assert run.data.params["resumed_from"].endswith("checkpoint-4")
+    assert [m.step for m in client.get_metric_history(run.info.run_id, "loss_diff")][-1] == 8
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
+    assert "loss_curves.png" in artifacts and "config" in artifacts
