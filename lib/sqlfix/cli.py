@@ -26,6 +26,7 @@ COMMANDS: dict[str, str] = {
     "spotcheck": "sqlfix.filtering.spotcheck_job",
     "build-dataset": "sqlfix.dataset.job",
     "train": "sqlfix.training.job",
+    "prepare-model": "sqlfix.training.base_model",
     "show": "sqlfix.analyst",
     "export": "sqlfix.analyst",
     "tables": "sqlfix.analyst",

