@@ -97,3 +97,26 @@ def test_train_kill_resume_register(tiny_model_dir, tmp_path):
     assert [m.step for m in client.get_metric_history(run.info.run_id, "loss_diff")][-1] == 8
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert "loss_curves.png" in artifacts and "config" in artifacts
+
+
+def test_continued_pretraining_with_frozen_embeddings(tiny_model_dir, tmp_path):
+    import torch
+    from sqlfix.simulate.queries import compose
+    from sqlfix.training.job import run_training
+    from sqlfix.training.recipe import RecipeError
+    from transformers import AutoModelForCausalLM
+
+    rng = random.Random(1)
+    corpus = tmp_path / "corpus.sql"
+    corpus.write_text(";\n".join(compose(rng) for _ in range(12)))
+    cfg = {"stage": "cpt", "corpus": str(corpus), "model": str(tiny_model_dir), "output_dir": str(tmp_path / "cpt"),
+           "max_length": 128, "batch_size": 4, "max_steps": 3, "learning_rate": 1e-2, "save_steps": 100,
+           "freeze_embeddings": True, "dataset_dir": None}  # fmt: skip
+    result = run_training(cfg, register=False)
+    assert result["steps"] == 3
+    before = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    after = AutoModelForCausalLM.from_pretrained(result["final"])
+    assert torch.equal(before.get_input_embeddings().weight, after.get_input_embeddings().weight)
+    assert not torch.equal(before.model.layers[0].mlp.up_proj.weight, after.model.layers[0].mlp.up_proj.weight)
+    with pytest.raises(RecipeError, match="corpus"):
+        run_training({**cfg, "corpus": str(tmp_path / "missing.sql")}, register=False)

@@ -33,3 +33,25 @@ def build_example(tokenizer, prompt: str, bug_sql: str, fixed_sql: str, max_leng
         "token_line": token_line,
         "line_is_diff": line_roles(bug_sql, fixed_sql),
     }
+
+
+def corpus_examples(tokenizer, path, max_length: int) -> list[dict]:
+    """Continued pre-training examples: a ``.sql`` file (split into statements) or JSON Lines with ``text``,
+    tokenised and cut into windows of ``max_length``; every token is trained (no prompt, no line roles)."""
+    import json
+    from pathlib import Path
+
+    from sqlfix.ingest.schemas import split_statements
+
+    path = Path(path)
+    if path.suffix.lower() == ".sql":
+        texts = split_statements(path.read_text(errors="replace"))
+    else:
+        texts = [json.loads(line)["text"] for line in path.open(encoding="utf-8") if line.strip()]
+    out, eos = [], tokenizer.eos_token_id
+    for text in texts:
+        ids = tokenizer(text, add_special_tokens=False)["input_ids"] + ([eos] if eos is not None else [])
+        for start in range(0, len(ids), max_length):
+            window = ids[start : start + max_length]
+            out.append({"input_ids": window, "prompt_len": 0, "token_line": [-1] * len(window), "line_is_diff": []})
+    return out

@@ -1,13 +1,15 @@
 """The DM-SFT training recipe: HF Trainer (+ DeepSpeed when configured), MLflow tracking and registry.
 
-Supports: any local HF causal-LM folder as the base model; plain SFT (``p: 0``), line-level DM-SFT and the
-token-level ablation (``mode: token``); DeepSpeed ZeRO-2/3 configs with "auto" fields (``deepspeed:``),
+Supports: any local HF causal-LM folder as the base model; continued pre-training on a SQL corpus as an
+optional first stage (``stage: cpt``: full parameters, or ``freeze_embeddings: true`` for the ablation);
+plain SFT (``p: 0``), line-level DM-SFT and the token-level ablation (``mode: token``); DeepSpeed ZeRO-2/3 configs with "auto" fields (``deepspeed:``),
 bf16 when the accelerator has it, gradient checkpointing, checkpoints every ``save_steps`` and resume after a
 kill (``resume: auto`` picks the newest checkpoint); total, diff-line and consistent-line losses logged
 per step; MLflow parameters, dataset version, configs, metrics, a loss-curve plot, the model (transformers
 flavour) registered as a new version with alias ``challenger``.
 
-Config errors raised (``RecipeError``): no dataset manifest or train file, a base model folder that does
+Config errors raised (``RecipeError``): an unknown stage, a CPT stage without a corpus file, no dataset
+manifest or train file, a base model folder that does
 not exist, p outside [0, 1], an unknown mode, a DeepSpeed config file that does not exist.
 
     recipe = DMSFTRecipe(cfg); recipe.setup(); recipe.train(); recipe.save_checkpoint(); recipe.cleanup()
@@ -85,11 +87,19 @@ class DMSFTRecipe:
 
     def _check(self) -> None:
         cfg = self.cfg
-        data = Path(cfg["dataset_dir"])
-        if not (data / "manifest.json").is_file() or not (data / "train.jsonl").is_file():
-            raise RecipeError(
-                f"dataset_dir {data}: needs manifest.json and train.jsonl (sqlfix build-dataset --export)"
-            )
+        if cfg.get("stage", "sft") not in ("sft", "cpt"):
+            raise RecipeError(f"stage must be sft or cpt, got {cfg.get('stage')!r}")
+        if cfg.get("stage") == "cpt":
+            if not cfg.get("corpus") or not Path(cfg["corpus"]).is_file():
+                raise RecipeError(
+                    f"stage cpt needs corpus: a .sql or .jsonl (field text) file, got {cfg.get('corpus')!r}"
+                )
+        else:
+            data = Path(cfg.get("dataset_dir") or "")
+            if not (data / "manifest.json").is_file() or not (data / "train.jsonl").is_file():
+                raise RecipeError(
+                    f"dataset_dir {data}: needs manifest.json and train.jsonl (sqlfix build-dataset --export)"
+                )
         if not Path(cfg["model"]).is_dir():
             raise RecipeError(f"model {cfg['model']}: not a local model folder (see `sqlfix prepare-model`)")
         p = float(cfg.get("p", 0.0))
@@ -117,6 +127,8 @@ class DMSFTRecipe:
             self.tokenizer.pad_token = self.tokenizer.eos_token
 
     def _setup_data(self) -> None:
+        if self.cfg.get("stage") == "cpt":
+            return self._setup_corpus()
         data = Path(self.cfg["dataset_dir"])
         self.manifest = json.loads((data / "manifest.json").read_text())
         max_len = int(self.cfg.get("max_length", 2048))
@@ -131,12 +143,25 @@ class DMSFTRecipe:
         if not self.train_examples:
             raise RecipeError(f"no training example fits max_length {max_len}")
 
+    def _setup_corpus(self) -> None:
+        """Continued pre-training: every token of the SQL corpus counts, in windows of ``max_length``."""
+        from sqlfix.training.examples import corpus_examples
+
+        corpus = Path(self.cfg["corpus"])
+        self.manifest = {"dataset_version": f"corpus:{corpus.name}"}
+        self.train_examples = corpus_examples(self.tokenizer, corpus, int(self.cfg.get("max_length", 2048)))
+        self.too_long = 0
+        if not self.train_examples:
+            raise RecipeError(f"corpus {corpus} holds no text")
+
     def _setup_model(self) -> None:
         import torch
         from transformers import AutoModelForCausalLM
 
         dtype = torch.bfloat16 if self._bf16() else torch.float32
         self.model = AutoModelForCausalLM.from_pretrained(self.cfg["model"], torch_dtype=dtype)
+        if self.cfg.get("freeze_embeddings"):  # the paper found this worse than full CPT; kept for the ablation
+            self.model.get_input_embeddings().weight.requires_grad_(False)
         if self.cfg.get("gradient_checkpointing"):
             self.model.gradient_checkpointing_enable()
             self.model.config.use_cache = False
