@@ -120,3 +120,14 @@ def test_continued_pretraining_with_frozen_embeddings(tiny_model_dir, tmp_path):
     assert not torch.equal(before.model.layers[0].mlp.up_proj.weight, after.model.layers[0].mlp.up_proj.weight)
     with pytest.raises(RecipeError, match="corpus"):
         run_training({**cfg, "corpus": str(tmp_path / "missing.sql")}, register=False)
+
+
+def test_training_through_spark_torch_distributor(spark, tiny_model_dir, tmp_path):
+    from sqlfix.training.distributed import train_on_spark
+
+    data = tmp_path / "data"
+    _dataset(data, n=8)
+    cfg = {"dataset_dir": str(data), "model": str(tiny_model_dir), "output_dir": str(tmp_path / "dist"), "max_length": 1024,
+           "batch_size": 2, "max_steps": 2, "save_steps": 100, "p": 0.5}  # fmt: skip
+    result = train_on_spark(cfg, num_processes=1, local_mode=True, register=False)
+    assert result["steps"] == 2 and (tmp_path / "dist" / "final" / "config.json").is_file()

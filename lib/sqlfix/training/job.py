@@ -76,12 +76,23 @@ def add_arguments(parser) -> None:
     parser.add_argument("--output-dir", dest="output_dir")
     parser.add_argument("--param", action="append", metavar="KEY=VALUE", help="any other config key (dotted)")
     parser.add_argument("--no-register", action="store_true", help="train and save, but log nothing to MLflow")
+    parser.add_argument(
+        "--on-spark", action="store_true", help="launch the ranks on the Spark cluster (TorchDistributor)"
+    )
+    parser.add_argument("--num-processes", type=int, default=1, help="--on-spark: ranks (GPUs) to train on")
+    parser.add_argument("--use-gpu", action="store_true", help="--on-spark: one GPU per rank")
     parser.add_argument("--local_rank", type=int, help=argparse.SUPPRESS)  # set by the deepspeed launcher
 
 
 def run(ctx, args) -> int:
     cfg = load_train_config(args.config, args)
-    result = run_training(cfg, args.config, register=not args.no_register)
+    if args.on_spark:
+        from sqlfix.training.distributed import train_on_spark
+
+        ctx.spark  # noqa: B018 - the distributor needs the active session
+        result = train_on_spark(cfg, args.num_processes, args.use_gpu, register=not args.no_register)
+    else:
+        result = run_training(cfg, args.config, register=not args.no_register)
     print(f"train: {result['steps']} steps (resumed from {result['resumed_from'] or 'scratch'}), model in {result['final']}, "
           f"train loss {result['metrics'].get('train_loss', float('nan')):.4f}")  # fmt: skip
     if "version" in result:
