@@ -17,7 +17,7 @@ DATA = [
     "sqlglot[c]>=26",
     "matplotlib>=3.7",
 ]
-TRAIN = ["torch>=2.4", "transformers>=4.45", "accelerate>=0.34", "deepspeed>=0.15", "mlflow>=2.16", "tokenizers>=0.20", "gguf>=0.10"]
+TRAIN = ["torch>=2.4", "transformers>=5.0", "accelerate>=0.34", "deepspeed>=0.15", "mlflow>=2.16", "tokenizers>=0.20", "gguf>=0.10"]
 DEV = ["pytest>=8", "pytest-xdist>=3", "jsonschema>=4", "ruff>=0.6"]
 
 # One console entry point per job, plus the umbrella `sqlfix` command.

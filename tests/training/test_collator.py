@@ -72,3 +72,32 @@ def test_padding_and_bad_config():
         DMSFTCollator(pad_token_id=0, p=1.5)
     with pytest.raises(ValueError, match="mode"):
         DMSFTCollator(pad_token_id=0, mode="word")
+
+
+def test_packed_rows_compute_what_samples_compute_alone(tiny_model_dir):
+    from sqlfix.training.collator import PackedDMSFTCollator
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="sdpa").eval()
+    a = {
+        "input_ids": list(range(3, 20)),
+        "prompt_len": 5,
+        "token_line": [0] * 6 + [1] * 5 + [-1],
+        "line_is_diff": [False, True],
+    }
+    b = {"input_ids": list(range(30, 41)), "prompt_len": 4, "token_line": [0] * 6 + [-1], "line_is_diff": [True]}
+    packed = PackedDMSFTCollator(pad_token_id=0, p=0.0, max_length=64)([a, b])
+    assert packed["input_ids"].shape == (1, 28) and packed["position_ids"][0, 17].item() == 0
+    assert (
+        packed["labels"][0, :5].tolist() == [IGNORE_INDEX] * 5
+        and packed["labels"][0, 17:21].tolist() == [IGNORE_INDEX] * 4
+    )
+    with torch.no_grad():
+        together = model(
+            input_ids=packed["input_ids"], attention_mask=packed["attention_mask"], position_ids=packed["position_ids"]
+        ).logits[0]
+        alone_a = model(input_ids=torch.tensor([a["input_ids"]])).logits[0]
+        alone_b = model(input_ids=torch.tensor([b["input_ids"]])).logits[0]
+    assert torch.allclose(together[:17], alone_a, atol=1e-4) and torch.allclose(together[17:], alone_b, atol=1e-4)
+    two_rows = PackedDMSFTCollator(pad_token_id=0, p=0.0, max_length=20)([a, b])
+    assert two_rows["input_ids"].shape == (2, 17)

@@ -111,7 +111,7 @@ def test_continued_pretraining_with_frozen_embeddings(tiny_model_dir, tmp_path):
     corpus.write_text(";\n".join(compose(rng) for _ in range(12)))
     cfg = {"stage": "cpt", "corpus": str(corpus), "model": str(tiny_model_dir), "output_dir": str(tmp_path / "cpt"),
            "max_length": 128, "batch_size": 4, "max_steps": 3, "learning_rate": 1e-2, "save_steps": 100,
-           "freeze_embeddings": True, "dataset_dir": None}  # fmt: skip
+           "freeze_embeddings": True, "dataset_dir": None, "packing": True}  # fmt: skip
     result = run_training(cfg, register=False)
     assert result["steps"] == 3
     before = AutoModelForCausalLM.from_pretrained(tiny_model_dir)

@@ -92,3 +92,53 @@ class DMSFTCollator:
         out["diff_mask"] = torch.tensor(batch["diff_mask"], dtype=torch.bool)
         out["consistent_mask"] = torch.tensor(batch["consistent_mask"], dtype=torch.bool)
         return out
+
+
+@dataclass
+class PackedDMSFTCollator(DMSFTCollator):
+    """DM-SFT masks, with the batch's examples packed into rows of at most ``max_length`` tokens.
+
+    Samples in one row never attend to each other: the attention mask is 4-D and block-diagonal causal
+    (``[batch, 1, q, k]``, 0 where allowed, the dtype's minimum elsewhere) and position ids restart at 0 for
+    each sample, so a packed row computes what its samples would compute alone.
+    """
+
+    max_length: int = 4096
+
+    def __call__(self, features: list[dict]) -> dict:
+        import torch
+
+        rng = self._rng()
+        rows: list[list[tuple[dict, tuple]]] = []
+        for f in sorted(features, key=lambda f: -len(f["input_ids"])):  # first fit, longest first
+            for row in rows:
+                if sum(len(g["input_ids"]) for g, _ in row) + len(f["input_ids"]) <= self.max_length:
+                    row.append((f, self.labels(f, rng)))
+                    break
+            else:
+                rows.append([(f, self.labels(f, rng))])
+        width = max(sum(len(f["input_ids"]) for f, _ in row) for row in rows)
+        n = len(rows)
+        ids = torch.full((n, width), self.pad_token_id, dtype=torch.long)
+        labels = torch.full((n, width), IGNORE_INDEX, dtype=torch.long)
+        positions = torch.zeros((n, width), dtype=torch.long)
+        diff = torch.zeros((n, width), dtype=torch.bool)
+        consistent = torch.zeros((n, width), dtype=torch.bool)
+        allowed = torch.zeros((n, width, width), dtype=torch.bool)
+        for r, row in enumerate(rows):
+            at = 0
+            for f, (lab, d, c) in row:
+                k = len(f["input_ids"])
+                ids[r, at : at + k] = torch.tensor(f["input_ids"])
+                labels[r, at : at + k] = torch.tensor(lab)
+                positions[r, at : at + k] = torch.arange(k)
+                diff[r, at : at + k] = torch.tensor(d)
+                consistent[r, at : at + k] = torch.tensor(c)
+                allowed[r, at : at + k, at : at + k] = torch.tril(torch.ones(k, k, dtype=torch.bool))
+                at += k
+            allowed[r, at:, at:] = torch.eye(width - at, dtype=torch.bool)  # padding sees itself only
+        mask = torch.zeros((n, 1, width, width), dtype=torch.float32).masked_fill(
+            ~allowed[:, None], torch.finfo(torch.float32).min
+        )
+        return {"input_ids": ids, "attention_mask": mask, "position_ids": positions, "labels": labels,
+                "diff_mask": diff, "consistent_mask": consistent}  # fmt: skip

@@ -3,7 +3,8 @@
 Supports: any local HF causal-LM folder as the base model; continued pre-training on a SQL corpus as an
 optional first stage (``stage: cpt``: full parameters, or ``freeze_embeddings: true`` for the ablation);
 plain SFT (``p: 0``), line-level DM-SFT and the token-level ablation (``mode: token``); DeepSpeed ZeRO-2/3 configs with "auto" fields (``deepspeed:``),
-bf16 when the accelerator has it, gradient checkpointing, checkpoints every ``save_steps`` and resume after a
+bf16 when the accelerator has it, gradient checkpointing, packing (``packing: true``: samples share rows
+but never attend to each other), checkpoints every ``save_steps`` and resume after a
 kill (``resume: auto`` picks the newest checkpoint); total, diff-line and consistent-line losses logged
 per step; MLflow parameters, dataset version, configs, metrics, a loss-curve plot, the model (transformers
 flavour) registered as a new version with alias ``challenger``.
@@ -21,7 +22,7 @@ import json
 import os
 from pathlib import Path
 
-from sqlfix.training.collator import IGNORE_INDEX, DMSFTCollator
+from sqlfix.training.collator import IGNORE_INDEX, DMSFTCollator, PackedDMSFTCollator
 from sqlfix.training.examples import build_example
 
 
@@ -159,7 +160,9 @@ class DMSFTRecipe:
         from transformers import AutoModelForCausalLM
 
         dtype = torch.bfloat16 if self._bf16() else torch.float32
-        self.model = AutoModelForCausalLM.from_pretrained(self.cfg["model"], torch_dtype=dtype)
+        # Packing passes a 4-D block-diagonal mask, which the sdpa and eager kernels honour (flash-attn would not).
+        extra = {"attn_implementation": "sdpa"} if self.cfg.get("packing") else {}
+        self.model = AutoModelForCausalLM.from_pretrained(self.cfg["model"], dtype=dtype, **extra)
         if self.cfg.get("freeze_embeddings"):  # the paper found this worse than full CPT; kept for the ablation
             self.model.get_input_embeddings().weight.requires_grad_(False)
         if self.cfg.get("gradient_checkpointing"):
@@ -197,11 +200,16 @@ class DMSFTRecipe:
             dataloader_num_workers=int(cfg.get("dataloader_workers", 0)),
             save_only_model=False,
         )
-        collator = DMSFTCollator(
-            self.tokenizer.pad_token_id,
-            p=float(cfg.get("p", 0.0)),
-            mode=cfg.get("mode", "line"),
-            seed=int(cfg.get("seed", 0)),
+        common = {
+            "pad_token_id": self.tokenizer.pad_token_id,
+            "p": float(cfg.get("p", 0.0)),
+            "mode": cfg.get("mode", "line"),
+            "seed": int(cfg.get("seed", 0)),
+        }
+        collator = (
+            PackedDMSFTCollator(**common, max_length=int(cfg.get("max_length", 2048)))
+            if cfg.get("packing")
+            else DMSFTCollator(**common)
         )
         self.trainer = _trainer_class()(
             model=self.model, args=args, train_dataset=self.train_examples, data_collator=collator
