@@ -52,3 +52,20 @@ def run_cli(ctx, capsys):
         return capsys.readouterr().out
 
     return run
+
+
+@pytest.fixture
+def simulate_into_lake(spark, run_cli, tmp_path):
+    """Simulate a log, ingest it and mine it into the test's lake; returns the ground truth."""
+    import json
+
+    from sqlfix.simulate.job import simulate
+
+    def run(events: int, seed: int) -> list[dict]:
+        out = tmp_path / f"sim-{seed}"
+        simulate(spark, out, events=events, seed=seed)
+        run_cli("ingest", "--source", str(out / "logs"), "--schemas", str(out / "schemas.jsonl"))
+        run_cli("mine")
+        return [json.loads(line) for line in (out / "truth.jsonl").open()]
+
+    return run

@@ -54,14 +54,10 @@ def test_samples_render_the_prompt_and_anonymise_consistently():
 
 
 @pytest.mark.slow
-def test_build_dataset_from_approved_batches(spark, lake, run_cli, tmp_path):
+def test_build_dataset_from_approved_batches(lake, run_cli, simulate_into_lake, tmp_path):
     from sqlfix.filtering.spotcheck_job import latest_batch
-    from sqlfix.simulate.job import simulate
 
-    out = tmp_path / "sim"
-    simulate(spark, out, events=500, seed=41)
-    run_cli("ingest", "--source", str(out / "logs"), "--schemas", str(out / "schemas.jsonl"))
-    run_cli("mine")
+    simulate_into_lake(events=500, seed=41)
     run_cli("filter")
     assert "0 train / 0 eval" in run_cli("build-dataset")  # nothing approved yet
     batch = latest_batch(lake)

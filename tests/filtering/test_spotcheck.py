@@ -43,19 +43,17 @@ def _oracle(lake, truth: list[dict], batch: str) -> list[dict]:
 
 
 @pytest.mark.slow
-def test_gate_passes_a_good_batch_and_rejects_a_bad_one(spark, ctx, lake, run_cli, tmp_path, monkeypatch, capsys):
+def test_gate_passes_a_good_batch_and_rejects_a_bad_one(
+    ctx, lake, run_cli, simulate_into_lake, tmp_path, monkeypatch, capsys
+):
     from sqlfix.cli import main
     from sqlfix.filtering.spotcheck_job import approved_pairs, latest_batch
     from sqlfix.simulate import sessions
-    from sqlfix.simulate.job import simulate
 
     def batch_from(seed: int) -> tuple[str, list[dict]]:
-        out = tmp_path / f"sim{seed}"
-        simulate(spark, out, events=500, seed=seed)
-        run_cli("ingest", "--source", str(out / "logs"), "--schemas", str(out / "schemas.jsonl"))
-        run_cli("mine")
+        truth = simulate_into_lake(events=500, seed=seed)
         run_cli("filter")
-        return latest_batch(lake), [json.loads(line) for line in (out / "truth.jsonl").open()]
+        return latest_batch(lake), truth
 
     good, truth_good = batch_from(31)
     monkeypatch.setattr(sessions, "SCENARIOS", {"meaning_change": 10, "fix_run": 2})
