@@ -95,6 +95,8 @@ def test_train_kill_resume_register(tiny_model_dir, tmp_path):
     assert run.data.params["p"] == "0.5" and run.data.params["dataset_version"] == "sft_train@v0+sft_eval@v0"
     assert run.data.params["resumed_from"].endswith("checkpoint-4")
     assert [m.step for m in client.get_metric_history(run.info.run_id, "loss_diff")][-1] == 8
+    for metric in ("loss", "loss_consistent", "learning_rate", "tokens_per_second"):
+        assert client.get_metric_history(run.info.run_id, metric), metric
     artifacts = {a.path for a in client.list_artifacts(run.info.run_id)}
     assert "loss_curves.png" in artifacts and "config" in artifacts
 
@@ -140,7 +142,8 @@ def test_zero3_trains_and_saves_full_weights(tiny_model_dir, tmp_path):
     data, out = tmp_path / "data", tmp_path / "z3"
     _dataset(data, n=8)
     cfg = {"dataset_dir": str(data), "model": str(tiny_model_dir), "output_dir": str(out), "max_length": 1024, "batch_size": 2,
-           "max_steps": 2, "save_steps": 100, "p": 0.5, "deepspeed": "conf/deepspeed/zero3.json", "learning_rate": 1e-3}  # fmt: skip
+           "max_steps": 2, "save_steps": 100, "p": 0.5, "deepspeed": "conf/deepspeed/zero3.json", "learning_rate": 1e-3,
+           "gradient_checkpointing": True}  # fmt: skip
     cfg_file = tmp_path / "z3.yaml"
     cfg_file.write_text(yaml.safe_dump(cfg))
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": "", "DS_ACCELERATOR": "cpu"}

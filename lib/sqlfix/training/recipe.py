@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 from sqlfix.training.collator import IGNORE_INDEX, DMSFTCollator, PackedDMSFTCollator
@@ -40,12 +41,14 @@ def _trainer_class():
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
             self._parts = {"loss_diff": [0.0, 0], "loss_consistent": [0.0, 0]}
+            self._tokens, self._since = 0, time.perf_counter()
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             diff = inputs.pop("diff_mask")
             consistent = inputs.pop("consistent_mask")
             labels = inputs.pop("labels")
             outputs = model(**inputs)
+            self._tokens += int(inputs["input_ids"].numel())
             logits = outputs.logits[:, :-1, :].float()
             target = labels[:, 1:]
             per_token = torch.nn.functional.cross_entropy(
@@ -70,6 +73,9 @@ def _trainer_class():
                     if n:
                         logs[key] = round(total / n, 4)
                 self._parts = {k: [0.0, 0] for k in self._parts}
+                now = time.perf_counter()
+                logs["tokens_per_second"] = round(self._tokens / max(now - self._since, 1e-9), 1)
+                self._tokens, self._since = 0, now
             super().log(logs, *args, **kwargs)
 
     return DMSFTTrainer
