@@ -35,14 +35,16 @@ class MineReport:
 def mine(logs: DataFrame, schemas: DataFrame, cfg: dict, run_id: str, now: dt.datetime) -> DataFrame:
     """All pairs of ``logs`` with SQL, schemas, diff stats and ``reason`` (null = goes to bug_pairs).
 
-    The narrow candidate pairs and the pairs with their SQL are each materialised once (local
-    checkpoints): the steps after them read them twice, and would otherwise recompute the windows.
+    The narrow candidate pairs, the pairs with their SQL, and the categorised pairs are each materialised
+    once (local checkpoints): the steps after them read them twice, and would otherwise recompute the windows.
     """
     pairs = candidate_pairs(logs, float(cfg.get("fix_window_hours", 24))).localCheckpoint()
     pairs = with_diff_stats(attach_sql(pairs, logs)).localCheckpoint()
+    # Categorised in a stage of its own: fused with the joins below, the generated code passes Java's 64 KB
+    # method limit and Spark falls back to slower, uncompiled execution.
+    pairs = categorize(pairs, "error_message", "bug_sql").localCheckpoint()
     pairs = attach_schemas(pairs, schemas)
     pairs = apply_limits(pairs, int(cfg.get("max_changed_lines", 60)), float(cfg.get("max_changed_ratio", 0.5)))
-    pairs = categorize(pairs, "error_message", "bug_sql")
     return pairs.withColumn("mined_at", F.lit(now).cast("timestamp")).withColumn("run_id", F.lit(run_id))
 
 
