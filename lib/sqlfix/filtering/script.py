@@ -21,6 +21,7 @@ from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
+from sqlfix.filtering.dryrun import _skip_mode
 from sqlfix.filtering.policy import check_plan, check_text
 from sqlfix.filtering.sandbox import Sandbox, _seq
 from sqlfix.ingest.schemas import split_statements
@@ -170,8 +171,3 @@ def _jvm_failure(exc: Py4JJavaError, index: int, stage: str) -> SideResult:
             "too_complex", "STACK_OVERFLOW", message="the statement overflowed the stack", statement=index, stage=stage
         )
     return SideResult("error", "INTERNAL_ERROR", message=f"{name}: {str(exc)[:300]}", statement=index, stage=stage)
-
-
-def _skip_mode(spark: SparkSession):
-    execution = spark._jvm.org.apache.spark.sql.execution  # type: ignore[union-attr]  # noqa: SLF001
-    return getattr(getattr(execution, "CommandExecutionMode$"), "MODULE$").SKIP()

@@ -9,12 +9,9 @@ patterns and guards match. No match, or no message, is ``unclassified``.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
-from re import _constants as sre_constants
-from re import _parser as sre_parser
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -163,43 +160,12 @@ def _leaf_guards(leaf: Leaf, text: Column, sql: Column | None) -> Column:
     return cond
 
 
-def _leaf_condition(leaf: Leaf, text: Column, sql: Column | None, lowered: Column | None = None) -> Column:
-    """A leaf's pattern match and guards (the pattern scan, for messages without a known condition).
-
-    With ``lowered`` (the lower-cased text), a cheap substring screen runs before the case-insensitive
-    regex: one of the leaf's literal openings must occur (a necessary condition, see ``literal_openings``).
-    """
+def _leaf_condition(leaf: Leaf, text: Column, sql: Column | None) -> Column:
+    """A leaf's pattern match and guards (the pattern scan, for messages without a known condition)."""
     cond = text.rlike(leaf.message_regex) & _leaf_guards(leaf, text, sql)
-    openings = literal_openings(leaf) if lowered is not None else None
-    if openings:
-        cond = functools.reduce(lambda a, b: a | b, [F.instr(lowered, o) > 0 for o in openings]) & cond
     if leaf.exact_regex:
         cond = cond | text.rlike(leaf.exact_regex)
     return cond
-
-
-@functools.lru_cache(maxsize=512)
-def literal_openings(leaf: Leaf, shortest: int = 4) -> tuple[str, ...] | None:
-    """Lower-cased literal text that each alternative of the leaf's message regex starts with, or None
-    where some alternative has no literal opening of ``shortest`` characters. The leaf's regex cannot match a
-    text whose lower-cased form holds none of them, so the Spark scan tests these substrings first.
-
-    Example:
-        >>> from sqlfix.taxonomy.model import load_taxonomy
-        >>> literal_openings(load_taxonomy().leaf("resolution.function.unknown_function"))[:2]
-        ('[unresolved_routine', '[routine_not_found')
-    """
-    openings = ["[" + c.lower() for c in (*leaf.conditions, *leaf.exact_conditions)]
-    for pattern in leaf.patterns:
-        prefix = ""
-        for op, arg in sre_parser.parse(pattern, re.ASCII):
-            if op is not sre_constants.LITERAL or arg > 127:
-                break
-            prefix += chr(arg)
-        if len(prefix) < shortest:
-            return None
-        openings.append(prefix.lower())
-    return tuple(dict.fromkeys(openings))
 
 
 def categorize(df, message: str = "error_message", sql: str | None = None, taxonomy: Taxonomy | None = None):
@@ -235,10 +201,9 @@ def categorize(df, message: str = "error_message", sql: str | None = None, taxon
         picks.append(F.element_at(routes, key))
     by_tag = F.coalesce(*picks)
     df = df.withColumn("__tag", by_tag)
-    df = df.withColumn("__low", F.when(F.col("__tag").isNull(), F.lower(text)))  # for the scan's screen
     by_pattern = None
     for leaf in taxonomy.leaves:
-        branch = _leaf_condition(leaf, text, sql_col, F.col("__low"))
+        branch = _leaf_condition(leaf, text, sql_col)
         by_pattern = F.when(branch, F.lit(leaf.id)) if by_pattern is None else by_pattern.when(branch, F.lit(leaf.id))
     by_pattern = by_pattern.otherwise(F.lit(UNCLASSIFIED))
     leaf_id = (
@@ -258,5 +223,5 @@ def categorize(df, message: str = "error_message", sql: str | None = None, taxon
                 F.substring_index("category_l3", ".", 2)
             ),
         )
-        .drop("__norm", "__tag", "__low", *[f"__g{i}" for i in range(len(hits))])
+        .drop("__norm", "__tag", *[f"__g{i}" for i in range(len(hits))])
     )
