@@ -9,9 +9,12 @@ patterns and guards match. No match, or no message, is ``unclassified``.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
+from re import _constants as sre_constants
+from re import _parser as sre_parser
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -126,15 +129,18 @@ def with_normalized(df, message: str, out: str):
     """``normalize`` in Spark: ``out`` holds the normalised ``message``.
 
     One projection per rule: each rule reads its input twice (the screen and the replacement), and nested
-    into one expression the rules' inputs would be rebuilt at every reference."""
-    df = df.withColumn(out, F.substring(F.coalesce(F.col(message), F.lit("")), 1, MAX_CHARS * 5))
+    into one expression the rules' inputs would be rebuilt at every reference. The length bounds are cut only
+    where the byte length (free to read, unlike the character length) says they might bite."""
+    df = df.withColumn(out, _bounded(F.coalesce(F.col(message), F.lit("")), MAX_CHARS * 5))
     for _, regex, replacement, needs in RULES:
         text = F.col(out)
-        replaced = F.regexp_replace(text, regex, replacement)
-        df = df.withColumn(
-            out, replaced if needs is None else F.when(F.instr(text, needs) > 0, replaced).otherwise(text)
-        )
-    return df.withColumn(out, F.substring(F.trim(F.col(out)), 1, MAX_CHARS))
+        screen = functools.reduce(lambda a, b: a | b, [text.contains(n) for n in needs])
+        df = df.withColumn(out, F.when(screen, F.regexp_replace(text, regex, replacement)).otherwise(text))
+    return df.withColumn(out, _bounded(F.trim(F.col(out)), MAX_CHARS))
+
+
+def _bounded(text: Column, chars: int) -> Column:
+    return F.when(F.octet_length(text) > chars, F.substring(text, 1, chars)).otherwise(text)
 
 
 def _count(sql: Column, char: str) -> Column:
@@ -160,12 +166,59 @@ def _leaf_guards(leaf: Leaf, text: Column, sql: Column | None) -> Column:
     return cond
 
 
-def _leaf_condition(leaf: Leaf, text: Column, sql: Column | None) -> Column:
-    """A leaf's pattern match and guards (the pattern scan, for messages without a known condition)."""
-    cond = text.rlike(leaf.message_regex) & _leaf_guards(leaf, text, sql)
+def _leaf_condition(leaf: Leaf, text: Column, sql: Column | None, lowered: Column) -> Column:
+    """A leaf's pattern match and guards (the pattern scan, for messages without a known condition).
+
+    Each regex is screened first by substrings of the lower-cased text (``lowered``) that any match must
+    contain (``required_literals``): a byte search instead of a case-insensitive regex scan, and exactly
+    the same result.
+    """
+    cond = _screened(text.rlike(leaf.message_regex), leaf.message_regex, lowered) & _leaf_guards(leaf, text, sql)
     if leaf.exact_regex:
-        cond = cond | text.rlike(leaf.exact_regex)
+        cond = cond | _screened(text.rlike(leaf.exact_regex), leaf.exact_regex, lowered)
     return cond
+
+
+def _screened(match: Column, regex: str, lowered: Column) -> Column:
+    literals = required_literals(regex)
+    if literals is None:
+        return match
+    return functools.reduce(lambda a, b: a | b, [lowered.contains(x) for x in literals]) & match
+
+
+@lru_cache(maxsize=1024)
+def required_literals(regex: str, shortest: int = 3) -> tuple[str, ...] | None:
+    """Lower-cased substrings of which every match of a case-insensitive ``regex`` contains one (one per
+    top-level alternative: its longest run of literal characters), or None where an alternative has no run of
+    ``shortest`` characters. A text whose lower-cased form holds none of them cannot match.
+
+    Example:
+        >>> required_literals("(?i)(?:\\[UNRESOLVED_ROUTINE\\])|(?:Undefined function)|(?:(long|integer) overflow)")
+        ('[unresolved_routine]', 'undefined function', ' overflow')
+        >>> required_literals("(?i)(?:missing .?\\))|(?:\\$\\{[\\w.]+\\})") is None
+        True
+    """
+    parsed = sre_parser.parse(regex, re.ASCII)
+    items = list(parsed)
+    alternatives = [items]
+    if len(items) == 1 and items[0][0] is sre_constants.BRANCH:
+        alternatives = [list(branch) for branch in items[0][1][1]]
+    found = []
+    for alternative in alternatives:
+        if len(alternative) == 1 and alternative[0][0] is sre_constants.SUBPATTERN:
+            alternative = list(alternative[0][1][-1])  # (?:...) around the whole alternative
+        runs, run = [], ""
+        for op, arg in alternative:
+            if op is sre_constants.LITERAL and arg < 128:
+                run += chr(arg)
+            else:
+                runs.append(run)
+                run = ""
+        best = max([*runs, run], key=len)
+        if len(best) < shortest:
+            return None
+        found.append(best.lower())
+    return tuple(dict.fromkeys(found))
 
 
 def categorize(df, message: str = "error_message", sql: str | None = None, taxonomy: Taxonomy | None = None):
@@ -201,9 +254,10 @@ def categorize(df, message: str = "error_message", sql: str | None = None, taxon
         picks.append(F.element_at(routes, key))
     by_tag = F.coalesce(*picks)
     df = df.withColumn("__tag", by_tag)
+    df = df.withColumn("__low", F.when(F.col("__tag").isNull(), F.lower(text)))  # the pattern scan's screen
     by_pattern = None
     for leaf in taxonomy.leaves:
-        branch = _leaf_condition(leaf, text, sql_col)
+        branch = _leaf_condition(leaf, text, sql_col, F.col("__low"))
         by_pattern = F.when(branch, F.lit(leaf.id)) if by_pattern is None else by_pattern.when(branch, F.lit(leaf.id))
     by_pattern = by_pattern.otherwise(F.lit(UNCLASSIFIED))
     leaf_id = (
@@ -223,5 +277,5 @@ def categorize(df, message: str = "error_message", sql: str | None = None, taxon
                 F.substring_index("category_l3", ".", 2)
             ),
         )
-        .drop("__norm", "__tag", *[f"__g{i}" for i in range(len(hits))])
+        .drop("__norm", "__tag", "__low", *[f"__g{i}" for i in range(len(hits))])
     )

@@ -4,7 +4,8 @@ Strips ANSI escapes, then cuts the message where a stack trace (JVM or Python), 
 (``== SQL ==``) or a logical plan dump begins, then collapses each run of whitespace into one space, and
 bounds the length. Each rule is a (regex, replacement) pair in the syntax
 Python's ``re`` and Java's ``Pattern`` share, so ``regexp_replace`` applies the same rules; each carries a
-substring the text must contain for the rule to be able to match (or None), so most messages skip most rules.
+set of substrings one of which the text must contain for the rule to be able to match, so most messages
+skip most rules.
 """
 
 from __future__ import annotations
@@ -22,16 +23,18 @@ _PLAN = (
     r"|Filter |Join |LocalRelation|OneRowRelation|Range \("
 )
 
-# (name, regex, replacement, only when the text contains); applied in order.
-RULES: tuple[tuple[str, str, str, str | None], ...] = (
-    ("ansi_escapes", r"\x1b\[[0-9;]*[A-Za-z]", "", "\x1b"),
+# (name, regex, replacement, substrings of which the text must contain one for the rule to be able to
+# match); applied in order. A run of whitespace changes only where it holds a character other than ' ' or
+# two characters, so single spaces (most of a message) never reach the regex.
+RULES: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    ("ansi_escapes", r"\x1b\[[0-9;]*[A-Za-z]", "", ("\x1b",)),
     (
         "trace_context_plan",
         rf"(?s)(?:([;.])\r?\n\s*(?:{_PLAN})|\r?\n\s*(?:{_TRACE}|{_CONTEXT})).*",
         "$1",
-        "\n",
+        ("\n",),
     ),
-    ("whitespace", r"\s+", " ", None),
+    ("whitespace", r"\s+", " ", ("  ", "\t", "\n", "\r", "\f", "\x0b")),
 )
 
 
@@ -50,6 +53,6 @@ def normalize(message: object) -> str:
         message = bytes(message).decode("utf-8", "replace")
     text = str(message)[: MAX_CHARS * 5]
     for _, regex, replacement, needs in RULES:
-        if needs is None or needs in text:
+        if any(n in text for n in needs):
             text = re.sub(regex, replacement.replace("$1", r"\1"), text, flags=re.ASCII)
     return text.strip()[:MAX_CHARS]
