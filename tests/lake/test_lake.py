@@ -110,6 +110,29 @@ def test_failed_write_leaves_the_table_at_its_last_version(lake, spark):
         assert lake.version("query_logs") == version
         assertDataFrameEqual(lake.read("query_logs"), _frame(spark, [_log("a")]))
     assert not (lake.backend.root / "_staging").exists()
+    assert not (lake.backend.root / "query_logs" / "_sqlfix_staging").exists()
+    # No file of a failed write is left beside the table's own.
+    on_disk = {p.name for p in (lake.backend.root / "query_logs").rglob("*.parquet")}
+    assert on_disk == {u.rsplit("/", 1)[-1] for u in DeltaTable(lake.location("query_logs")).file_uris()}
+
+
+def test_spark_written_files_commit_with_their_partition_values(lake, spark):
+    """Appends commit the files Spark wrote: partition folders Spark escapes, nulls, empty frames."""
+    name = "partitioned_test_table"
+    TABLES.pop(name, None)
+    register(Table(name, "test", (Column("k", "string"), Column("part", "string")), keys=("k",), partition_by=("part",)))
+    try:
+        rows = [("a", "x y:z/é%"), ("b", None), ("c", "plain")]
+        lake.append(name, spark.createDataFrame(rows, "k string, part string"))
+        version = lake.version(name)
+        lake.append(name, spark.createDataFrame([], "k string, part string"))
+        assert lake.version(name) == version  # nothing to add: no commit
+        plain = DeltaTable(lake.location(name)).to_pyarrow_table().to_pylist()
+        assert sorted((r["k"], r["part"]) for r in plain) == sorted(rows, key=lambda r: r[0])
+        assert sorted(map(tuple, lake.read(name).collect())) == sorted(rows, key=lambda r: r[0])
+        assert len(DeltaTable(lake.location(name)).file_uris()) == 3  # the empty append added no file
+    finally:
+        TABLES.pop(name)
 
 
 def test_null_keys_are_refused_and_nothing_is_written(lake, spark):

@@ -1,20 +1,31 @@
-"""delta-rs backend: Spark computes and stages Parquet, delta-rs commits, Spark reads current files.
+"""delta-rs backend: Spark computes and writes Parquet, delta-rs commits, Spark reads current files.
 
-A write stages the frame as plain Parquet under ``<root>/_staging/<uuid>`` (distributed, by Spark),
-then streams it into one delta-rs commit (append, overwrite or merge) and removes the staging folder
-whatever happens. An exception before the commit leaves the table at its last version.
+Append and overwrite: Spark writes the frame's Parquet files (partitioned as the table is) into a staging
+folder inside the table, they are moved into place, and one delta-rs transaction adds them: the data is
+written once, as native Delta does. A merge whose target is empty, or in which no existing row changes, is
+such an append of the new rows (found by a Spark anti-join); any other merge stages the rows to write and
+streams them into one delta-rs merge. An exception before the commit leaves the table at its last version
+(files moved into place but never committed are deleted). One writer per table at a time, as the embedded
+default runs its jobs.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
+import time
 import uuid
 from pathlib import Path
+from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.dataset as pads
-from deltalake import DeltaTable, write_deltalake
+import pyarrow.parquet as pq
+from deltalake import DeltaTable
+from deltalake.transaction import AddAction
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from sqlfix.tables import Table
 
@@ -72,16 +83,57 @@ class DeltaRs:
             return self.spark.createDataFrame([], table.spark_schema)
         return self.spark.read.schema(table.spark_schema).option("basePath", self.location(table)).parquet(*files)
 
-    def write(self, table: Table, df: DataFrame, mode: str) -> None:
-        with _Staged(self, df, table) as source:
-            write_deltalake(
-                self.location(table),
-                source,
-                mode=mode,
-                partition_by=list(table.partition_by) or None,
-            )
+    def write(self, table: Table, df: DataFrame, mode: str) -> int:
+        """Append or overwrite with the files Spark writes; returns the rows written."""
+        location = Path(self.location(table))
+        staging = location / "_sqlfix_staging" / uuid.uuid4().hex
+        moved: list[Path] = []
+        try:
+            df.write.mode("error").partitionBy(*table.partition_by).parquet(str(staging))
+            actions, rows = [], 0
+            for file in sorted(staging.rglob("*.parquet")):
+                n = pq.read_metadata(file).num_rows
+                if n == 0:  # Spark writes a schema-only file for an empty frame: nothing to add
+                    continue
+                relative = file.relative_to(staging)
+                target = location / relative.parent / f"part-{uuid.uuid4().hex}.parquet"
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(file, target)
+                moved.append(target)
+                rows += n
+                actions.append(AddAction(
+                    str(target.relative_to(location)), target.stat().st_size,  # delta-rs escapes it
+                    _partition_values(relative.parent), int(time.time() * 1000), True, json.dumps({"numRecords": n}),
+                ))  # fmt: skip
+            if actions or mode == "overwrite":
+                DeltaTable(str(location)).create_write_transaction(
+                    actions, mode, table.arrow_schema, partition_by=list(table.partition_by) or None
+                )
+            moved.clear()  # committed: the files belong to the table now
+            return rows
+        finally:
+            for file in moved:
+                file.unlink(missing_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            try:
+                staging.parent.rmdir()  # only when no other write is staging
+            except OSError:
+                pass
 
     def merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool, compared: tuple[str, ...] = ()):
+        from sqlfix.lake import MergeResult
+
+        if DeltaTable(self.location(table)).file_uris():
+            target = self.read(table, None).select(*keys, _fingerprint(compared).alias("_t"))
+            df = df.select("*", _fingerprint(compared).alias("_s")).localCheckpoint()
+            new = df.join(target, list(keys), "left_anti").drop("_s")
+            changed = df.join(target, list(keys)).filter(F.col("_s") != F.col("_t")) if update else None
+            if changed is not None and changed.limit(1).count():
+                return self._merge(table, new.unionByName(changed.drop("_s", "_t")), keys, update, compared)
+            df = new
+        return MergeResult(self.write(table, df, "append"), 0)
+
+    def _merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool, compared: tuple[str, ...]):
         from sqlfix.lake import MergeResult
 
         # delta-rs parses predicates with DataFusion: identifiers are double-quoted.
@@ -136,6 +188,23 @@ class _Staged:
             self.dir.parent.rmdir()  # only when no other write is staging
         except OSError:
             pass
+
+
+def _fingerprint(columns: tuple[str, ...]):
+    """One hash of the compared columns (nulls included), to find rows a merge would update."""
+    if not columns:
+        return F.lit(0).cast("long")
+    return F.xxhash64(*[F.struct(F.col(f"`{c}`").isNull(), F.col(f"`{c}`")) for c in columns])
+
+
+def _partition_values(folder: Path) -> dict[str, str | None]:
+    """``a=1/b=x`` (Spark's partition folders, escaped as Spark escapes them) -> {"a": "1", "b": "x"}."""
+    values: dict[str, str | None] = {}
+    for part in folder.parts:
+        key, _, value = part.partition("=")
+        value = unquote(value)
+        values[unquote(key)] = None if value == "__HIVE_DEFAULT_PARTITION__" else value
+    return values
 
 
 def _cast(batch: pa.RecordBatch, schema: pa.Schema) -> pa.RecordBatch:

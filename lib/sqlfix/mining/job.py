@@ -17,9 +17,17 @@ from pyspark.sql import functions as F
 
 from sqlfix.cli import Subcommand
 from sqlfix.mining.diff import with_diff_stats
-from sqlfix.mining.pairs import apply_limits, attach_schemas, attach_sql, candidate_pairs
+from sqlfix.mining.pairs import (
+    INLINE_CATALOG_MAX,
+    NARROW,
+    apply_limits,
+    attach_schemas,
+    attach_schemas_inline,
+    candidate_pairs,
+    sql_sides,
+)
 from sqlfix.tables import BUG_PAIRS
-from sqlfix.taxonomy.classify import categorize
+from sqlfix.taxonomy.classify import categorize, with_normalized
 
 
 @dataclass
@@ -35,17 +43,21 @@ class MineReport:
 def mine(logs: DataFrame, schemas: DataFrame, cfg: dict, run_id: str, now: dt.datetime) -> DataFrame:
     """All pairs of ``logs`` with SQL, schemas, diff stats and ``reason`` (null = goes to bug_pairs).
 
-    The narrow candidate pairs, the pairs with their SQL, and the categorised pairs are each materialised
-    once (local checkpoints): the steps after them read them twice, and would otherwise recompute the windows.
+    The windows read only the narrow columns. The text columns are read once per side (``sql_sides``); the
+    bug side is normalised and categorised where it is read, so the one shuffle that brings a pair's two
+    sides together carries the short normalised message, not the plan dump.
     """
-    pairs = candidate_pairs(logs, float(cfg.get("fix_window_hours", 24))).localCheckpoint()
-    pairs = with_diff_stats(attach_sql(pairs, logs)).localCheckpoint()
-    # Categorised in a stage of its own: fused with the joins below, the generated code passes Java's 64 KB
-    # method limit and Spark falls back to slower, uncompiled execution.
-    pairs = categorize(pairs, "error_message", "bug_sql").localCheckpoint()
-    pairs = attach_schemas(pairs, schemas)
-    pairs = apply_limits(pairs, int(cfg.get("max_changed_lines", 60)), float(cfg.get("max_changed_ratio", 0.5)))
-    return pairs.withColumn("mined_at", F.lit(now).cast("timestamp")).withColumn("run_id", F.lit(run_id))
+    pairs = candidate_pairs(logs.select(*NARROW), float(cfg.get("fix_window_hours", 24))).localCheckpoint()
+    bug, fix = sql_sides(pairs, logs)
+    bug = categorize(with_normalized(bug, "error_message", "error_message"), "error_message", "bug_sql", normalized=True)
+    joined = with_diff_stats(pairs.join(bug, "pair_id").join(fix, "pair_id"))
+    catalog = schemas.select("table_name", "ddl", "captured_at")
+    if catalog.count() <= INLINE_CATALOG_MAX:
+        joined = attach_schemas_inline(joined, catalog.collect())
+    else:
+        joined = attach_schemas(joined, schemas)
+    joined = apply_limits(joined, int(cfg.get("max_changed_lines", 60)), float(cfg.get("max_changed_ratio", 0.5)))
+    return joined.withColumn("mined_at", F.lit(now).cast("timestamp")).withColumn("run_id", F.lit(run_id))
 
 
 def select_events(logs: DataFrame, watermark, lookback_hours: float) -> tuple[DataFrame, object]:
@@ -67,18 +79,16 @@ def run_mining(ctx, full: bool = False) -> MineReport:
     run_id, now = uuid.uuid4().hex, dt.datetime.now(dt.timezone.utc)
     watermark = None if full else lake.read("mining_runs").agg(F.max("watermark")).collect()[0][0]
     events, new_watermark = select_events(lake.read("query_logs"), watermark, float(cfg.get("lookback_hours", 48)))
-    events = events.persist(StorageLevel.DISK_ONLY)
+    scanned = events.count()
+    pairs = mine(events, lake.read("table_schemas"), cfg, run_id, now).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        scanned = events.count()
-        pairs = mine(events, lake.read("table_schemas"), cfg, run_id, now).persist(StorageLevel.DISK_ONLY)
         kept = pairs.filter(F.col("reason").isNull()).select(*BUG_PAIRS.column_names)
         dropped = pairs.filter(F.col("reason").isNotNull())
         n_kept, n_dropped = kept.count(), dropped.count()
         result = lake.merge("bug_pairs", kept, update=True)
         lake.merge("bug_pairs_dropped", dropped, update=True)
-        pairs.unpersist()
     finally:
-        events.unpersist()
+        pairs.unpersist()
     runs = ctx.spark.createDataFrame(
         [(run_id, now, new_watermark, scanned, n_kept, n_dropped)],
         "run_id string, started_at timestamp, watermark timestamp, events_scanned bigint, pairs bigint, dropped bigint",

@@ -30,24 +30,32 @@ def candidate_pairs(events: DataFrame, window_hours: float) -> DataFrame:
     w = Window.partitionBy("user_id", "task_id").orderBy("event_time", "event_id")
     before = w.rowsBetween(Window.unboundedPreceding, -1)
     running = w.rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    after = w.rowsBetween(1, Window.unboundedFollowing)
+    whole = w.rowsBetween(Window.unboundedPreceding, Window.unboundedFollowing)
     action, status = F.col("action"), F.col("status")
     is_exec = action == "execute"
     is_save = action == "save"
     ev = events.filter(action.isin("execute", "save", "fix_rejected", "fix_accepted")).select(*NARROW)
-    ev = (
-        ev.withColumn("seq", F.row_number().over(w))
-        .withColumn("rej_cum", F.sum((action == "fix_rejected").cast("int")).over(running))
-        .withColumn("acc_cum", F.sum((action == "fix_accepted").cast("int")).over(running))
+    # Two passes over one sort: the running and whole-task frames first (one Window operator), then the
+    # next execution and next success as offsets that skip nulls (linear, unlike a frame to the task's end).
+    # ``seq`` (event_time, event_id) orders events exactly as the window does.
+    seq = F.struct("event_time", "event_id")
+    save = F.struct(seq.alias("seq"), "event_id", "event_time", "sql_hash")
+    ev = ev.select(
+        "*",
+        seq.alias("seq"),
+        F.sum((action == "fix_rejected").cast("int")).over(running).alias("rej_cum"),
+        F.sum((action == "fix_accepted").cast("int")).over(running).alias("acc_cum"),
+        F.last(F.when(is_save, save), ignorenulls=True).over(before).alias("save_before"),
+        F.last(F.when(is_save, save), ignorenulls=True).over(whole).alias("_task_last_save"),
     )
-    save = F.struct("seq", "event_id", "event_time", "sql_hash")
-    ev = ev.withColumn("save_before", F.last(F.when(is_save, save), ignorenulls=True).over(before))
     run = F.struct("seq", "event_id", "event_time", "sql_hash", "status", "save_before", "rej_cum", "acc_cum")
-    ev = (
-        ev.withColumn("next_exec", F.first(F.when(is_exec, run), ignorenulls=True).over(after))
-        .withColumn("next_success", F.first(F.when(is_exec & (status == "success"), run), ignorenulls=True).over(after))
-        .withColumn("last_save", F.last(F.when(is_save, save), ignorenulls=True).over(after))
+    ev = ev.withColumn("_exec", F.when(is_exec, run)).withColumn("_ok", F.when(is_exec & (status == "success"), run))
+    spec = "OVER (PARTITION BY user_id, task_id ORDER BY event_time, event_id)"  # = w; SQL has IGNORE NULLS
+    ev = ev.selectExpr(
+        "*", f"lead(_exec, 1) IGNORE NULLS {spec} AS next_exec", f"lead(_ok, 1) IGNORE NULLS {spec} AS next_success"
     )
+    last_save = F.col("_task_last_save")
+    ev = ev.withColumn("last_save", F.when(last_save["seq"] > F.col("seq"), last_save))
     errors = ev.filter(is_exec & (status == "error"))
     nxt, ok = F.col("next_exec"), F.col("next_success")
     collapsed = (nxt["status"] == "error") & (nxt["sql_hash"] == F.col("sql_hash"))
@@ -82,20 +90,17 @@ def candidate_pairs(events: DataFrame, window_hours: float) -> DataFrame:
     )
 
 
-def attach_sql(pairs: DataFrame, logs: DataFrame) -> DataFrame:
-    """Add bug_sql, error_message and fixed_sql: one pass over the logs, the pairs' ids broadcast."""
-    roles = pairs.select(
-        "pair_id",
-        F.explode(F.array(F.struct(F.lit("bug").alias("role"), F.col("bug_event_id").alias("event_id")),
-                          F.struct(F.lit("fix").alias("role"), F.col("fix_event_id").alias("event_id")))).alias("r"),
-    ).select("pair_id", "r.role", "r.event_id")  # fmt: skip
-    texts = logs.select("event_id", "sql_text", "error_message").join(F.broadcast(roles), "event_id")
-    per_pair = texts.groupBy("pair_id").agg(
-        F.max(F.when(F.col("role") == "bug", F.col("sql_text"))).alias("bug_sql"),
-        F.max(F.when(F.col("role") == "bug", F.col("error_message"))).alias("error_message"),
-        F.max(F.when(F.col("role") == "fix", F.col("sql_text"))).alias("fixed_sql"),
-    )
-    return pairs.join(per_pair, "pair_id", "left")
+def sql_sides(pairs: DataFrame, logs: DataFrame) -> tuple[DataFrame, DataFrame]:
+    """The text columns of each pair's two events, without moving the logs: each side is a hash join of the
+    logs' text columns against the pairs' ids (broadcast; about 100 bytes a pair).
+
+    Returns (pair_id, bug_sql, error_message) and (pair_id, fixed_sql); join them on pair_id.
+    """
+    bug_ids = F.broadcast(pairs.select("pair_id", F.col("bug_event_id").alias("event_id")))
+    fix_ids = F.broadcast(pairs.select("pair_id", F.col("fix_event_id").alias("event_id")))
+    bug = logs.select("event_id", F.col("sql_text").alias("bug_sql"), "error_message").join(bug_ids, "event_id")
+    fix = logs.select("event_id", F.col("sql_text").alias("fixed_sql")).join(fix_ids, "event_id")
+    return bug.drop("event_id"), fix.drop("event_id")
 
 
 TABLE_REF = r"(?i)\b(?:from|join)\s+([`\w]+(?:\.[`\w]+)*)"
@@ -134,6 +139,43 @@ def attach_schemas(pairs: DataFrame, schemas: DataFrame) -> DataFrame:
     )
     out = pairs.join(per_pair, "pair_id", "left")
     return out.withColumn("tables", F.coalesce("tables", F.array().cast("array<string>")))
+
+
+def attach_schemas_inline(pairs: DataFrame, catalog: list) -> DataFrame:
+    """``attach_schemas`` with the catalog (rows of table_schemas) inlined as map literals: per-row lookups,
+    no shuffle. Same result; for catalogs small enough to ship inside the plan (``INLINE_CATALOG_MAX``)."""
+    versions: dict[str, list] = {}
+    for row in catalog:
+        versions.setdefault(row["table_name"], []).append((row["captured_at"], row["ddl"]))
+    shorts: dict[str, list[str]] = {}
+    for name in sorted(versions):
+        shorts.setdefault(name.rsplit(".", 1)[-1], []).append(name)
+    if not versions:
+        return pairs.withColumn("tables", F.array().cast("array<string>")).withColumn("schema_ddl", F.lit(None).cast("string"))
+    version_map = F.create_map(*[x for name, vs in sorted(versions.items()) for x in (
+        F.lit(name), F.array(*[F.struct(F.lit(t).cast("timestamp").alias("at"), F.lit(d).alias("ddl")) for t, d in sorted(vs, key=lambda v: (v[0] is None, v[0]))]))])  # fmt: skip
+    full = F.create_map(*[x for name in sorted(versions) for x in (F.lit(name), F.array(F.lit(name)))])
+    short = F.create_map(*[x for s, names in sorted(shorts.items()) for x in (F.lit(s), F.array(*map(F.lit, names)))])
+    empty = F.array().cast("array<string>")
+    names = referenced_tables(F.col("bug_sql"))
+    if "fixed_sql" in pairs.columns:
+        names = F.array_union(names, F.coalesce(referenced_tables(F.col("fixed_sql")), empty))
+    matches = F.transform(
+        names, lambda r: F.array_union(F.coalesce(F.element_at(full, r), empty), F.coalesce(F.element_at(short, r), empty))
+    )
+    out = pairs.withColumn("tables", F.array_sort(F.array_distinct(F.flatten(F.coalesce(matches, F.array(empty))))))
+    bug_time = F.col("bug_time")
+
+    def ddl(table: Column) -> Column:
+        vs = F.element_at(version_map, table)
+        before = F.filter(vs, lambda v: v["at"] <= bug_time)
+        return F.when(F.size(before) > 0, F.element_at(before, -1)).otherwise(F.element_at(vs, 1))["ddl"]
+
+    text = F.array_join(F.transform("tables", ddl), ";\n\n")
+    return out.withColumn("schema_ddl", F.when(F.size("tables") > 0, text))
+
+
+INLINE_CATALOG_MAX = 5000  # table versions; a larger catalog is joined (attach_schemas)
 
 
 def apply_limits(pairs: DataFrame, max_changed_lines: int, max_changed_ratio: float) -> DataFrame:

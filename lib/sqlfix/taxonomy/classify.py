@@ -143,47 +143,61 @@ def _bounded(text: Column, chars: int) -> Column:
     return F.when(F.octet_length(text) > chars, F.substring(text, 1, chars)).otherwise(text)
 
 
-def _count(sql: Column, char: str) -> Column:
-    return F.length(sql) - F.length(F.replace(sql, F.lit(char), F.lit("")))
+# The Spark expressions are written as SQL text, one ``F.expr`` per column: built from Column objects they
+# took thousands of Py4J round trips (about 7 s per call, more than labelling a million messages).
 
 
-def _leaf_guards(leaf: Leaf, text: Column, sql: Column | None) -> Column:
-    """A guarded leaf's guards (message and SQL side) as one boolean expression."""
-    cond = F.lit(True)
+def _lit(value: str) -> str:
+    """A Spark SQL string literal."""
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _count(sql: str, char: str) -> str:
+    return f"(length({sql}) - length(replace({sql}, {_lit(char)}, '')))"
+
+
+def _any(parts: list[str]) -> str:
+    return "(" + " OR ".join(parts) + ")"
+
+
+def _leaf_guards(leaf: Leaf, text: str, sql: str | None) -> str:
+    """A guarded leaf's guards (message and SQL side) as one boolean SQL expression."""
+    cond = ["true"]
     if leaf.when_message:
-        cond = cond & text.rlike("(?i)" + leaf.when_message)
+        cond.append(f"{text} RLIKE {_lit('(?i)' + leaf.when_message)}")
     if leaf.when_sql or leaf.parens_unbalanced or leaf.quotes_unbalanced:
         if sql is None:
-            return F.lit(False)
-        sql_ok = sql.isNotNull()
+            return "false"
+        sql_ok = [f"{sql} IS NOT NULL"]
         if leaf.when_sql:
-            sql_ok = sql_ok & sql.rlike(leaf.when_sql)
+            sql_ok.append(f"{sql} RLIKE {_lit(leaf.when_sql)}")
         if leaf.parens_unbalanced:
-            sql_ok = sql_ok & (_count(sql, "(") != _count(sql, ")"))
+            sql_ok.append(f"{_count(sql, '(')} != {_count(sql, ')')}")
         if leaf.quotes_unbalanced:
-            sql_ok = sql_ok & (_count(sql, "'") % 2 == 1)
-        cond = cond & F.coalesce(sql_ok, F.lit(False))
-    return cond
+            sql_ok.append(f"{_count(sql, chr(39))} % 2 = 1")
+        cond.append(f"coalesce({' AND '.join(sql_ok)}, false)")
+    return "(" + " AND ".join(cond) + ")"
 
 
-def _leaf_condition(leaf: Leaf, text: Column, sql: Column | None, lowered: Column) -> Column:
+def _leaf_condition(leaf: Leaf, text: str, sql: str | None, lowered: str) -> str:
     """A leaf's pattern match and guards (the pattern scan, for messages without a known condition).
 
     Each regex is screened first by substrings of the lower-cased text (``lowered``) that any match must
     contain (``required_literals``): a byte search instead of a case-insensitive regex scan, and exactly
     the same result.
     """
-    cond = _screened(text.rlike(leaf.message_regex), leaf.message_regex, lowered) & _leaf_guards(leaf, text, sql)
+    cond = f"({_screened(text, leaf.message_regex, lowered)} AND {_leaf_guards(leaf, text, sql)})"
     if leaf.exact_regex:
-        cond = cond | _screened(text.rlike(leaf.exact_regex), leaf.exact_regex, lowered)
+        cond = f"({cond} OR {_screened(text, leaf.exact_regex, lowered)})"
     return cond
 
 
-def _screened(match: Column, regex: str, lowered: Column) -> Column:
+def _screened(text: str, regex: str, lowered: str) -> str:
+    match = f"{text} RLIKE {_lit(regex)}"
     literals = required_literals(regex)
     if literals is None:
         return match
-    return functools.reduce(lambda a, b: a | b, [lowered.contains(x) for x in literals]) & match
+    return f"({_any([f'contains({lowered}, {_lit(x)})' for x in literals])} AND {match})"
 
 
 @lru_cache(maxsize=1024)
@@ -221,61 +235,45 @@ def required_literals(regex: str, shortest: int = 3) -> tuple[str, ...] | None:
     return tuple(dict.fromkeys(found))
 
 
-def categorize(df, message: str = "error_message", sql: str | None = None, taxonomy: Taxonomy | None = None):
+def categorize(
+    df, message: str = "error_message", sql: str | None = None, taxonomy: Taxonomy | None = None,
+    normalized: bool = False,
+):  # fmt: skip
     """Add ``category_l1``, ``category_l2``, ``category_l3`` and ``error_condition`` with Spark expressions.
+
+    ``normalized``: ``message`` already holds ``with_normalized`` output (normalising is idempotent, so
+    this only saves the work).
 
     Example (not run: needs Spark):
         pairs.transform(lambda df: categorize(df, "error_message", "bug_sql"))
     """
     taxonomy = taxonomy or load_taxonomy()
-    df = with_normalized(df, message, "__norm")
-    text = F.col("__norm")
-    sql_col = F.col(sql) if sql else None
-    found = F.regexp_extract(text, CONDITION, 1)
-    df = df.withColumn("error_condition", F.nullif(found, F.lit("")))
-    condition = F.col("error_condition")
+    df = df.withColumn("__norm", F.col(message)) if normalized else with_normalized(df, message, "__norm")
+    text, low, cond = "`__norm`", "`__low`", "`error_condition`"
+    sql_col = f"`{sql}`" if sql else None
+    df = df.withColumn("error_condition", F.expr(f"nullif(regexp_extract({text}, {_lit(CONDITION)}, 1), '')"))
     guarded, unguarded = _routes(taxonomy)
-    routes = F.create_map(*[F.lit(x) for c, leaf in sorted(unguarded.items()) for x in (c, leaf.id)])
+    routes = "map(" + ", ".join(f"{_lit(c)}, {_lit(leaf.id)}" for c, leaf in sorted(unguarded.items())) + ")"
     # Flat CASE WHEN chains (nested ones overflow the code generator's compiler and run interpreted), and
     # each guarded condition's guards computed once, in a column of their own, for both routing keys.
-    prefix = F.substring_index(condition, ".", 1)
+    prefix = f"substring_index({cond}, '.', 1)"
     hits = {}
     for i, (name, leaves) in enumerate(sorted(guarded.items())):
-        chain = None
-        for leaf in leaves:
-            branch = _leaf_guards(leaf, text, sql_col)
-            chain = F.when(branch, F.lit(leaf.id)) if chain is None else chain.when(branch, F.lit(leaf.id))
-        df = df.withColumn(f"__g{i}", F.when((condition == name) | (prefix == name), chain))
-        hits[name] = F.col(f"__g{i}")
+        chain = " ".join(f"WHEN {_leaf_guards(leaf, text, sql_col)} THEN {_lit(leaf.id)}" for leaf in leaves)
+        df = df.withColumn(f"__g{i}", F.expr(f"CASE WHEN {cond} = {_lit(name)} OR {prefix} = {_lit(name)} THEN CASE {chain} END END"))  # fmt: skip
+        hits[name] = f"`__g{i}`"
     picks = []
-    for key in (condition, prefix):  # the exact condition first
-        for name, hit in hits.items():
-            picks.append(F.when(key == name, hit))
-        picks.append(F.element_at(routes, key))
-    by_tag = F.coalesce(*picks)
-    df = df.withColumn("__tag", by_tag)
-    df = df.withColumn("__low", F.when(F.col("__tag").isNull(), F.lower(text)))  # the pattern scan's screen
-    by_pattern = None
-    for leaf in taxonomy.leaves:
-        branch = _leaf_condition(leaf, text, sql_col, F.col("__low"))
-        by_pattern = F.when(branch, F.lit(leaf.id)) if by_pattern is None else by_pattern.when(branch, F.lit(leaf.id))
-    by_pattern = by_pattern.otherwise(F.lit(UNCLASSIFIED))
-    leaf_id = (
-        F.when(text == "", F.lit(UNCLASSIFIED)).when(F.col("__tag").isNotNull(), F.col("__tag")).otherwise(by_pattern)
-    )
+    for key in (cond, prefix):  # the exact condition first
+        picks += [f"CASE WHEN {key} = {_lit(name)} THEN {hit} END" for name, hit in hits.items()]
+        picks.append(f"element_at({routes}, {key})")
+    df = df.withColumn("__tag", F.expr(f"coalesce({', '.join(picks)})"))
+    df = df.withColumn("__low", F.expr(f"CASE WHEN `__tag` IS NULL THEN lower({text}) END"))  # the scan's screen
+    scan = " ".join(f"WHEN {_leaf_condition(leaf, text, sql_col, low)} THEN {_lit(leaf.id)}" for leaf in taxonomy.leaves)
+    u = _lit(UNCLASSIFIED)
+    leaf_id = f"CASE WHEN {text} = '' THEN {u} WHEN `__tag` IS NOT NULL THEN `__tag` ELSE CASE {scan} ELSE {u} END END"
     return (
-        df.withColumn("category_l3", leaf_id)
-        .withColumn(
-            "category_l1",
-            F.when(F.col("category_l3") == UNCLASSIFIED, UNCLASSIFIED).otherwise(
-                F.substring_index("category_l3", ".", 1)
-            ),
-        )
-        .withColumn(
-            "category_l2",
-            F.when(F.col("category_l3") == UNCLASSIFIED, UNCLASSIFIED).otherwise(
-                F.substring_index("category_l3", ".", 2)
-            ),
-        )
+        df.withColumn("category_l3", F.expr(leaf_id))
+        .withColumn("category_l1", F.expr(f"CASE WHEN category_l3 = {u} THEN {u} ELSE substring_index(category_l3, '.', 1) END"))
+        .withColumn("category_l2", F.expr(f"CASE WHEN category_l3 = {u} THEN {u} ELSE substring_index(category_l3, '.', 2) END"))
         .drop("__norm", "__tag", "__low", *[f"__g{i}" for i in range(len(hits))])
-    )
+    )  # fmt: skip
