@@ -258,7 +258,7 @@ _PAIR_COLUMNS = (
     ("bug_time", "timestamp", "when it failed"),
     ("fix_time", "timestamp", "when it was fixed"),
     ("bug_sql", "string", "SQL that failed"),
-    ("error_message", "string", "what the engine printed"),
+    ("error_message", "string", "what the engine printed, normalised: no plan dump, stack trace or ANSI codes"),
     ("fixed_sql", "string", "SQL that ran (or was saved) after it"),
     ("signal", "string", "run, save or rejected_fix"),
     ("tables", "array<string>", "catalog tables the bug SQL references"),
