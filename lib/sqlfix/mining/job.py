@@ -49,7 +49,9 @@ def mine(logs: DataFrame, schemas: DataFrame, cfg: dict, run_id: str, now: dt.da
     """
     pairs = candidate_pairs(logs.select(*NARROW), float(cfg.get("fix_window_hours", 24))).localCheckpoint()
     bug, fix = sql_sides(pairs, logs)
-    bug = categorize(with_normalized(bug, "error_message", "error_message"), "error_message", "bug_sql", normalized=True)
+    bug = categorize(
+        with_normalized(bug, "error_message", "error_message"), "error_message", "bug_sql", normalized=True
+    )
     joined = with_diff_stats(pairs.join(bug, "pair_id").join(fix, "pair_id"))
     catalog = schemas.select("table_name", "ddl", "captured_at")
     if catalog.count() <= INLINE_CATALOG_MAX:

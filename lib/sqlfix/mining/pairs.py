@@ -151,7 +151,9 @@ def attach_schemas_inline(pairs: DataFrame, catalog: list) -> DataFrame:
     for name in sorted(versions):
         shorts.setdefault(name.rsplit(".", 1)[-1], []).append(name)
     if not versions:
-        return pairs.withColumn("tables", F.array().cast("array<string>")).withColumn("schema_ddl", F.lit(None).cast("string"))
+        return pairs.withColumn("tables", F.array().cast("array<string>")).withColumn(
+            "schema_ddl", F.lit(None).cast("string")
+        )
     version_map = F.create_map(*[x for name, vs in sorted(versions.items()) for x in (
         F.lit(name), F.array(*[F.struct(F.lit(t).cast("timestamp").alias("at"), F.lit(d).alias("ddl")) for t, d in sorted(vs, key=lambda v: (v[0] is None, v[0]))]))])  # fmt: skip
     full = F.create_map(*[x for name in sorted(versions) for x in (F.lit(name), F.array(F.lit(name)))])
@@ -161,7 +163,8 @@ def attach_schemas_inline(pairs: DataFrame, catalog: list) -> DataFrame:
     if "fixed_sql" in pairs.columns:
         names = F.array_union(names, F.coalesce(referenced_tables(F.col("fixed_sql")), empty))
     matches = F.transform(
-        names, lambda r: F.array_union(F.coalesce(F.element_at(full, r), empty), F.coalesce(F.element_at(short, r), empty))
+        names,
+        lambda r: F.array_union(F.coalesce(F.element_at(full, r), empty), F.coalesce(F.element_at(short, r), empty)),
     )
     out = pairs.withColumn("tables", F.array_sort(F.array_distinct(F.flatten(F.coalesce(matches, F.array(empty))))))
     bug_time = F.col("bug_time")

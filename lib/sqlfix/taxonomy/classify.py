@@ -170,6 +170,8 @@ def _leaf_guards(leaf: Leaf, text: str, sql: str | None) -> str:
             return "false"
         sql_ok = [f"{sql} IS NOT NULL"]
         if leaf.when_sql:
+            screen = _sql_screen(sql, leaf.when_sql)  # a byte search or two before a regex over the whole SQL
+            sql_ok += [screen] if screen else []
             sql_ok.append(f"{sql} RLIKE {_lit(leaf.when_sql)}")
         if leaf.parens_unbalanced:
             sql_ok.append(f"{_count(sql, '(')} != {_count(sql, ')')}")
@@ -221,18 +223,49 @@ def required_literals(regex: str, shortest: int = 3) -> tuple[str, ...] | None:
     for alternative in alternatives:
         if len(alternative) == 1 and alternative[0][0] is sre_constants.SUBPATTERN:
             alternative = list(alternative[0][1][-1])  # (?:...) around the whole alternative
-        runs, run = [], ""
-        for op, arg in alternative:
-            if op is sre_constants.LITERAL and arg < 128:
-                run += chr(arg)
-            else:
-                runs.append(run)
-                run = ""
-        best = max([*runs, run], key=len)
+        best = max(_literal_runs(alternative), key=len, default="")
         if len(best) < shortest:
             return None
         found.append(best.lower())
     return tuple(dict.fromkeys(found))
+
+
+def _literal_runs(sequence: list) -> list[str]:
+    """Runs of literal ASCII characters between the other items of a parsed sequence (all are required)."""
+    runs, run = [], ""
+    for op, arg in sequence:
+        if op is sre_constants.LITERAL and arg < 128:
+            run += chr(arg)
+        else:
+            runs.append(run)
+            run = ""
+    return [r for r in [*runs, run] if r]
+
+
+@lru_cache(maxsize=256)
+def required_runs(regex: str) -> tuple[str, ...]:
+    """Every run of literal characters in the top-level sequence of a regex without top-level alternation:
+    a match contains all of them (case-folded where the regex ignores case). Empty when there are none.
+
+    Example:
+        >>> required_runs(r"(?i)\\bselect\\s+(distinct\\s+)?top\\s+\\(?\\d+")
+        ('select', 'top')
+        >>> required_runs(r"::\\s*[A-Za-z]")
+        ('::',)
+    """
+    items = list(sre_parser.parse(regex, re.ASCII))
+    if any(op is sre_constants.BRANCH for op, _ in items):
+        return ()
+    return tuple(_literal_runs(items))
+
+
+def _sql_screen(sql: str, regex: str) -> str | None:
+    """Substring tests every match of ``regex`` on ``sql`` passes (letters compared lower-cased)."""
+    tests = [
+        f"contains(lower({sql}), {_lit(r.lower())})" if any(c.isalpha() for c in r) else f"contains({sql}, {_lit(r)})"
+        for r in required_runs(regex)
+    ]
+    return " AND ".join(tests) or None
 
 
 def categorize(
@@ -268,7 +301,9 @@ def categorize(
         picks.append(f"element_at({routes}, {key})")
     df = df.withColumn("__tag", F.expr(f"coalesce({', '.join(picks)})"))
     df = df.withColumn("__low", F.expr(f"CASE WHEN `__tag` IS NULL THEN lower({text}) END"))  # the scan's screen
-    scan = " ".join(f"WHEN {_leaf_condition(leaf, text, sql_col, low)} THEN {_lit(leaf.id)}" for leaf in taxonomy.leaves)
+    scan = " ".join(
+        f"WHEN {_leaf_condition(leaf, text, sql_col, low)} THEN {_lit(leaf.id)}" for leaf in taxonomy.leaves
+    )
     u = _lit(UNCLASSIFIED)
     leaf_id = f"CASE WHEN {text} = '' THEN {u} WHEN `__tag` IS NOT NULL THEN `__tag` ELSE CASE {scan} ELSE {u} END END"
     return (
