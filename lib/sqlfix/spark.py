@@ -74,6 +74,17 @@ def _local_session(spark_cfg: dict[str, Any], conf_dir: str | None, app_name: st
     return session
 
 
+def sql_string(value: str) -> str:
+    """``value`` as a Spark SQL string literal (for expressions written as SQL text: one ``F.expr`` is one
+    Py4J call, where the same expression built from Column objects takes one per node).
+
+    Example:
+        >>> print(sql_string("it's a \\\\d"))
+        'it\\'s a \\\\d'
+    """
+    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
 def quiet_query_context_loggers() -> None:
     """Silence PySpark 4's Python-side loggers that print every analysis error as a JSON line."""
     try:

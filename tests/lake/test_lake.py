@@ -120,7 +120,9 @@ def test_spark_written_files_commit_with_their_partition_values(lake, spark):
     """Appends commit the files Spark wrote: partition folders Spark escapes, nulls, empty frames."""
     name = "partitioned_test_table"
     TABLES.pop(name, None)
-    register(Table(name, "test", (Column("k", "string"), Column("part", "string")), keys=("k",), partition_by=("part",)))
+    register(
+        Table(name, "test", (Column("k", "string"), Column("part", "string")), keys=("k",), partition_by=("part",))
+    )
     try:
         rows = [("a", "x y:z/é%"), ("b", None), ("c", "plain")]
         lake.append(name, spark.createDataFrame(rows, "k string, part string"))

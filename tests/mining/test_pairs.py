@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
-from sqlfix.mining.pairs import NARROW, attach_schemas, attach_schemas_inline, candidate_pairs, referenced_tables
+from sqlfix.mining.pairs import NARROW, attach_schemas, candidate_pairs, referenced_tables
 
 T0 = dt.datetime(2026, 11, 1, 9, 0)
 SCHEMA = "user_id string, task_id string, event_id string, event_time timestamp, action string, status string, sql_hash bigint, engine string"
@@ -162,7 +162,7 @@ def test_referenced_tables_and_schema_as_of_bug_time(spark):
         "table_name string, ddl string, captured_at timestamp",
     )
     # The catalog joined (large catalogs) and inlined as map literals (small ones): the same answer.
-    for row in (attach_schemas(pairs, schemas).first(), attach_schemas_inline(pairs, schemas.collect()).first()):
+    for row in (attach_schemas(pairs, schemas).first(), attach_schemas(pairs, schemas, inline_max=0).first()):
         assert row.tables == ["other.dims", "shop.orders", "shop.users"]
         assert row.schema_ddl.split(";\n\n") == [
             "CREATE TABLE other.dims (k INT)",
@@ -170,7 +170,7 @@ def test_referenced_tables_and_schema_as_of_bug_time(spark):
             "CREATE TABLE shop.users (later INT)",
         ]
     unknown = pairs.withColumn("bug_sql", F.lit("SELECT 1 FROM nowhere")).withColumn("fixed_sql", F.lit("SELECT 1"))
-    for row in (attach_schemas(unknown, schemas).first(), attach_schemas_inline(unknown, schemas.collect()).first()):
+    for row in (attach_schemas(unknown, schemas).first(), attach_schemas(unknown, schemas, inline_max=0).first()):
         assert (row.tables, row.schema_ddl) == ([], None)
 
 

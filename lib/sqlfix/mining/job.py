@@ -17,15 +17,7 @@ from pyspark.sql import functions as F
 
 from sqlfix.cli import Subcommand
 from sqlfix.mining.diff import with_diff_stats
-from sqlfix.mining.pairs import (
-    INLINE_CATALOG_MAX,
-    NARROW,
-    apply_limits,
-    attach_schemas,
-    attach_schemas_inline,
-    candidate_pairs,
-    sql_sides,
-)
+from sqlfix.mining.pairs import NARROW, apply_limits, attach_schemas, candidate_pairs, sql_sides
 from sqlfix.tables import BUG_PAIRS
 from sqlfix.taxonomy.classify import categorize, with_normalized
 
@@ -53,11 +45,7 @@ def mine(logs: DataFrame, schemas: DataFrame, cfg: dict, run_id: str, now: dt.da
         with_normalized(bug, "error_message", "error_message"), "error_message", "bug_sql", normalized=True
     )
     joined = with_diff_stats(pairs.join(bug, "pair_id").join(fix, "pair_id"))
-    catalog = schemas.select("table_name", "ddl", "captured_at")
-    if catalog.count() <= INLINE_CATALOG_MAX:
-        joined = attach_schemas_inline(joined, catalog.collect())
-    else:
-        joined = attach_schemas(joined, schemas)
+    joined = attach_schemas(joined, schemas)
     joined = apply_limits(joined, int(cfg.get("max_changed_lines", 60)), float(cfg.get("max_changed_ratio", 0.5)))
     return joined.withColumn("mined_at", F.lit(now).cast("timestamp")).withColumn("run_id", F.lit(run_id))
 

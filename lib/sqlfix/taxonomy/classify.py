@@ -19,6 +19,7 @@ from re import _parser as sre_parser
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from sqlfix.spark import sql_string as _lit
 from sqlfix.taxonomy.model import UNCLASSIFIED, Leaf, Taxonomy, load_taxonomy
 from sqlfix.taxonomy.normalize import MAX_CHARS, RULES, normalize
 
@@ -145,11 +146,6 @@ def _bounded(text: Column, chars: int) -> Column:
 
 # The Spark expressions are written as SQL text, one ``F.expr`` per column: built from Column objects they
 # took thousands of Py4J round trips (about 7 s per call, more than labelling a million messages).
-
-
-def _lit(value: str) -> str:
-    """A Spark SQL string literal."""
-    return "'" + value.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
 def _count(sql: str, char: str) -> str:
