@@ -45,6 +45,13 @@ SET_DENIED = re.compile(
 
 
 _STRINGS = (TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING)
+# Every refusal names one of these words; text with none of them (and too few parentheses to nest past
+# the bound) needs no tokenising, which is most SQL.
+_SUSPECT = re.compile(
+    r"\b(?:" + "|".join(sorted(REFLECTION | FILE_FUNCTIONS | FILE_FORMATS | {k.lower() for k in PATH_KEYWORDS}))
+    + r")\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -67,9 +74,19 @@ def check_text(sql: str, max_chars: int = 200_000, max_depth: int = 200) -> Refu
         'too_complex'
         >>> check_text("SELECT 'LOCATION' AS location FROM t") is None
         True
+        >>> check_text("SELECT JAVA_METHOD('java.lang.Runtime', 'getRuntime')").reason
+        'reflection'
+        >>> check_text("select * from JSON.`s3://bucket/x`").reason
+        'file_path'
+        >>> check_text("INSERT OVERWRITE DIRECTORY '/tmp/x' SELECT 1").reason
+        'file_path'
+        >>> check_text("SELECT a FROM t WHERE " + " AND ".join(["(a > 1)"] * 300)) is None
+        True
     """
     if len(sql) > max_chars:
         return Refusal("too_complex", f"statement of {len(sql)} characters (limit {max_chars})")
+    if sql.count("(") <= max_depth and not _SUSPECT.search(sql):
+        return None
     try:
         tokens = sqlglot.tokenize(sql, read="spark")
     except Exception:  # noqa: BLE001 - untokenisable text: Spark's parser will say why

@@ -46,13 +46,11 @@ class Sandbox:
             )
         self.spark = spark
         self.shared = spark.newSession()  # single statements: analysed here, concurrently
+        self.state = self.shared._jsparkSession.sessionState()  # noqa: SLF001
+        self.parser = self.state.sqlParser()  # Spark's SQL parser (stateless; reads the active conf)
         self.tables: dict[str, str] = {}  # name -> schema DDL the sandbox created it with
         self.filled: set[str] = set()
         self._lock = threading.Lock()
-
-    @property
-    def parser(self):
-        return self.shared._jsparkSession.sessionState().sqlParser()  # noqa: SLF001
 
     def session(self, fresh: bool = False) -> SparkSession:
         """The shared analysis session, or a fresh one whose state dies with the script."""

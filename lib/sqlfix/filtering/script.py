@@ -16,12 +16,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from py4j.protocol import Py4JError, Py4JJavaError
+from py4j.protocol import Py4JJavaError
 from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
-from sqlfix.filtering.dryrun import _skip_mode
+from sqlfix.filtering.dryrun import DryRun, call, failure, skip_mode
 from sqlfix.filtering.policy import check_plan, check_text
 from sqlfix.filtering.sandbox import Sandbox, _seq
 from sqlfix.ingest.schemas import split_statements
@@ -68,30 +68,28 @@ def check_script(
             return SideResult(refusal.reason if refusal.reason == "too_complex" else "refused",
                               refusal.reason, message=refusal.detail, statement=i, stage="screen")  # fmt: skip
         try:
-            plan = box.parser.parsePlan(statement)
-        except CapturedException as exc:
-            return _failure(exc, i, "parse")
+            plan = call(box.parser.parsePlan, statement)
         except Py4JJavaError as exc:
-            return _jvm_failure(exc, i, "parse")
-        kind = plan.getClass().getSimpleName()
+            return _failure(failure(exc, plan=False), i, "parse")
+        kind, command = _plan_class(plan)
         refusal = check_plan(kind, _set_key(plan) if kind == "SetCommand" else None)
         if refusal:
             return SideResult("refused", refusal.reason, message=refusal.detail, statement=i, stage="screen")
-        parsed.append((statement, plan, kind))
-    stateful = len(parsed) > 1 or any(kind in STATEFUL for _, _, kind in parsed)
+        parsed.append((statement, plan, kind, command))
+    stateful = len(parsed) > 1 or any(kind in STATEFUL for _, _, kind, _ in parsed)
     session = box.session(fresh=stateful)
-    state = session._jsparkSession.sessionState()  # noqa: SLF001
-    skip = _skip_mode(session)
+    state = box.state if session is box.shared else call(session._jsparkSession.sessionState)  # noqa: SLF001
+    skip = skip_mode(session)
     last_query = None
-    for i, (statement, plan, kind) in enumerate(parsed):
+    for i, (statement, plan, kind, command) in enumerate(parsed):
         try:
-            state.executePlan(plan, skip).assertAnalyzed()
+            call(call(state.executePlan, plan, skip).assertAnalyzed)
             _apply(session, statement, plan, kind)
-        except CapturedException as exc:
-            return _failure(exc, i, "analyze")
         except Py4JJavaError as exc:
-            return _jvm_failure(exc, i, "analyze")
-        if not kind.endswith("Command") and kind not in STATEFUL and not _is_command(plan):
+            return _failure(failure(exc, plan=False), i, "analyze")
+        except CapturedException as exc:  # from _apply's PySpark calls
+            return _failure(failure(exc, plan=False), i, "analyze")
+        if not command and kind not in STATEFUL:
             last_query = statement
     if runtime and last_query is not None:
         return _execute(box, session, last_query, len(parsed) - 1, runtime_timeout_s)
@@ -117,14 +115,15 @@ def _apply(session: SparkSession, statement: str, plan, kind: str) -> None:
             schema = T._parse_datatype_json_string(plan.tableSchema().json())  # noqa: SLF001
         else:
             state = session._jsparkSession.sessionState()  # noqa: SLF001
-            analyzed = state.executePlan(plan.query(), _skip_mode(session)).analyzed()
+            analyzed = call(call(state.executePlan, plan.query(), skip_mode(session)).analyzed)
             schema = T._parse_datatype_json_string(analyzed.schema().json())  # noqa: SLF001
         session.createDataFrame([], schema).createOrReplaceTempView(parts[0])
 
 
-def _is_command(plan) -> bool:
-    name = plan.getClass().getName()
-    return ".command." in name or name.endswith("Command")
+def _plan_class(plan) -> tuple[str, bool]:
+    """(simple class name, whether it is a command) of a parsed plan, in two round trips."""
+    name = str(call(call(plan.getClass).getName))
+    return name.rsplit(".", 1)[-1].rstrip("$"), ".command." in name or name.endswith("Command")
 
 
 def _execute(box: Sandbox, session: SparkSession, statement: str, index: int, timeout_s: float) -> SideResult:
@@ -140,9 +139,9 @@ def _execute(box: Sandbox, session: SparkSession, statement: str, index: int, ti
     except CapturedException as exc:
         if timer.finished.is_set() and "cancel" in str(exc).lower():
             return SideResult("timeout", message=f"runtime check over {timeout_s:g}s", statement=index, stage="runtime")
-        return _failure(exc, index, "runtime")
+        return _failure(failure(exc, plan=False), index, "runtime")
     except Py4JJavaError as exc:
-        return _jvm_failure(exc, index, "runtime")
+        return _failure(failure(exc, plan=False), index, "runtime")
     finally:
         timer.cancel()
         context.setLocalProperty("spark.jobGroup.id", None)
@@ -154,20 +153,15 @@ def _set_key(plan) -> str | None:
     return str(pair.get()._1()) if pair.isDefined() else None
 
 
-def _failure(exc: CapturedException, index: int, stage: str) -> SideResult:
-    condition = exc.getCondition()
-    status = "too_complex" if condition == "FAILED_TO_PARSE_TOO_COMPLEX" else "error"
-    return SideResult(status, condition, exc.getSqlState(), normalize(str(exc)), index, stage)
-
-
-def _jvm_failure(exc: Py4JJavaError, index: int, stage: str) -> SideResult:
-    """JVM errors that are not Spark errors: a parser stack overflow is ``too_complex``."""
-    try:
-        name = exc.java_exception.getClass().getName()
-    except Py4JError:
-        name = "unknown"
-    if name.endswith("StackOverflowError"):
+def _failure(error: DryRun, index: int, stage: str) -> SideResult:
+    """A side's error from what the JVM threw: a parser stack overflow is ``too_complex``, an exception
+    that is not Spark's own is an ``INTERNAL_ERROR``."""
+    if error.kind == "StackOverflowError":
         return SideResult(
             "too_complex", "STACK_OVERFLOW", message="the statement overflowed the stack", statement=index, stage=stage
         )
-    return SideResult("error", "INTERNAL_ERROR", message=f"{name}: {str(exc)[:300]}", statement=index, stage=stage)
+    if error.condition is None:
+        return SideResult("error", "INTERNAL_ERROR", message=f"{error.kind}: {(error.message or '')[:300]}",
+                          statement=index, stage=stage)  # fmt: skip
+    status = "too_complex" if error.condition == "FAILED_TO_PARSE_TOO_COMPLEX" else "error"
+    return SideResult(status, error.condition, error.sqlstate, normalize(error.message or ""), index, stage)

@@ -20,7 +20,8 @@ _TRACE = r"at [\w$.<>]+\(|Caused by: |JVM stacktrace:|Traceback \(most recent ca
 _CONTEXT = r"== (?:SQL|Parsed Logical Plan|Analyzed Logical Plan|Physical Plan)[^=]*=="
 _PLAN = (
     r"'|\+- |:- |[A-Z][A-Za-z]+ \[|[A-Z][A-Za-z]+ [a-z_`]+\.|Relation |SubqueryAlias |Project |Aggregate "
-    r"|Filter |Join |LocalRelation|OneRowRelation|Range \("
+    r"|Filter |Join |LocalRelation|OneRowRelation|Range \(|WithCTE|Union |Distinct|GlobalLimit |LocalLimit "
+    r"|Intersect |Except |Generate "
 )
 
 # (name, regex, replacement, substrings of which the text must contain one for the rule to be able to
@@ -46,6 +47,8 @@ def normalize(message: object) -> str:
         '[X] bad SQLSTATE: 42000; line 1 pos 7;'
         >>> normalize("[X] a\\tb  c\\n  d\\n\\tat org.Foo.bar(Foo.scala:1)")
         '[X] a b c d'
+        >>> normalize("[MISSING_AGGREGATION] ... SQLSTATE: 42803;\\nWithCTE\\n:- CTERelationDef 7, false")
+        '[MISSING_AGGREGATION] ... SQLSTATE: 42803;'
     """
     if message is None:
         return ""
