@@ -149,7 +149,10 @@ def _bounded(text: Column, chars: int) -> Column:
 
 
 def _count(sql: str, char: str) -> str:
-    return f"(length({sql}) - length(replace({sql}, {_lit(char)}, '')))"
+    """Occurrences of a one-byte ``char``: bytes removed by deleting it (``octet_length`` is free to read;
+    ``length`` walks the string to count characters)."""
+    assert len(char.encode()) == 1, char
+    return f"(octet_length({sql}) - octet_length(replace({sql}, {_lit(char)}, '')))"
 
 
 def _any(parts: list[str]) -> str:
