@@ -10,12 +10,15 @@ and some pairs repeat (a user re-running the same failure), as in real logs.
 
 The naive loop calls ``spark.sql`` on the bug and then on the fix for every pair (``spark.sql`` analyses a
 query eagerly and runs nothing). Prints pairs/s of both, the ratio (targets: >= 60 pairs/s, >= 2x) and
-whether both reached the same verdicts.
+whether both reached the same verdicts. Then the floor: every side the filter had to judge, checked again
+one after the other, gives Spark's cost per side; with the sides per pair that the caches leave, that is
+the most pairs/s the machine's cores could reach if they were all busy with nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import re
 import time
@@ -24,6 +27,7 @@ from pyspark.errors.exceptions.captured import CapturedException
 from sqlfix.config import load_config
 from sqlfix.filtering.judge import Judge
 from sqlfix.filtering.sandbox import Sandbox
+from sqlfix.filtering.script import check_script
 from sqlfix.simulate import bugs
 from sqlfix.simulate.domains import DOMAINS, all_tables, joinable
 from sqlfix.simulate.queries import compose
@@ -161,6 +165,16 @@ def main() -> None:
     print(f"naive sequential spark.sql loop: {t_naive:.1f}s = {slow:.1f} pairs/s")
     print(f"sqlfix filter ({args.threads} threads): {t_judge:.1f}s = {fast:.1f} pairs/s (target >= 60)")
     print(f"speed-up {fast / slow:.2f}x (target >= 2x); same verdict on {same}/{len(pairs)} pairs")
+
+    sides = [sql for (_, sql, _) in judge._sides]  # noqa: SLF001 - what the filter had to analyse
+    t0 = time.perf_counter()
+    for sql in sides:
+        check_script(box, sql)
+    per_side = (time.perf_counter() - t0) / len(sides)
+    cores = os.cpu_count() or 1
+    ceiling = cores / (per_side * len(sides) / len(pairs))
+    print(f"floor: {len(sides)} sides analysed for {len(pairs)} pairs, {per_side * 1000:.1f} ms each one after the "
+          f"other; ceiling with all {cores} cores busy: {ceiling:.1f} pairs/s")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -51,3 +51,29 @@ def test_timeout_bounds_a_slow_side(box):
     assert (verdict.verdict, verdict.reason) == ("dropped", "timeout")
     assert judge.pair("SELECT order_idd FROM shop.orders", "SELECT order_id FROM shop.orders").reason == "kept"
     judge.close()
+
+
+def test_errors_read_as_pyspark_would_report_them(box):
+    """The filter reads errors straight from the JVM (four calls, no plan dump): condition, SQLSTATE and the
+    normalised message are what PySpark's own converted exception gives."""
+    from pyspark.errors.exceptions.captured import CapturedException
+
+    from sqlfix.filtering.dryrun import skip_mode
+    from sqlfix.taxonomy.normalize import normalize
+
+    statements = [
+        "SELECT order_idd FROM shop.orders",  # analysis error with a plan in its message
+        "WITH a AS (SELECT order_id, user_id FROM shop.orders) SELECT user_id, order_id FROM a GROUP BY user_id",
+        "SELECT * FROM shop.orderz",
+        "SELECT order_id, FROM shop.orders WHERE order_id >",  # parse error with its SQL context block
+        "SELECT nosuch_fn(order_id) FROM shop.orders",
+    ]
+    for sql in statements:
+        got = check_script(box, sql)
+        try:
+            box.state.executePlan(box.parser.parsePlan(sql), skip_mode(box.shared)).assertAnalyzed()
+        except CapturedException as exc:
+            expected = (exc.getCondition(), exc.getSqlState(), normalize(str(exc)))
+        assert got.status == "error", sql
+        assert (got.condition, got.sqlstate, got.message) == expected, sql
+        assert "Project" not in got.message and "== SQL ==" not in got.message

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from sqlfix.filtering.sandbox import Sandbox
 from sqlfix.filtering.script import SideResult, check_script
 from sqlfix.taxonomy.classify import classify
+from sqlfix.taxonomy.model import Taxonomy, load_taxonomy
 
 STOPPERS = ("refused", "too_complex", "timeout")
 
@@ -86,6 +87,7 @@ class Judge:
     max_chars: int = 200_000
     max_depth: int = 200
     runtime: bool = True
+    taxonomy: Taxonomy = field(default_factory=load_taxonomy, repr=False)
     _sides: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
@@ -138,7 +140,7 @@ class Judge:
         if not bug.ok and bug.status not in STOPPERS:
             fix = self.side(fixed_sql)
         verdict, reason = decide(bug, fix)
-        category = classify(bug.message, bug_sql).category_l3 if bug.message and bug.status == "error" else None
+        category = classify(bug.message, bug_sql, self.taxonomy).category_l3 if bug.message and bug.status == "error" else None
         return Verdict(verdict, reason, bug, fix, category, runtime)
 
     def many(self, pairs: Iterable[dict], progress=None) -> list[Verdict]:

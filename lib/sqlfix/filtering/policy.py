@@ -48,7 +48,8 @@ _STRINGS = (TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING)
 # Every refusal names one of these words; text with none of them (and too few parentheses to nest past
 # the bound) needs no tokenising, which is most SQL.
 _SUSPECT = re.compile(
-    r"\b(?:" + "|".join(sorted(REFLECTION | FILE_FUNCTIONS | FILE_FORMATS | {k.lower() for k in PATH_KEYWORDS}))
+    r"\b(?:"
+    + "|".join(sorted(REFLECTION | FILE_FUNCTIONS | FILE_FORMATS | {k.lower() for k in PATH_KEYWORDS}))
     + r")\b",
     re.IGNORECASE,
 )

@@ -23,6 +23,8 @@ def split_statements(text: str) -> list[str]:
         >>> split_statements("CREATE TABLE a (x STRING COMMENT 'a;b'); -- c;\\nCREATE TABLE b (y INT);")
         ["CREATE TABLE a (x STRING COMMENT 'a;b')", '-- c;\\nCREATE TABLE b (y INT)']
     """
+    if ";" not in text:  # nothing to split (most logged SQL): skip the tokenizer, same answer
+        return [text.strip()] if text.strip() else []
     try:
         tokens = sqlglot.tokenize(text, read="spark")
     except Exception:  # noqa: BLE001 - unbalanced quotes and the like: fall back to a plain split
