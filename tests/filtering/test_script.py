@@ -57,7 +57,6 @@ def test_errors_read_as_pyspark_would_report_them(box):
     """The filter reads errors straight from the JVM (four calls, no plan dump): condition, SQLSTATE and the
     normalised message are what PySpark's own converted exception gives."""
     from pyspark.errors.exceptions.captured import CapturedException
-
     from sqlfix.filtering.dryrun import skip_mode
     from sqlfix.taxonomy.normalize import normalize
 
