@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlfix.filtering.script import check_script
 
 
@@ -54,7 +55,7 @@ def test_timeout_bounds_a_slow_side(box):
 
 
 def test_errors_read_as_pyspark_would_report_them(box):
-    """The filter reads errors straight from the JVM (four calls, no plan dump): condition, SQLSTATE and the
+    """The filter reads errors straight from the JVM (a few calls, no plan dump): condition, SQLSTATE and the
     normalised message are what PySpark's own converted exception gives."""
     from pyspark.errors.exceptions.captured import CapturedException
     from sqlfix.filtering.dryrun import skip_mode
@@ -69,10 +70,10 @@ def test_errors_read_as_pyspark_would_report_them(box):
     ]
     for sql in statements:
         got = check_script(box, sql)
-        try:
+        with pytest.raises(CapturedException) as raised:
             box.state.executePlan(box.parser.parsePlan(sql), skip_mode(box.shared)).assertAnalyzed()
-        except CapturedException as exc:
-            expected = (exc.getCondition(), exc.getSqlState(), normalize(str(exc)))
+        exc = raised.value
+        expected = (exc.getCondition(), exc.getSqlState(), normalize(str(exc)))
         assert got.status == "error", sql
         assert (got.condition, got.sqlstate, got.message) == expected, sql
         assert "Project" not in got.message and "== SQL ==" not in got.message

@@ -140,7 +140,9 @@ class Judge:
         if not bug.ok and bug.status not in STOPPERS:
             fix = self.side(fixed_sql)
         verdict, reason = decide(bug, fix)
-        category = classify(bug.message, bug_sql, self.taxonomy).category_l3 if bug.message and bug.status == "error" else None
+        category = (
+            classify(bug.message, bug_sql, self.taxonomy).category_l3 if bug.message and bug.status == "error" else None
+        )
         return Verdict(verdict, reason, bug, fix, category, runtime)
 
     def many(self, pairs: Iterable[dict], progress=None) -> list[Verdict]:
