@@ -321,7 +321,7 @@ PAIR_VERDICTS = register(
         columns=_cols(
             ("pair_id", "string", "the pair (bug_pairs.pair_id)"),
             ("verdict", "string", "kept or dropped"),
-            ("reason", "string", "kept, bug_passes, fix_fails, refused, too_complex, timeout"),
+            ("reason", "string", "kept, bug_passes, fix_fails, statement_kind_changed, refused, too_complex, timeout"),
             ("bug_status", "string", "ok, error, refused, too_complex, timeout (the bug side)"),
             ("bug_condition", "string", "error condition the dry run raised for the bug side"),
             ("bug_message", "string", "the dry run's message for the bug side (no plan dump)"),

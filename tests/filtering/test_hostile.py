@@ -99,7 +99,13 @@ def test_hostile_scripts_change_nothing_outside_the_sandbox(ctx, lake, spark, ru
     verdicts = {r["pair_id"]: r.asDict() for r in lake.read("pair_verdicts").collect()}
     assert len(verdicts) == 2 * len(scripts)
     refused = {r["reason"] for r in verdicts.values()} - {"kept", "fix_fails", "bug_passes"}
-    assert refused == {"refused"}, refused
+    assert refused == {"refused", "statement_kind_changed"}, refused
+    # a destructive statement is never kept as the "fix" of a failing SELECT
+    kept_fixes = {scripts[i] for i in range(len(scripts)) if verdicts[f"h{i:03d}1"]["reason"] == "kept"}
+    assert kept_fixes == {
+        "SET spark.sql.ansi.enabled=false;\nSELECT order_id FROM shop.orders",
+        "CREATE OR REPLACE TEMPORARY VIEW orders AS SELECT 1 AS x;\nSELECT * FROM orders",
+    }
     for i, script in enumerate(scripts):
         if any(
             word in script

@@ -1,8 +1,10 @@
 """The verdict on a pair, and the parallel runner that judges many.
 
-A pair is ``kept`` only if the bug side fails and the fixed side passes. Otherwise it is dropped with the
-first reason that applies: ``refused`` (either side tried something the sandbox does not allow),
-``too_complex`` or ``timeout`` (either side), ``bug_passes``, ``fix_fails``.
+A pair is ``kept`` only if the bug side fails, the fixed side passes, and the fix does nothing its bug did
+not (``policy.kind_changed``: a SELECT "fixed" by a DROP, an INSERT or a CTAS is no fix). Otherwise it is
+dropped with the first reason that applies: ``refused`` (either side tried something the sandbox does not
+allow), ``too_complex`` or ``timeout`` (either side), ``bug_passes``, ``fix_fails``,
+``statement_kind_changed``.
 
 The runner analyses on the driver's threads (Spark's analyzer is thread-safe; multi-statement scripts
 get their own sessions), checks each side under a wall-clock bound, and remembers what it has seen: the
@@ -17,6 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
+from sqlfix.filtering.policy import kind_changed
 from sqlfix.filtering.sandbox import Sandbox
 from sqlfix.filtering.script import SideResult, check_script
 from sqlfix.taxonomy.classify import classify
@@ -66,6 +69,8 @@ def decide(bug: SideResult, fix: SideResult | None) -> tuple[str, str]:
         ('dropped', 'bug_passes')
         >>> decide(SideResult("error"), SideResult("refused", "add_jar"))
         ('dropped', 'refused')
+        >>> decide(SideResult("error", kinds=("query",)), SideResult("ok", kinds=("drop",)))
+        ('dropped', 'statement_kind_changed')
     """
     for stopper in STOPPERS:
         if bug.status == stopper or (fix is not None and fix.status == stopper):
@@ -74,6 +79,8 @@ def decide(bug: SideResult, fix: SideResult | None) -> tuple[str, str]:
         return "dropped", "bug_passes"
     if fix is None or not fix.ok:
         return "dropped", "fix_fails"
+    if kind_changed(bug.kinds, fix.kinds):
+        return "dropped", "statement_kind_changed"
     return "kept", "kept"
 
 

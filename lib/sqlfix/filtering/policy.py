@@ -1,17 +1,30 @@
-"""What logged SQL may do in the sandbox: refusals and complexity bounds, decided before Spark runs it.
+"""What logged SQL may do in the sandbox, decided on Spark's plans; a text screen is only the first cut.
 
-Logged SQL is untrusted. The filter never executes DDL or DML (it analyses their plans), and some
-statements are refused outright, with a reason, before they reach Spark's analyzer:
+Logged SQL is untrusted. The filter never executes DDL or DML (it analyses their plans), and it lets a
+statement through only when every layer agrees:
 
-- ``ADD JAR|FILE|ARCHIVE``, ``CREATE [TEMPORARY] FUNCTION`` (they load code),
-- reflection functions (``reflect``, ``java_method``, ``try_reflect``),
-- anything naming a file path: ``LOCATION``, ``INSERT OVERWRITE DIRECTORY``, ``LOAD DATA INPATH``,
-  direct file queries (``parquet.`/path` ``), ``read_files(...)``,
-- ``SET`` of a key that reaches outside the session (only ``spark.sql.*`` session settings and Hive's
-  ``hive.*``/``mapred*``/``tez.*`` keys, minus a deny list, are allowed).
+1. **Text screen** (``check_text``, cheap, before Spark): the complexity bounds (a statement over
+   ``max_chars`` or nested deeper than ``max_depth`` parentheses is ``too_complex``) and the obvious
+   refusals visible in the tokens (reflection and file functions, file paths, direct file queries).
+2. **Statement allowlist** (``check_plan``, on the *parsed* plan, before analysis): a command is let
+   in only if its class is in ``ALLOWED_COMMANDS`` (queries, temporary views, ``SET``/``RESET``/``USE``,
+   table DDL and DML that analysis resolves but never runs); ``EXECUTE IMMEDIATE``, scripts, ``TRANSFORM``
+   and every other command are refused. ``CREATE``/``REPLACE TABLE`` must use a provider of
+   ``ALLOWED_PROVIDERS`` (a provider is a class Spark loads by name) with no ``LOCATION`` and no ``path``
+   option; ``SET`` must name a session setting that keeps the sandbox's guarantees.
+3. **Plan allowlist** (``check_tree``, on the *analysed* plan, before anything of the script is applied
+   or executed): every operator of the plan and of its subqueries must be in ``QUERY_NODES`` or
+   ``COMMAND_NODES``, and every relation must be a table of the sandbox's catalog.
+4. **A registry without the dangerous functions** (``DENIED_FUNCTIONS``, removed from every sandbox
+   session by ``Sandbox``): reflection, file and class-loading functions cannot even be resolved, however
+   they are named (``IDENTIFIER('re' || 'flect')``, a view, a lambda, a CTE), so a case the screens miss
+   fails closed; ``denied_routine`` turns the analyzer's ``UNRESOLVED_ROUTINE`` for one of them into a
+   refusal. Expressions are thereby the registry's built-ins minus the denied ones, plus syntax (CASE,
+   CAST, subqueries, lambdas, windows); UDFs cannot exist in a sandbox session (``CREATE FUNCTION`` is
+   refused and no session registers any).
 
-Complexity is bounded cheaply on the text: a statement over ``max_chars`` or nested deeper than
-``max_depth`` parentheses is ``too_complex`` (deep nesting overflows the JVM parser's stack).
+``statement_kind`` names what a statement does (query, create, insert, drop, ...): a fix may not do
+something its bug did not (a SELECT "fixed" by a DROP), which the judge drops as its own reason.
 """
 
 from __future__ import annotations
@@ -22,7 +35,51 @@ from dataclasses import dataclass
 import sqlglot
 from sqlglot.tokens import TokenType
 
-REFUSED_PLANS = {
+# Parsed command classes a pair may contain, and what each does. Anything else that Spark parses as a
+# command is refused before analysis.
+ALLOWED_COMMANDS = {
+    "SetCommand": "session",
+    "ResetCommand": "session",
+    "SetCatalogAndNamespace": "session",
+    "CreateViewCommand": "view",  # temporary views stay in the script's session; others are only analysed
+    "CreateView": "view",
+    "CreateTable": "create",
+    "CreateTableAsSelect": "create",
+    "ReplaceTable": "create",
+    "ReplaceTableAsSelect": "create",
+    "InsertIntoStatement": "insert",
+    "DeleteFromTable": "delete",
+    "UpdateTable": "update",
+    "MergeIntoTable": "merge",
+    "DropTable": "drop",
+    "DropView": "drop",
+    "TruncateTable": "drop",
+    "DescribeRelation": "describe",
+    "DescribeColumn": "describe",
+    "ShowTables": "describe",
+    "ShowColumns": "describe",
+    "ExplainCommand": "describe",
+}
+# Kinds of statements that change data or tables: a fix may not bring one its bug did not have.
+DESTRUCTIVE_KINDS = {"drop", "delete", "update", "merge", "insert", "create"}
+# Parsed roots of queries (and of the statements Spark parses as plans rather than commands). Any other
+# parsed root that is not an allowed command is refused before analysis.
+QUERY_ROOTS = {
+    "Project", "Filter", "Aggregate", "Sort", "GlobalLimit", "LocalLimit", "Offset", "Tail", "Union",
+    "Intersect", "Except", "Distinct", "Deduplicate", "SubqueryAlias", "UnresolvedWith", "WithCTE", "Join",
+    "LateralJoin", "UnresolvedRelation", "UnresolvedInlineTable", "LocalRelation", "OneRowRelation",
+    "UnresolvedTableValuedFunction", "Generate", "Pivot", "Unpivot", "Window", "WithWindowDefinition",
+    "UnresolvedHint", "RepartitionByExpression", "Repartition", "Sample", "UnresolvedSubqueryColumnAliases",
+    "Range", "Expand", "UnresolvedHaving", "UnresolvedTVFAliases",
+}  # fmt: skip
+# Parsed roots that are not commands but must never reach the analyzer.
+REFUSED_ROOTS = {
+    "UnresolvedExecuteImmediate": ("dynamic_sql", "EXECUTE IMMEDIATE builds SQL the screens never saw"),
+    "ExecuteImmediateQuery": ("dynamic_sql", "EXECUTE IMMEDIATE builds SQL the screens never saw"),
+    "CompoundBody": ("statement_not_allowed", "SQL scripts are not judged"),
+    "ScriptTransformation": ("script_transform", "TRANSFORM ... USING runs an external program"),
+}
+REFUSED_PLANS = {  # commands refused with a reason of their own (the rest: statement_not_allowed)
     "AddJarsCommand": "add_jar",
     "AddFilesCommand": "add_file",
     "AddArchivesCommand": "add_file",
@@ -31,17 +88,71 @@ REFUSED_PLANS = {
     "InsertIntoDir": "file_path",
     "LoadData": "file_path",
 }
-REFLECTION = {"reflect", "java_method", "try_reflect"}
-FILE_FUNCTIONS = {"read_files", "input_file_name"}  # input_file_name only reveals paths; refused alike
-FILE_FORMATS = {"parquet", "orc", "json", "csv", "text", "avro", "delta", "binaryfile", "xml"}
-PATH_KEYWORDS = {"LOCATION", "DIRECTORY", "INPATH"}
+ALLOWED_PROVIDERS = {"parquet", "delta", "orc", "json", "csv", "avro", "text", "hive"}
+# Functions removed from every sandbox session's registry, with the reason a call of one is refused.
+DENIED_FUNCTIONS = {
+    "reflect": "reflection",
+    "java_method": "reflection",
+    "try_reflect": "reflection",
+    "input_file_name": "file_path",
+    "input_file_block_start": "file_path",
+    "input_file_block_length": "file_path",
+    # XML parsers (external entities can read local files) and Avro/Protobuf codecs (load classes and
+    # descriptor files by name)
+    "xpath": "xml_parser",
+    "xpath_boolean": "xml_parser",
+    "xpath_double": "xml_parser",
+    "xpath_float": "xml_parser",
+    "xpath_int": "xml_parser",
+    "xpath_long": "xml_parser",
+    "xpath_number": "xml_parser",
+    "xpath_short": "xml_parser",
+    "xpath_string": "xml_parser",
+    "from_xml": "xml_parser",
+    "schema_of_xml": "xml_parser",
+    "from_avro": "class_loading",
+    "to_avro": "class_loading",
+    "schema_of_avro": "class_loading",
+    "from_protobuf": "class_loading",
+    "to_protobuf": "class_loading",
+}
+REFLECTION = {name for name, reason in DENIED_FUNCTIONS.items() if reason == "reflection"}
+# Operators an analysed plan may hold (``TreeNode.nodeName``: the class's simple name).
+QUERY_NODES = {
+    "Project", "Filter", "Aggregate", "Join", "LateralJoin", "Sort", "GlobalLimit", "LocalLimit", "Offset",
+    "Tail", "Union", "Intersect", "Except", "Distinct", "Deduplicate", "SubqueryAlias", "View", "LocalRelation",
+    "OneRowRelation", "Range", "Window", "WindowGroupLimit", "Generate", "Expand", "Sample", "WithCTE",
+    "CTERelationDef", "CTERelationRef", "Repartition", "RepartitionByExpression", "RebalancePartitions",
+    "ResolvedHint", "Relation", "Subquery",
+    "LogicalRDD",  # only the sandbox's own empty stand-in for a one-part CREATE TABLE: SQL cannot make one
+}  # fmt: skip
+COMMAND_NODES = {
+    "SetCommand", "ResetCommand", "SetCatalogAndNamespace", "SetNamespaceCommand", "CreateViewCommand",
+    "CreateView", "CreateTable", "CreateTableAsSelect", "ReplaceTable", "ReplaceTableAsSelect",
+    "CreateDataSourceTableCommand", "CreateDataSourceTableAsSelectCommand", "CreateTableCommand",
+    "InsertIntoHadoopFsRelationCommand", "InsertIntoStatement", "AppendData", "OverwriteByExpression",
+    "OverwritePartitionsDynamic", "DeleteFromTable", "UpdateTable", "MergeIntoTable", "DropTable",
+    "DropTableCommand", "DropView", "TruncateTable", "TruncateTableCommand", "DescribeRelation",
+    "DescribeColumn", "DescribeTableCommand", "DescribeColumnCommand", "ShowTables", "ShowTablesCommand",
+    "ShowColumns", "ShowColumnsCommand", "ExplainCommand", "ResolvedIdentifier", "ResolvedTable",
+    "ResolvedPersistentView", "ResolvedTempView", "ResolvedNamespace", "ResolvedV1TableIdentifier",
+    "ResolvedV1TableOrViewIdentifier", "UnresolvedTableOrView", "UnresolvedIdentifier", "UnresolvedNamespace",
+}  # fmt: skip
 SET_ALLOWED = re.compile(r"^(spark\.sql\.|hive\.|mapred\.|mapreduce\.|tez\.)", re.IGNORECASE)
 SET_DENIED = re.compile(
     r"^spark\.sql\.(warehouse\.dir|catalog\.|catalogImplementation|extensions|hive\.metastore|"
     r"streaming\.checkpointLocation|sources\.|session\.localRelationCacheThreshold|artifact\.|"
-    r"legacy\.allowUntypedScalaUDF|execution\.pyspark\.|execution\.python\.)",
+    r"legacy\.allowUntypedScalaUDF|execution\.pyspark\.|execution\.python\.|"
+    # the sandbox's own guarantees: file queries stay off, plans render whole
+    r"runSQLOnFiles|maxPlanStringLength|debug\.|planChangeLog|optimizer\.(excludedRules|plan)|"
+    r"defaultCatalog|function\.|udf\.|scripting\.|execution\.(arrow|pandas))",
     re.IGNORECASE,
 )
+# Every refusal the text screen makes names one of these words; text with none of them (and too few
+# parentheses to nest past the bound) needs no tokenising, which is most SQL.
+FILE_FUNCTIONS = {"read_files", "input_file_name"}  # input_file_name only reveals paths; refused alike
+FILE_FORMATS = {"parquet", "orc", "json", "csv", "text", "avro", "delta", "binaryfile", "xml"}
+PATH_KEYWORDS = {"LOCATION", "DIRECTORY", "INPATH"}
 
 
 _STRINGS = (TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING)
@@ -132,8 +243,17 @@ def _depth_only(sql: str, max_depth: int) -> Refusal | None:
     )
 
 
-def check_plan(plan_class: str, set_key: str | None = None) -> Refusal | None:
-    """Refusals decided by the parsed plan's class (and, for ``SET``, its key).
+def check_plan(
+    plan_class: str,
+    set_key: str | None = None,
+    *,
+    command: bool = True,
+    provider: str | None = None,
+    location: str | None = None,
+    options: tuple[str, ...] = (),
+) -> Refusal | None:
+    """The statement allowlist, on the parsed plan's root class (and, for ``SET`` and ``CREATE TABLE``,
+    the facts the parser read out of it). Decided before Spark analyses anything.
 
     Example:
         >>> check_plan("AddJarsCommand").reason
@@ -142,10 +262,179 @@ def check_plan(plan_class: str, set_key: str | None = None) -> Refusal | None:
         'set_outside_session'
         >>> check_plan("SetCommand", "spark.sql.ansi.enabled") is None
         True
+        >>> check_plan("CreateVariable").reason
+        'statement_not_allowed'
+        >>> check_plan("UnresolvedExecuteImmediate", command=False).reason
+        'dynamic_sql'
+        >>> check_plan("Project", command=False) is None
+        True
+        >>> check_plan("InsertIntoStatement", command=False) is None, check_plan("SomeNewPlan", command=False).reason
+        (True, 'statement_not_allowed')
+        >>> check_plan("CreateTableAsSelect", provider="csv", options=("PATH",)).reason
+        'file_path'
+        >>> check_plan("CreateTable", provider="com.example.Source").reason
+        'provider_not_allowed'
     """
+    if plan_class in REFUSED_ROOTS:
+        return Refusal(*REFUSED_ROOTS[plan_class])
+    if not command and plan_class in QUERY_ROOTS:
+        return None
     if plan_class in REFUSED_PLANS:
         return Refusal(REFUSED_PLANS[plan_class], f"{plan_class} is not allowed in the sandbox")
+    if plan_class not in ALLOWED_COMMANDS:
+        return Refusal("statement_not_allowed", f"{plan_class} is not a statement a bug-fix pair may hold")
     if plan_class == "SetCommand" and set_key is not None:
         if not SET_ALLOWED.match(set_key) or SET_DENIED.match(set_key):
             return Refusal("set_outside_session", f"SET {set_key} reaches outside the session")
+    if location:
+        return Refusal("file_path", f"{plan_class} names a location ({location[:80]})")
+    if any(key.lower() == "path" for key in options):
+        return Refusal("file_path", f"{plan_class} names a path option")
+    if provider is not None and provider.lower() not in ALLOWED_PROVIDERS:
+        return Refusal(
+            "provider_not_allowed", f"USING {provider[:80]} (allowed: {', '.join(sorted(ALLOWED_PROVIDERS))})"
+        )
+    return None
+
+
+_TREE_LINE = re.compile(r"^(?:[\s:|]*[+:]- )?([A-Za-z][A-Za-z0-9]*)")
+_CHILD = re.compile(r"^[\s:|]*[+:]- ")
+_RELATION = re.compile(r"^(?:[\s:|]*[+:]- )?Relation (\S*?)\[")
+
+
+def check_tree(tree: str, tables: set[str] | frozenset[str]) -> Refusal | None:
+    """The plan allowlist, on an analysed plan's ``treeString``: one line per operator, subqueries'
+    operators included, each starting with the operator's ``nodeName``. Every operator must be in
+    ``QUERY_NODES``/``COMMAND_NODES``; every relation must be one of ``tables`` (``db.table``, lower case).
+
+    Every operator's line but the root's starts with the tree's ``+- ``/``:- `` prefix; a line without one
+    is the rest of a string literal that spans lines, and is read as text. A literal can only add lines
+    (one that looks like an operator that is not allowed makes the statement refused: safe); it cannot
+    hide an operator's own line.
+
+    Example:
+        >>> tree = "Project [a#1]\\n+- SubqueryAlias spark_catalog.shop.t\\n   +- Relation spark_catalog.shop.t[a#1] parquet"
+        >>> check_tree(tree, {"shop.t"}) is None
+        True
+        >>> check_tree("ScriptTransformation cat, [a#1]\\n+- OneRowRelation", set()).reason
+        'operator_not_allowed'
+        >>> check_tree("Project [a#1]\\n+- Relation [a#1] parquet", {"shop.t"}).reason
+        'file_path'
+        >>> check_tree("Project [multi\\nline AS s#2]\\n+- OneRowRelation", set()) is None
+        True
+    """
+    for number, line in enumerate(tree.splitlines()):
+        match = _TREE_LINE.match(line)
+        if not match or (number and not _CHILD.match(line)):
+            continue
+        node = match.group(1)
+        if node not in QUERY_NODES and node not in COMMAND_NODES:
+            return Refusal("operator_not_allowed", f"{node} is not allowed in the sandbox")
+        if node == "Relation":
+            relation = _RELATION.match(line)
+            name = (relation.group(1) if relation else "").lower().removeprefix("spark_catalog.")
+            if not name:
+                return Refusal("file_path", "a relation that is not a table of the sandbox (a file source)")
+            if name not in tables:
+                return Refusal("relation_not_allowed", f"{name} is not a table of the sandbox")
+    return None
+
+
+_ROUTINE = re.compile(r"routine ((?:`[^`]*`\.?)+|\S+)", re.IGNORECASE)
+_TABLE = re.compile(r"table or view ((?:`[^`]*`\.?)+)", re.IGNORECASE)
+
+
+def refused_error(condition: str | None, message: str | None) -> Refusal | None:
+    """A refusal for an analysis error that shows the SQL reached for what the sandbox removed: an
+    ``UNRESOLVED_ROUTINE`` naming a denied function (however qualified), a ``TABLE_OR_VIEW_NOT_FOUND``
+    naming a direct file query (``IDENTIFIER('parquet.`/path`')``).
+
+    Example:
+        >>> refused_error("UNRESOLVED_ROUTINE", "[UNRESOLVED_ROUTINE] Cannot resolve routine `java_method` on search path").reason
+        'reflection'
+        >>> refused_error("UNRESOLVED_ROUTINE", "Cannot resolve routine `system`.`builtin`.`reflect` on search path").reason
+        'reflection'
+        >>> refused_error("UNRESOLVED_ROUTINE", "[UNRESOLVED_ROUTINE] Cannot resolve routine `summ` on search path") is None
+        True
+        >>> refused_error("TABLE_OR_VIEW_NOT_FOUND", "The table or view `text`.`/etc/hostname` cannot be found.").reason
+        'file_path'
+        >>> refused_error("TABLE_OR_VIEW_NOT_FOUND", "The table or view `shop`.`ordrs` cannot be found.") is None
+        True
+    """
+    if not message:
+        return None
+    if condition == "UNRESOLVED_ROUTINE":
+        match = _ROUTINE.search(message)
+        name = _parts(match.group(1))[-1].lower() if match else ""
+        if name in DENIED_FUNCTIONS:
+            return Refusal(DENIED_FUNCTIONS[name], f"{name}() is not available in the sandbox")
+    elif condition == "TABLE_OR_VIEW_NOT_FOUND":
+        match = _TABLE.search(message)
+        parts = _parts(match.group(1)) if match else []
+        if len(parts) == 2 and parts[0].lower() in FILE_FORMATS and ("/" in parts[1] or ":" in parts[1]):
+            return Refusal("file_path", f"direct file query {parts[0]}.`{parts[1]}`")
+    return None
+
+
+def _parts(name: str) -> list[str]:
+    return [p for p in re.findall(r"`([^`]*)`", name)] or name.split(".")
+
+
+_LEADING = {
+    "SELECT": "query", "WITH": "query", "FROM": "query", "VALUES": "query", "TABLE": "query", "(": "query",
+    "INSERT": "insert", "DELETE": "delete", "UPDATE": "update", "MERGE": "merge", "DROP": "drop",
+    "TRUNCATE": "drop", "SET": "session", "RESET": "session", "USE": "session", "DESCRIBE": "describe",
+    "DESC": "describe", "SHOW": "describe", "EXPLAIN": "describe",
+}  # fmt: skip
+
+
+def statement_kind(plan_class: str | None, command: bool = True, sql: str = "") -> str:
+    """What a statement does: ``query``, ``view``, ``session``, ``create``, ``insert``, ``delete``,
+    ``update``, ``merge``, ``drop``, ``describe``, ``other`` (a command not allowed) or ``unknown`` (it
+    did not parse: read from its first word, where that is a keyword).
+
+    Example:
+        >>> statement_kind("Project", command=False), statement_kind("DropTable")
+        ('query', 'drop')
+        >>> statement_kind("InsertIntoStatement", command=False)
+        'insert'
+        >>> statement_kind(None, sql="SELEC a FROM t"), statement_kind(None, sql="  insert into t values (1")
+        ('unknown', 'insert')
+        >>> statement_kind(None, sql="CREATE TEMP VIEW v AS SELEC 1"), statement_kind(None, sql="create table t as select")
+        ('view', 'create')
+    """
+    if plan_class is not None:
+        if plan_class in ALLOWED_COMMANDS:
+            return ALLOWED_COMMANDS[plan_class]
+        return "query" if not command and plan_class in QUERY_ROOTS else "other"
+    words = re.findall(r"\(|[A-Za-z_]+", sql[:200])
+    if not words:
+        return "unknown"
+    first = words[0].upper()
+    if first == "CREATE":
+        head = {w.upper() for w in words[1:6]}
+        return "view" if "VIEW" in head else "create" if "TABLE" in head else "unknown"
+    if first == "REPLACE":
+        return "create"
+    return _LEADING.get(first, "unknown")
+
+
+def kind_changed(bug_kinds: tuple[str, ...], fix_kinds: tuple[str, ...]) -> str | None:
+    """Why a fix does something its bug did not, or ``None``: a fix may add queries and statements of
+    the session's own state, but no statement that changes data or tables (``DESTRUCTIVE_KINDS``:
+    create, insert, delete, update, merge, drop) of a kind its bug did not have.
+
+    Example:
+        >>> kind_changed(("query",), ("drop",))
+        'the fix brings a drop statement the bug did not have'
+        >>> kind_changed(("session", "query"), ("view", "query")) is None
+        True
+        >>> kind_changed(("create", "insert"), ("create", "query")) is None
+        True
+        >>> kind_changed(("unknown",), ("query",)) is None, kind_changed(("unknown",), ("insert",)) is not None
+        (True, True)
+    """
+    for kind in fix_kinds:
+        if kind in DESTRUCTIVE_KINDS and kind not in bug_kinds:
+            return f"the fix brings a {kind} statement the bug did not have"
     return None

@@ -6,6 +6,11 @@ be in-memory (process-private: the local profile's default); on a shared metasto
 to start rather than create databases in it. Each multi-statement script runs in its own
 ``SparkSession.newSession()``: its temporary views, ``SET``s and ``USE`` stay in that session.
 
+Every session the sandbox hands out is hardened (``harden``): the functions of ``policy.DENIED_FUNCTIONS``
+(reflection, file and class-loading functions) are removed from its function registry and direct file
+queries (``parquet.`/path` ``) are switched off, so that SQL the screens did not catch fails to resolve
+rather than run.
+
 For runtime-only errors the sandbox can fill a table with a few type-aware edge rows (see ``edge_rows``).
 """
 
@@ -16,10 +21,13 @@ import decimal
 import hashlib
 import threading
 
+from py4j.protocol import Py4JJavaError
 from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
+from sqlfix.filtering.dryrun import call
+from sqlfix.filtering.policy import DENIED_FUNCTIONS
 from sqlfix.ingest.schemas import split_statements
 
 
@@ -45,16 +53,21 @@ class Sandbox:
                 "(the local profile, or a job cluster configured so)."
             )
         self.spark = spark
-        self.shared = spark.newSession()  # single statements: analysed here, concurrently
+        self.shared = harden(spark.newSession())  # single statements: analysed here, concurrently
         self.state = self.shared._jsparkSession.sessionState()  # noqa: SLF001
         self.parser = self.state.sqlParser()  # Spark's SQL parser (stateless; reads the active conf)
+        self.command = spark._jvm.java.lang.Class.forName("org.apache.spark.sql.catalyst.plans.logical.Command")  # type: ignore[union-attr]
         self.tables: dict[str, str] = {}  # name -> schema DDL the sandbox created it with
         self.filled: set[str] = set()
         self._lock = threading.Lock()
 
     def session(self, fresh: bool = False) -> SparkSession:
-        """The shared analysis session, or a fresh one whose state dies with the script."""
-        return self.spark.newSession() if fresh else self.shared
+        """The shared analysis session, or a fresh one whose state dies with the script (both hardened)."""
+        return harden(self.spark.newSession()) if fresh else self.shared
+
+    def relations(self) -> frozenset[str]:
+        """Names a plan's relations may have: the sandbox's tables as ``db.table`` (``default.t`` for ``t``)."""
+        return frozenset(name if "." in name else f"default.{name}" for name in self.tables)
 
     def load(self, ddl: str | None) -> list[str]:
         """Create (or re-create, where the schema changed) the tables ``ddl`` defines. Returns problems
@@ -107,6 +120,22 @@ class Sandbox:
 
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(sorted(self.tables.items())).encode()).hexdigest()[:16]
+
+
+def harden(session: SparkSession) -> SparkSession:
+    """Remove ``DENIED_FUNCTIONS`` from ``session``'s own function registry (a new session clones the
+    built-in one, so the caller's session keeps them) and switch off direct file queries."""
+    jvm = session._jvm  # noqa: SLF001
+    registry = call(call(session._jsparkSession.sessionState).functionRegistry)  # noqa: SLF001
+    builtin, system = jvm.scala.Some("builtin"), jvm.scala.Some("system")
+    identifier = jvm.org.apache.spark.sql.catalyst.FunctionIdentifier
+    for name in DENIED_FUNCTIONS:
+        try:  # Spark 4.2+ keys built-ins as system.builtin.NAME
+            call(registry.dropFunction, identifier.apply(name, builtin, system))
+        except Py4JJavaError:  # older Spark: one-part names
+            call(registry.dropFunction, identifier.apply(name))
+    session.conf.set("spark.sql.runSQLOnFiles", "false")
+    return session
 
 
 def _seq(scala_seq) -> list:

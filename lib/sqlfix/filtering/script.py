@@ -1,14 +1,17 @@
 """Check one side of a pair (a task-level script) statement by statement, in the sandbox.
 
-Each statement is screened (``policy``), parsed by Spark, screened again by its plan, then analysed in
-``CommandExecutionMode.SKIP``: queries, DDL and DML are resolved as plans and never run. Only effects
-that stay inside the script's own session are applied, so that later statements see them:
-``CREATE TEMPORARY VIEW`` (registered), ``CREATE TABLE [AS SELECT]`` of a one-part name (an empty
-temporary view of that schema), ``SET`` of an allowed key, and ``USE``.
+Every statement is screened on its text, parsed by Spark and let in by the statement allowlist
+(``policy.check_plan``) before any of them is analysed; then each is analysed in
+``CommandExecutionMode.SKIP`` (queries, DDL and DML are resolved as plans and never run) in a hardened
+session, and its analysed plan must pass the plan allowlist (``policy.check_tree``) before anything of it
+is applied. Only effects that stay inside the script's own session are applied, so that later statements
+see them: ``CREATE TEMPORARY VIEW`` (registered), ``CREATE TABLE [AS SELECT]`` of a one-part name (an
+empty temporary view of that schema), ``SET`` of an allowed key, and ``USE``.
 
-With ``runtime=True`` a script whose statements all analyse cleanly has its last query executed on the
-sandbox's edge rows (``Sandbox.fill``), bounded by a job group and ``limit``: that is how cast, overflow and
-divide-by-zero errors, which only appear when rows flow, are seen.
+With ``runtime=True`` a script whose statements all passed has its last query executed on the sandbox's
+edge rows (``Sandbox.fill``), bounded by a job group and ``limit``: that is how cast, overflow and
+divide-by-zero errors, which only appear when rows flow, are seen. Nothing is executed unless every
+statement passed every check.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
 from sqlfix.filtering.dryrun import DryRun, call, failure, skip_mode
-from sqlfix.filtering.policy import check_plan, check_text
+from sqlfix.filtering.policy import check_plan, check_text, check_tree, refused_error, statement_kind
 from sqlfix.filtering.sandbox import Sandbox, _seq
 from sqlfix.ingest.schemas import split_statements
 from sqlfix.taxonomy.normalize import normalize
@@ -41,7 +44,8 @@ class SideResult:
     sqlstate: str | None = None
     message: str | None = None  # normalised: no plan dump, no stack trace
     statement: int | None = None  # 0-based index of the statement it is about
-    stage: str | None = None  # screen, parse, analyze, runtime
+    stage: str | None = None  # screen, parse, analyze, plan, runtime
+    kinds: tuple[str, ...] = ()  # what each statement does (policy.statement_kind), in order
 
     @property
     def ok(self) -> bool:
@@ -57,11 +61,12 @@ def check_script(
     runtime: bool = False,
     runtime_timeout_s: float = 20.0,
 ) -> SideResult:
-    """Screen, parse and analyse every statement of ``sql``; never execute DDL or DML."""
+    """Screen, parse, allow and analyse every statement of ``sql``; never execute DDL or DML, and run the
+    last query (``runtime``) only when every statement passed."""
     statements = split_statements(sql or "")
     if not statements:
         return SideResult("error", "EMPTY_SCRIPT", message="no statement", stage="parse")
-    parsed = []
+    parsed, kinds, parse_error = [], [], None
     for i, statement in enumerate(statements):
         refusal = check_text(statement, max_chars, max_depth)
         if refusal:
@@ -70,30 +75,68 @@ def check_script(
         try:
             plan = call(box.parser.parsePlan, statement)
         except Py4JJavaError as exc:
-            return _failure(failure(exc, plan=False), i, "parse")
-        kind, command = _plan_class(plan)
-        refusal = check_plan(kind, _set_key(plan) if kind == "SetCommand" else None)
+            kinds.append(statement_kind(None, sql=statement))
+            parse_error = parse_error or (exc, i)
+            continue  # the rest are parsed for their kinds only
+        kind, command = _plan_class(box, plan)
+        kinds.append(statement_kind(kind, command))
+        refusal = check_plan(kind, command=command, **_statement_facts(plan, kind))
         if refusal:
-            return SideResult("refused", refusal.reason, message=refusal.detail, statement=i, stage="screen")
+            return SideResult("refused", refusal.reason, message=refusal.detail, statement=i, stage="screen",
+                              kinds=tuple(kinds))  # fmt: skip
         parsed.append((statement, plan, kind, command))
+    kinds = tuple(kinds)
+    if parse_error:
+        return _failure(failure(parse_error[0], plan=False), parse_error[1], "parse", kinds)
     stateful = len(parsed) > 1 or any(kind in STATEFUL for _, _, kind, _ in parsed)
     session = box.session(fresh=stateful)
     state = box.state if session is box.shared else call(session._jsparkSession.sessionState)  # noqa: SLF001
     skip = skip_mode(session)
+    relations = box.relations()
     last_query = None
     for i, (statement, plan, kind, command) in enumerate(parsed):
         try:
-            call(call(state.executePlan, plan, skip).assertAnalyzed)
+            analyzed = call(call(state.executePlan, plan, skip).analyzed)
+        except Py4JJavaError as exc:
+            error = failure(exc, plan=False)
+            refusal = refused_error(error.condition, error.message)
+            if refusal:
+                return SideResult("refused", refusal.reason, message=refusal.detail, statement=i, stage="analyze",
+                                  kinds=kinds)  # fmt: skip
+            return _failure(error, i, "analyze", kinds)
+        refusal = check_tree(call(analyzed.treeString), relations)
+        if refusal:
+            return SideResult("refused", refusal.reason, message=refusal.detail, statement=i, stage="plan",
+                              kinds=kinds)  # fmt: skip
+        try:
             _apply(session, statement, plan, kind)
         except Py4JJavaError as exc:
-            return _failure(failure(exc, plan=False), i, "analyze")
+            return _failure(failure(exc, plan=False), i, "analyze", kinds)
         except CapturedException as exc:  # from _apply's PySpark calls
-            return _failure(failure(exc, plan=False), i, "analyze")
+            return _failure(failure(exc, plan=False), i, "analyze", kinds)
         if not command and kind not in STATEFUL:
             last_query = statement
     if runtime and last_query is not None:
-        return _execute(box, session, last_query, len(parsed) - 1, runtime_timeout_s)
-    return SideResult("ok")
+        result = _execute(box, session, last_query, len(parsed) - 1, runtime_timeout_s)
+        return SideResult(**{**result.__dict__, "kinds": kinds})
+    return SideResult("ok", kinds=kinds)
+
+
+def _statement_facts(plan, kind: str) -> dict:
+    """What ``check_plan`` needs beyond the class: the key of a ``SET``; the provider, location and
+    option keys of a ``CREATE``/``REPLACE TABLE``."""
+    if kind == "SetCommand":
+        return {"set_key": _set_key(plan)}
+    if kind in ("CreateTable", "CreateTableAsSelect", "ReplaceTable", "ReplaceTableAsSelect"):
+        spec = call(plan.tableSpec)
+        provider, location = call(spec.provider), call(spec.location)
+        pairs = call(call(spec.optionExpression).options)  # UnresolvedTableSpec: OptionList of (key, value)
+        return {
+            "provider": str(call(provider.get)) if call(provider.isDefined) else None,
+            "location": str(call(location.get)) if call(location.isDefined) else None,
+            "options": tuple(str(call(pair._1)) for pair in _seq(pairs)),
+        }
+    return {}
 
 
 def _apply(session: SparkSession, statement: str, plan, kind: str) -> None:
@@ -120,10 +163,10 @@ def _apply(session: SparkSession, statement: str, plan, kind: str) -> None:
         session.createDataFrame([], schema).createOrReplaceTempView(parts[0])
 
 
-def _plan_class(plan) -> tuple[str, bool]:
-    """(simple class name, whether it is a command) of a parsed plan, in two round trips."""
+def _plan_class(box: Sandbox, plan) -> tuple[str, bool]:
+    """(simple class name, whether it is a ``Command``) of a parsed plan, in three round trips."""
     name = str(call(call(plan.getClass).getName))
-    return name.rsplit(".", 1)[-1].rstrip("$"), ".command." in name or name.endswith("Command")
+    return name.rsplit(".", 1)[-1].rstrip("$"), bool(call(box.command.isInstance, plan))
 
 
 def _execute(box: Sandbox, session: SparkSession, statement: str, index: int, timeout_s: float) -> SideResult:
@@ -153,15 +196,14 @@ def _set_key(plan) -> str | None:
     return str(pair.get()._1()) if pair.isDefined() else None
 
 
-def _failure(error: DryRun, index: int, stage: str) -> SideResult:
+def _failure(error: DryRun, index: int, stage: str, kinds: tuple[str, ...] = ()) -> SideResult:
     """A side's error from what the JVM threw: a parser stack overflow is ``too_complex``, an exception
     that is not Spark's own is an ``INTERNAL_ERROR``."""
     if error.kind == "StackOverflowError":
-        return SideResult(
-            "too_complex", "STACK_OVERFLOW", message="the statement overflowed the stack", statement=index, stage=stage
-        )
+        return SideResult("too_complex", "STACK_OVERFLOW", message="the statement overflowed the stack",
+                          statement=index, stage=stage, kinds=kinds)  # fmt: skip
     if error.condition is None:
         return SideResult("error", "INTERNAL_ERROR", message=f"{error.kind}: {(error.message or '')[:300]}",
-                          statement=index, stage=stage)  # fmt: skip
+                          statement=index, stage=stage, kinds=kinds)  # fmt: skip
     status = "too_complex" if error.condition == "FAILED_TO_PARSE_TOO_COMPLEX" else "error"
-    return SideResult(status, error.condition, error.sqlstate, normalize(error.message or ""), index, stage)
+    return SideResult(status, error.condition, error.sqlstate, normalize(error.message or ""), index, stage, kinds)
