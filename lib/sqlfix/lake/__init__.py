@@ -10,10 +10,18 @@ Two backends behind one interface:
 
 ``backend: auto`` picks ``delta`` when the JVM has Delta's classes, else ``deltars``. Every write is one
 Delta commit: a write that fails half way leaves the table at its last version.
+
+Two runs at once (a scheduled job started while the last one still runs) never write a row twice: a merge
+commits only on top of the version it read, and when another writer's commit landed first (Delta's
+``ConcurrentAppendException`` and kin on native Delta, delta-rs's ``CommitFailedError``) the whole merge
+is run again against the new version, up to ``MERGE_ATTEMPTS`` times.
 """
 
 from __future__ import annotations
 
+import logging
+import random
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +29,9 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sqlfix.tables import TABLES, Table
+
+log = logging.getLogger(__name__)
+MERGE_ATTEMPTS = 12
 
 
 class LakeError(RuntimeError):
@@ -101,7 +112,19 @@ class Lake:
         self.backend.create(table)
         source = self.conform(table, df).dropDuplicates(list(keys))
         compared = tuple(c for c in table.column_names if c not in keys and c not in table.volatile) if update else ()
-        return self.backend.merge(table, source, keys, update, compared)
+        for attempt in range(1, MERGE_ATTEMPTS + 1):
+            try:
+                return self.backend.merge(table, source, keys, update, compared)
+            except Exception as exc:
+                if not self.backend.is_conflict(exc):
+                    raise
+                if attempt == MERGE_ATTEMPTS:
+                    raise LakeError(
+                        f"{name}: other writers committed first {attempt} times in a row; run the job again"
+                    ) from exc
+                log.info("%s: another writer committed first; merging again (attempt %d)", name, attempt + 1)
+                time.sleep(random.uniform(0.1, 0.5) * attempt)
+        raise AssertionError("unreachable")
 
     def history(self, name: str) -> list[dict]:
         """Commits of a table, newest first: version, timestamp, operation."""

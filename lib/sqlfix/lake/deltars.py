@@ -5,15 +5,30 @@ folder inside the table, they are moved into place, and one delta-rs transaction
 written once, as native Delta does. A merge whose target is empty, or in which no existing row changes, is
 such an append of the new rows (found by a Spark anti-join); any other merge stages the rows to write and
 streams them into one delta-rs merge. An exception before the commit leaves the table at its last version
-(files moved into place but never committed are deleted). One writer per table at a time, as the embedded
-default runs its jobs.
+(files moved into place but never committed are deleted).
+
+Concurrent writers (two scheduled runs at once, in two processes) are safe through Delta's optimistic
+concurrency: a merge reads the target at one version and commits *only* on top of that version
+(``max_commit_retries=0``); if another writer committed first, the commit fails with ``CommitFailedError``
+(``is_conflict``), nothing of it stays, and ``Lake.merge`` runs it again against the new version, so the
+keys it finds there are not inserted twice. Plain appends commit on top of whatever is there (two appends
+never conflict); an overwrite is last-writer-wins.
+
+A run killed before its commit (``kill -9``) leaves its files behind. Every file and staging folder a
+write makes carries its writer's token (process id and host); ``sweep``, at the start of the next write,
+finds the staging folders of writers that are dead (same host, process gone) or older than
+``stale_after_s``, and then deletes them and the table's Parquet files that no commit references and
+that such a writer made. A write still under way in another process is never touched.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
 import shutil
+import socket
 import time
 import uuid
 from pathlib import Path
@@ -22,20 +37,31 @@ from urllib.parse import unquote
 import pyarrow as pa
 import pyarrow.dataset as pads
 import pyarrow.parquet as pq
-from deltalake import DeltaTable
+from deltalake import CommitProperties, DeltaTable
+from deltalake.exceptions import CommitFailedError
 from deltalake.transaction import AddAction
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from sqlfix.tables import Table
 
+# A commit that must land on the version its merge read: no retries inside delta-rs (Lake.merge retries
+# the whole merge against the new version).
+_ON_READ_VERSION = CommitProperties(max_commit_retries=0)
+
 
 class DeltaRs:
     name = "deltars"
 
-    def __init__(self, spark: SparkSession, root: str):
+    def __init__(self, spark: SparkSession, root: str, stale_after_s: float = 3600.0):
         self.spark = spark
         self.root = Path(root).expanduser().resolve()
+        self.stale_after_s = stale_after_s
+
+    @staticmethod
+    def is_conflict(exc: BaseException) -> bool:
+        """Whether ``exc`` is another writer's commit landing first (the merge is to be run again)."""
+        return isinstance(exc, CommitFailedError)
 
     def location(self, table: Table) -> str:
         return str(self.root / table.name)
@@ -48,14 +74,18 @@ class DeltaRs:
             self._evolve(table)
             return
         Path(self.location(table)).mkdir(parents=True, exist_ok=True)
-        DeltaTable.create(
-            self.location(table),
-            schema=table.arrow_schema,
-            mode="ignore",
-            partition_by=list(table.partition_by) or None,
-            name=table.name,
-            description=table.purpose,
-        )
+        try:
+            DeltaTable.create(
+                self.location(table),
+                schema=table.arrow_schema,
+                mode="ignore",
+                partition_by=list(table.partition_by) or None,
+                name=table.name,
+                description=table.purpose,
+            )
+        except CommitFailedError:
+            if not self.exists(table):  # another process created it first: that is what was wanted
+                raise
 
     def _evolve(self, table: Table) -> None:
         """Add contract columns a table lacks (a newer release added them); refuse type changes."""
@@ -81,12 +111,14 @@ class DeltaRs:
         files = dt.file_uris()
         if not files:
             return self.spark.createDataFrame([], table.spark_schema)
-        return self.spark.read.schema(table.spark_schema).option("basePath", self.location(table)).parquet(*files)
+        return self._files(table, files)
 
-    def write(self, table: Table, df: DataFrame, mode: str) -> int:
-        """Append or overwrite with the files Spark writes; returns the rows written."""
+    def write(self, table: Table, df: DataFrame, mode: str, base: DeltaTable | None = None) -> int:
+        """Append or overwrite with the files Spark writes; returns the rows written. With ``base`` (a
+        snapshot the caller read), the commit lands on that version or fails with ``CommitFailedError``."""
         location = Path(self.location(table))
-        staging = location / "_sqlfix_staging" / uuid.uuid4().hex
+        self.sweep(table)
+        staging = location / "_sqlfix_staging" / f"{_token()}-{uuid.uuid4().hex}"
         moved: list[Path] = []
         try:
             df.write.mode("error").partitionBy(*table.partition_by).parquet(str(staging))
@@ -96,7 +128,7 @@ class DeltaRs:
                 if n == 0:  # Spark writes a schema-only file for an empty frame: nothing to add
                     continue
                 relative = file.relative_to(staging)
-                target = location / relative.parent / f"part-{uuid.uuid4().hex}.parquet"
+                target = location / relative.parent / f"part-{_token()}-{uuid.uuid4().hex}.parquet"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(file, target)
                 moved.append(target)
@@ -106,8 +138,12 @@ class DeltaRs:
                     _partition_values(relative.parent), int(time.time() * 1000), True, json.dumps({"numRecords": n}),
                 ))  # fmt: skip
             if actions or mode == "overwrite":
-                DeltaTable(str(location)).create_write_transaction(
-                    actions, mode, table.arrow_schema, partition_by=list(table.partition_by) or None
+                (base or DeltaTable(str(location))).create_write_transaction(
+                    actions,
+                    mode,
+                    table.arrow_schema,
+                    partition_by=list(table.partition_by) or None,
+                    commit_properties=_ON_READ_VERSION if base is not None else None,
                 )
             moved.clear()  # committed: the files belong to the table now
             return rows
@@ -121,32 +157,74 @@ class DeltaRs:
                 pass
 
     def merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool, compared: tuple[str, ...] = ()):
+        """One attempt: read the target at its current version, commit on that version only."""
         from sqlfix.lake import MergeResult
 
-        if DeltaTable(self.location(table)).file_uris():
-            target = self.read(table, None).select(*keys, _fingerprint(compared).alias("_t"))
+        base = DeltaTable(self.location(table))
+        files = base.file_uris()
+        if files:
+            target = self._files(table, files).select(*keys, _fingerprint(compared).alias("_t"))
             df = df.select("*", _fingerprint(compared).alias("_s")).localCheckpoint()
             new = df.join(target, list(keys), "left_anti").drop("_s")
             changed = df.join(target, list(keys)).filter(F.col("_s") != F.col("_t")) if update else None
             if changed is not None and changed.limit(1).count():
-                return self._merge(table, new.unionByName(changed.drop("_s", "_t")), keys, update, compared)
+                return self._merge(table, new.unionByName(changed.drop("_s", "_t")), keys, update, compared, base)
             df = new
-        return MergeResult(self.write(table, df, "append"), 0)
+        return MergeResult(self.write(table, df, "append", base=base), 0)
 
-    def _merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool, compared: tuple[str, ...]):
+    def _files(self, table: Table, files: list[str]) -> DataFrame:
+        return self.spark.read.schema(table.spark_schema).option("basePath", self.location(table)).parquet(*files)
+
+    def _merge(self, table: Table, df: DataFrame, keys, update: bool, compared: tuple[str, ...], base: DeltaTable):
         from sqlfix.lake import MergeResult
 
         # delta-rs parses predicates with DataFusion: identifiers are double-quoted.
         predicate = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
         changed = " OR ".join(f'(t."{c}" IS DISTINCT FROM s."{c}")' for c in compared) or None
+        self.sweep(table)
         with _Staged(self, df, table) as source:
-            merger = DeltaTable(self.location(table)).merge(source, predicate, source_alias="s", target_alias="t")
+            merger = base.merge(
+                source, predicate, source_alias="s", target_alias="t", commit_properties=_ON_READ_VERSION
+            )
             if update:
                 merger = merger.when_matched_update_all(predicate=changed)
             metrics = merger.when_not_matched_insert_all().execute()
         return MergeResult(
             int(metrics.get("num_target_rows_inserted", 0)), int(metrics.get("num_target_rows_updated", 0))
         )
+
+    def sweep(self, table: Table) -> list[Path]:
+        """Delete what killed writers left in ``table``: their staging folders, and the Parquet files of
+        the table's folder that no commit references and that a dead writer made (or, with no writer
+        token, that are older than ``stale_after_s``). Returns what it deleted; cheap when nothing is left."""
+        location = Path(self.location(table))
+        staging = [*_children(location / "_sqlfix_staging"), *(self.root / "_staging").glob(f"{table.name}-*")]
+        dead = [p for p in staging if self._dead(p)]
+        if not dead or not self.exists(table):
+            return []
+        referenced = _referenced(location)
+        removed = []
+        for path in dead:
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+        for path in location.rglob("*.parquet"):
+            if "_sqlfix_staging" in path.parts or str(path.relative_to(location)) in referenced:
+                continue
+            if self._dead(path):
+                path.unlink(missing_ok=True)
+                removed.append(path)
+        return removed
+
+    def _dead(self, path: Path) -> bool:
+        """Whether the writer that made ``path`` is gone: its token names this host and a process that no
+        longer runs, or (another host's, or no token) the path is older than ``stale_after_s``."""
+        match = _TOKEN_IN_NAME.search(path.name)
+        if match and match.group(2) == _HOST:
+            return not _alive(int(match.group(1)))
+        try:
+            return path.stat().st_mtime < time.time() - self.stale_after_s
+        except FileNotFoundError:
+            return False
 
     def history(self, table: Table) -> list[dict]:
         rows = DeltaTable(self.location(table)).history()
@@ -160,7 +238,7 @@ class _Staged:
     """Context manager: the frame as a stream of Arrow batches in the contract's schema."""
 
     def __init__(self, backend: DeltaRs, df: DataFrame, table: Table):
-        self.dir = backend.root / "_staging" / f"{table.name}-{uuid.uuid4().hex}"
+        self.dir = backend.root / "_staging" / f"{table.name}-{_token()}-{uuid.uuid4().hex}"
         self.df = df
         self.schema = table.arrow_schema
 
@@ -188,6 +266,50 @@ class _Staged:
             self.dir.parent.rmdir()  # only when no other write is staging
         except OSError:
             pass
+
+
+_HOST = hashlib.sha256(socket.gethostname().encode()).hexdigest()[:8]
+
+
+def _token() -> str:
+    """The writer, in every name a write makes: process id and host."""
+    return f"{os.getpid()}.{_HOST}"
+
+
+_TOKEN_IN_NAME = re.compile(r"(?:^|-)(\d+)\.([0-9a-f]{8})-")
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def _children(folder: Path) -> list[Path]:
+    return list(folder.iterdir()) if folder.is_dir() else []
+
+
+def _referenced(location: Path) -> set[str]:
+    """Every data file path any commit in the log adds or removes (relative, unescaped): a file that a
+    version still reads, or one only time travel and VACUUM know about, is never swept."""
+    paths: set[str] = set()
+    for entry in sorted((location / "_delta_log").glob("*.json")):
+        for line in entry.read_text().splitlines():
+            action = json.loads(line) if line.strip() else {}
+            for kind in ("add", "remove"):
+                if kind in action:
+                    paths.add(unquote(action[kind]["path"]))
+    for checkpoint in (location / "_delta_log").glob("*.checkpoint*.parquet"):
+        for kind in ("add", "remove"):
+            column = pq.read_table(checkpoint, columns=[kind]).column(kind)
+            paths.update(unquote(v["path"]) for v in column.to_pylist() if v)
+    return paths
 
 
 def _fingerprint(columns: tuple[str, ...]):

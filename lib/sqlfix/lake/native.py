@@ -71,21 +71,26 @@ class NativeDelta:
             writer = writer.partitionBy(*table.partition_by)
         writer.saveAsTable(self.location(table)) if self.prefix else writer.save(self.location(table))
 
+    @staticmethod
+    def is_conflict(exc: BaseException) -> bool:
+        """Whether ``exc`` is Delta's optimistic-concurrency check failing (another writer committed first:
+        ``ConcurrentAppendException``, ``ConcurrentDeleteReadException``, ``ConcurrentTransactionException``,
+        ``MetadataChangedException``...): the merge is to be run again against the new version."""
+        text = f"{type(exc).__name__} {str(exc)[:400]}"
+        return any(word in text for word in ("Concurrent", "MetadataChanged", "ProtocolChanged", "DELTA_CONCURRENT"))
+
     def merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool, compared: tuple[str, ...] = ()):
+        """One Delta ``MERGE``: Delta checks at commit that no concurrent commit added rows it read."""
         from sqlfix.lake import MergeResult
 
-        before = self._delta_table(table).history(1).collect()[0]["version"]
         condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
         changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compared) or None
         merger = self._delta_table(table).alias("t").merge(df.alias("s"), condition)
         if update:
             merger = merger.whenMatchedUpdateAll(condition=changed)
-        merger.whenNotMatchedInsertAll().execute()
-        last = self._delta_table(table).history(1).collect()[0]
-        if last["version"] == before:
-            return MergeResult(0, 0)
-        metrics = last["operationMetrics"] or {}
-        return MergeResult(int(metrics.get("numTargetRowsInserted", 0)), int(metrics.get("numTargetRowsUpdated", 0)))
+        metrics = merger.whenNotMatchedInsertAll().execute()  # Delta 3.1+: one row of this merge's counts
+        row = metrics.collect()[0].asDict() if metrics is not None else {}
+        return MergeResult(int(row.get("num_inserted_rows") or 0), int(row.get("num_updated_rows") or 0))
 
     def history(self, table: Table) -> list[dict]:
         rows = self._delta_table(table).history().select("version", "timestamp", "operation").collect()
