@@ -30,7 +30,7 @@ def test_two_processes_merging_the_same_rows_write_each_once(tmp_path, spark):
     from deltalake import DeltaTable
 
     table = DeltaTable(str(root / "ingested_files")).to_pyarrow_table()
-    keys = set(zip(table.column("path").to_pylist(), table.column("sha256").to_pylist()))
+    keys = set(zip(table.column("path").to_pylist(), table.column("sha256").to_pylist(), strict=True))
     assert (table.num_rows, len(keys)) == (ROUNDS * 40, ROUNDS * 40)
     # every round's 40 rows were inserted by exactly one of the two
     assert sum(int(c["inserted"]) for c in counts) == ROUNDS * 40
