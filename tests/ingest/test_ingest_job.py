@@ -113,3 +113,39 @@ def test_table_source_and_schemas(run_cli, lake, spark, tmp_path):
 def test_missing_source_is_a_clear_error(run_cli):
     with pytest.raises(FileNotFoundError, match="neither a file, a folder nor a known table"):
         run_cli("ingest", "--source", "/no/such/place")
+
+
+def test_far_times_and_conflicting_duplicates_are_quarantined(run_cli, lake, cfg, tmp_path):
+    from deltalake import DeltaTable
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    _write(
+        logs / "a.jsonl",
+        [
+            {**GOOD, "event_id": "e1"},
+            {**GOOD, "event_id": "e2", "event_time": "+10000-01-01T00:00:00Z"},
+            # same id, other content, same batch: the earlier event (then file, then raw row) is kept
+            {**GOOD, "event_id": "e1", "sql_text": "SELECT 'other'", "event_time": "2026-11-01T09:00:01Z"},
+        ],
+    )
+    assert _counts(run_cli("ingest", "--source", str(logs))) == {
+        "loaded": 1, "duplicate": 0, "rejected": 2, "rows": 3, "files": 1, "skipped": 0,
+    }  # fmt: skip
+    _write(logs / "b.jsonl", [{**GOOD, "event_id": "e1", "user_id": "mallory"}, {**GOOD, "event_id": "e1"}])
+    assert _counts(run_cli("ingest", "--source", str(logs))) == {
+        "loaded": 0, "duplicate": 1, "rejected": 1, "rows": 2, "files": 1, "skipped": 1,
+    }  # fmt: skip
+    rejected = sorted((r.reason, json.loads(r.raw_row).get("sql_text"), json.loads(r.raw_row)["user_id"])
+                      for r in lake.read("query_logs_rejected").collect())  # fmt: skip
+    assert rejected == [
+        ("conflicting_duplicate", "SELECT 'other'", "alice"),
+        ("conflicting_duplicate", "SELECT 1", "mallory"),
+        ("event_time_out_of_range", "SELECT 1", "alice"),
+    ]
+    # the first version stays, and every Delta reader can still read the table
+    frame = DeltaTable(str(tmp_path / "lake" / "query_logs")).to_pandas()
+    assert frame[["event_id", "user_id", "sql_text"]].values.tolist() == [["e1", "alice", "SELECT 1"]]
+    assert sorted(p.name for p in (tmp_path / "lake" / "query_logs").iterdir() if p.name.startswith("event_date")) == [
+        "event_date=2026-11-01"
+    ]

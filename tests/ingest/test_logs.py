@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
-from sqlfix.ingest.logs import LOG_FIELDS, REASONS, parse_events
+from sqlfix.ingest.logs import LOG_FIELDS, REASONS, mark_conflicts, parse_events
 
 RAW = "raw_row string, source_file string, _valid_utf8 boolean, _valid_json boolean, " + ", ".join(
     f"{f} string" for f in LOG_FIELDS
@@ -25,7 +26,7 @@ def _raw(spark, **over):
 
 def _reasons(spark, rows, max_sql_bytes=100):
     df = spark.createDataFrame(rows, RAW)
-    return [r.reason for r in parse_events(df, max_sql_bytes, ["yyyy/MM/dd HH:mm:ss"]).collect()]
+    return [r.reason for r in parse_events(df, max_sql_bytes, ["yyyy/MM/dd HH:mm:ss"]).select("reason").collect()]
 
 
 def test_each_rule_rejects_with_its_reason(spark):
@@ -35,6 +36,7 @@ def test_each_rule_rejects_with_its_reason(spark):
         "missing_event_id": {"event_id": "  "},
         "missing_event_time": {"event_time": None},
         "unparseable_event_time": {"event_time": "last tuesday"},
+        "event_time_out_of_range": {"event_time": "+10000-01-01T00:00:00Z"},
         "missing_user_id": {"user_id": None},
         "missing_task_id": {"task_id": ""},
         "unknown_action": {"action": "delete"},
@@ -80,3 +82,40 @@ def test_good_rows_are_typed_and_normalised(spark):
         "sql_text string, status string, error_message string, engine string, duration_ms bigint",
     )
     assertDataFrameEqual(got, expected)
+
+
+def test_event_time_range_is_a_half_open_interval(spark):
+    rows = [
+        _raw(spark, event_id="a", event_time="1969-12-31T23:59:59Z"),
+        _raw(spark, event_id="b", event_time="1970-01-01T00:00:00Z"),
+        _raw(spark, event_id="c", event_time="2099-12-31T23:59:59Z"),
+        _raw(spark, event_id="d", event_time="2100-01-01T00:00:00Z"),
+    ]
+    assert _reasons(spark, rows) == ["event_time_out_of_range", None, None, "event_time_out_of_range"]
+    narrow = parse_events(spark.createDataFrame(rows, RAW), 100, (), ("2000-01-01T00:00:00Z", "2100-01-01T00:00:01Z"))
+    assert [r.reason for r in narrow.select("reason").collect()] == [
+        "event_time_out_of_range",
+        "event_time_out_of_range",
+        None,
+        None,
+    ]
+
+
+def test_conflicting_duplicates_are_marked_against_the_lake_and_the_batch(spark):
+    from sqlfix.ingest.logs import good_rows
+
+    batch = [
+        _raw(spark, event_id="old", raw_row="1"),  # same content as the lake's row: a plain duplicate
+        _raw(spark, event_id="old", raw_row="2", sql_text="SELECT 2"),  # other content: conflict with the lake
+        _raw(spark, event_id="new", raw_row="3", source_file="a"),  # first of the batch: kept
+        _raw(spark, event_id="new", raw_row="4", source_file="b"),  # same content: duplicate
+        _raw(spark, event_id="new", raw_row="5", source_file="c", user_id="mallory"),  # conflict in the batch
+        _raw(spark, event_id="bad", raw_row="6", action="nope"),  # rejected for its own reason
+    ]
+    parsed = parse_events(spark.createDataFrame(batch, RAW), 100)
+    existing = good_rows(
+        parse_events(spark.createDataFrame([_raw(spark, event_id="old")], RAW), 100), F.current_timestamp()
+    )
+    got = {r.raw_row: r.reason for r in mark_conflicts(parsed, existing).collect()}
+    assert got == {"1": None, "2": "conflicting_duplicate", "3": None, "4": None, "5": "conflicting_duplicate",
+                   "6": "unknown_action"}  # fmt: skip

@@ -88,7 +88,11 @@ def ingest_logs(ctx, source: str, force: bool = False) -> IngestReport:
     else:
         raw = L.read_frame(_read_table(ctx, source), f"table:{source.removeprefix('table:')}", column_map)
     now = F.lit(dt.datetime.now(dt.timezone.utc)).cast("timestamp")
-    parsed = L.parse_events(raw, int(cfg.get("max_sql_bytes", 1_000_000)), cfg.get("timestamp_formats") or ())
+    time_range = tuple(str(t) for t in (cfg.get("event_time_range") or L.DEFAULT_TIME_RANGE))
+    parsed = L.parse_events(
+        raw, int(cfg.get("max_sql_bytes", 1_000_000)), cfg.get("timestamp_formats") or (), time_range
+    )
+    parsed = L.mark_conflicts(parsed, lake.read("query_logs"))
     parsed = parsed.persist(StorageLevel.DISK_ONLY)  # read twice; a large batch must not hold executor memory
     try:
         counts = {r["reason"]: r["n"] for r in parsed.groupBy("reason").agg(F.count("*").alias("n")).collect()}

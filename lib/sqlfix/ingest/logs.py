@@ -27,6 +27,7 @@ REASONS = (
     "missing_event_id",
     "missing_event_time",
     "unparseable_event_time",
+    "event_time_out_of_range",
     "missing_user_id",
     "missing_task_id",
     "unknown_action",
@@ -35,6 +36,12 @@ REASONS = (
     "sql_too_large",
     "invalid_duration_ms",
 )
+# A usable row whose event_id is already taken by other content (in the lake, or earlier in its batch).
+CONFLICT = "conflicting_duplicate"
+# What an event is: the columns two rows of one event_id must agree on to be the same event.
+CONTENT = ("event_time", "user_id", "task_id", "action", "sql_text", "status", "error_message", "engine",
+           "duration_ms")  # fmt: skip
+DEFAULT_TIME_RANGE = ("1970-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
 
 
 def read_jsonl(spark: SparkSession, files: Iterable[str], column_map: Mapping[str, str]) -> DataFrame:
@@ -79,8 +86,15 @@ def read_frame(df: DataFrame, source: str, column_map: Mapping[str, str]) -> Dat
     )
 
 
-def parse_events(raw: DataFrame, max_sql_bytes: int, timestamp_formats: Iterable[str] = ()) -> DataFrame:
-    """Type the fields and attach ``reason`` (null for a usable row).
+def parse_events(
+    raw: DataFrame,
+    max_sql_bytes: int,
+    timestamp_formats: Iterable[str] = (),
+    event_time_range: tuple[str, str] = DEFAULT_TIME_RANGE,
+) -> DataFrame:
+    """Type the fields and attach ``reason`` (null for a usable row). An event time outside
+    ``event_time_range`` (``[start, end)``, ISO-8601) is ``event_time_out_of_range``: a year-10000 time
+    would make a partition (``event_date=+10000-01-01``) that other Delta readers cannot read.
 
     Example (not run: needs Spark):
         parse_events(read_jsonl(spark, ["logs.jsonl"], {}), max_sql_bytes=1_000_000)
@@ -96,6 +110,10 @@ def parse_events(raw: DataFrame, max_sql_bytes: int, timestamp_formats: Iterable
         ("missing_event_id", blank("event_id")),
         ("missing_event_time", blank("event_time")),
         ("unparseable_event_time", event_time.isNull()),
+        (
+            "event_time_out_of_range",
+            (event_time < _instant(event_time_range[0])) | (event_time >= _instant(event_time_range[1])),
+        ),
         ("missing_user_id", blank("user_id")),
         ("missing_task_id", blank("task_id")),
         ("unknown_action", action.isNull() | ~action.isin(*ACTIONS)),
@@ -123,6 +141,39 @@ def parse_events(raw: DataFrame, max_sql_bytes: int, timestamp_formats: Iterable
         F.nullif(F.trim(F.col("engine")), F.lit("")).alias("engine"),
         duration.alias("duration_ms"),
     )
+
+
+def _instant(text: str) -> Column:
+    value = F.try_to_timestamp(F.lit(text))
+    return F.when(value.isNotNull(), value).otherwise(
+        F.raise_error(F.lit(f"ingest.event_time_range: {text!r} is no ISO-8601 time"))
+    )
+
+
+def mark_conflicts(parsed: DataFrame, existing: DataFrame) -> DataFrame:
+    """Set ``reason`` to ``conflicting_duplicate`` on usable rows whose ``event_id`` is already taken by
+    other ``CONTENT``: by a row of ``existing`` (``query_logs``: it stays there), else by the row of the
+    batch that ``good_rows`` keeps. Such a row is quarantined, so both versions are kept; a row with the
+    same content is a plain duplicate, left for the merge to skip.
+
+    Example (not run: needs Spark):
+        parsed.transform(lambda df: mark_conflicts(df, lake.read("query_logs")))
+    """
+    usable = F.col("reason").isNull()
+    order = Window.partitionBy("event_id").orderBy(F.col("reason").isNotNull(), "event_time", "source_file", "raw_row")
+    kept = existing.select(F.col("event_id").alias("_id"), _content().alias("_kept"))
+    marked = (
+        parsed.withColumn("_content", F.when(usable, _content()))
+        .withColumn("_first", F.first("_content", ignorenulls=True).over(order))
+        .join(kept, F.col("event_id") == F.col("_id"), "left")
+    )
+    conflict = usable & (F.col("_content") != F.coalesce(F.col("_kept"), F.col("_first")))
+    reason = F.when(conflict, F.lit(CONFLICT)).otherwise(F.col("reason"))
+    return marked.withColumn("reason", reason).select(*parsed.columns)
+
+
+def _content() -> Column:
+    return F.xxhash64(*[F.struct(F.col(c).isNull(), F.col(c)) for c in CONTENT])
 
 
 def parse_timestamp(col: Column, formats: Iterable[str] = ()) -> Column:
