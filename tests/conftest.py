@@ -55,6 +55,19 @@ def run_cli(ctx, capsys):
 
 
 @pytest.fixture
+def run_cli_fails(ctx, capsys):
+    """Run a ``sqlfix`` command line expected to fail; returns (exit code, what it printed on stderr)."""
+    from sqlfix.cli import main
+
+    def run(*argv: str) -> tuple[int, str]:
+        capsys.readouterr()
+        code = main(list(argv), ctx=ctx)
+        return code, capsys.readouterr().err
+
+    return run
+
+
+@pytest.fixture
 def simulate_into_lake(spark, run_cli, tmp_path):
     """Simulate a log, ingest it and mine it into the test's lake; returns the ground truth."""
     import json

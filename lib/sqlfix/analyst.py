@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlfix.cli import Subcommand
+from sqlfix.errors import UsageError
 from sqlfix.tables import TABLES
 
 
@@ -92,7 +93,7 @@ def export_frame(df, out: Path) -> int:
                 fh.write(json.dumps(row.asDict(recursive=True), default=str, ensure_ascii=False) + "\n")
                 n += 1
     else:
-        raise SystemExit(f"sqlfix export: --out must end in .jsonl or .parquet, not {out.suffix!r}")
+        raise UsageError("--out must end in .jsonl or .parquet", input=str(out))
     return n
 
 

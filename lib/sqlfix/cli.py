@@ -1,7 +1,11 @@
 """The ``sqlfix`` command: one subcommand per job, the same code the ``jobs/*.py`` scripts call.
 
 Global options (before the subcommand): ``--profile``, ``--set key=value`` (repeatable),
-``--lake-root DIR`` (or ``SQLFIX_LAKE_ROOT``), ``--catalog`` / ``--schema`` for a cluster lake.
+``--lake-root DIR`` (or ``SQLFIX_LAKE_ROOT``), ``--catalog`` / ``--schema`` for a cluster lake, ``--debug``.
+
+A command fails like a tool: one line on stderr (what, and how to fix it) and exit code 2 for a usage
+error (a bad option, a path or a table that is not there), 1 for a job that could not do its work;
+``--debug`` adds the traceback.
 """
 
 from __future__ import annotations
@@ -9,11 +13,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlfix.config import load_config
+from sqlfix.errors import SqlfixError
 
 # subcommand -> module exposing ``add_arguments(parser)`` and ``run(ctx, args) -> int``.
 COMMANDS: dict[str, str] = {
@@ -75,6 +81,7 @@ def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     )
     parser.add_argument("--catalog", default=d(None), help="cluster lake: Unity Catalog catalog")
     parser.add_argument("--schema", default=d(None), help="cluster lake: schema (database)")
+    parser.add_argument("--debug", action="store_true", default=d(False), help="show tracebacks of failures")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -103,17 +110,41 @@ class Subcommand:
 
 
 def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
-    """Run one subcommand; ``ctx`` injects a config and session (tests, notebooks)."""
+    """Run one subcommand and return its exit code; ``ctx`` injects a config and session (tests,
+    notebooks). Failures print one line on stderr (``--debug``: and the traceback)."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    if ctx is None:
-        overrides = list(args.overrides)
-        if args.catalog:
-            overrides.append(f"lake.catalog={args.catalog}")
-        if args.schema:
-            overrides.append(f"lake.schema={args.schema}")
-        ctx = Context(load_config(args.profile, overrides, args.lake_root))
-    spec = importlib.import_module(args._module).SUBCOMMANDS[args.command]
-    return int(spec.run(ctx, args) or 0)
+    try:
+        if ctx is None:
+            overrides = list(args.overrides)
+            if args.catalog:
+                overrides.append(f"lake.catalog={args.catalog}")
+            if args.schema:
+                overrides.append(f"lake.schema={args.schema}")
+            ctx = Context(load_config(args.profile, overrides, args.lake_root))
+        spec = importlib.import_module(args._module).SUBCOMMANDS[args.command]
+        return int(spec.run(ctx, args) or 0)
+    except (SystemExit, Exception) as exc:  # noqa: BLE001 - the one place failures become exit codes
+        if isinstance(exc, SystemExit) and not isinstance(exc.code, str):
+            raise
+        code, message = _failure(exc)
+        print(f"sqlfix {args.command}: {message}", file=sys.stderr)
+        if args.debug:
+            traceback.print_exc()
+        elif code == 1 and not isinstance(exc, SqlfixError):
+            print("(run with --debug for the traceback)", file=sys.stderr)
+        return code
+
+
+def _failure(exc: BaseException) -> tuple[int, str]:
+    """Exit code and one-line message of a failure."""
+    if isinstance(exc, SqlfixError):
+        return exc.exit_code, str(exc)
+    if isinstance(exc, SystemExit):  # a message the library gave as SystemExit(str): a usage error
+        return 2, str(exc.code).removeprefix("sqlfix ").split(": ", 1)[-1]
+    if isinstance(exc, FileNotFoundError):
+        return 2, (f"no such file or folder: {exc.filename}" if exc.filename else str(exc))
+    first = (str(exc).strip().splitlines() or [""])[0][:300]
+    return 1, f"{type(exc).__name__}: {first}"
 
 
 def main_entry() -> None:

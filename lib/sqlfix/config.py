@@ -15,12 +15,14 @@ from typing import Any
 
 import yaml
 
+from sqlfix.errors import UsageError
+
 BASE_PROFILE = "local"
 LAKE_ROOT_ENV = "SQLFIX_LAKE_ROOT"
 CONF_DIR_ENV = "SQLFIX_CONF_DIR"
 
 
-class ConfigError(ValueError):
+class ConfigError(UsageError, ValueError):
     """A configuration file or override that cannot be used."""
 
 

@@ -67,8 +67,8 @@ def test_file_mode(run_cli, tmp_path):
     assert all(g["spark_version"] for g in got)
 
 
-def test_file_mode_rejects_bad_lines(run_cli, tmp_path):
+def test_file_mode_rejects_bad_lines(run_cli_fails, tmp_path):
     src = tmp_path / "pairs.jsonl"
     src.write_text(json.dumps({"bug_sql": "SELECT 1"}) + "\n")
-    with pytest.raises(SystemExit, match="bug_sql and fixed_sql"):
-        run_cli("filter", "--input", str(src), "--output", str(tmp_path / "o.jsonl"))
+    code, err = run_cli_fails("filter", "--input", str(src), "--output", str(tmp_path / "o.jsonl"))
+    assert (code, err) == (2, f"sqlfix filter: each line needs string fields bug_sql and fixed_sql: {src}:1\n")

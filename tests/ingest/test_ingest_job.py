@@ -7,7 +7,6 @@ import re
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import pytest
 
 GOOD = {
     "event_time": "2026-11-01T09:00:00Z", "user_id": "alice", "task_id": "gmv", "action": "execute",
@@ -110,9 +109,15 @@ def test_table_source_and_schemas(run_cli, lake, spark, tmp_path):
     assert lake.read("table_schemas_rejected").count() == 1
 
 
-def test_missing_source_is_a_clear_error(run_cli):
-    with pytest.raises(FileNotFoundError, match="neither a file, a folder nor a known table"):
-        run_cli("ingest", "--source", "/no/such/place")
+def test_missing_source_is_a_clear_error(run_cli_fails):
+    assert run_cli_fails("ingest", "--source", "/no/such/place") == (
+        2,
+        "sqlfix ingest: --source is neither a file, a folder nor a known table: /no/such/place — "
+        "give a JSON Lines or Parquet file or folder, or a table name\n",
+    )
+    assert run_cli_fails("ingest", "--schemas", "/no/such/place") == (
+        2, "sqlfix ingest: no such file or folder: /no/such/place\n"
+    )  # fmt: skip
 
 
 def test_far_times_and_conflicting_duplicates_are_quarantined(run_cli, lake, cfg, tmp_path):

@@ -17,6 +17,7 @@ from pyspark.sql import functions as F
 
 from sqlfix.cli import Subcommand
 from sqlfix.dataset.build import SplitConfig, samples
+from sqlfix.errors import SqlfixError
 from sqlfix.filtering.spotcheck_job import approved_pairs
 from sqlfix.tables import SFT_TRAIN
 
@@ -24,6 +25,8 @@ from sqlfix.tables import SFT_TRAIN
 def build(ctx, split_cfg: SplitConfig, anon: dict | None = None) -> dict:
     lake, spark = ctx.lake, ctx.spark
     rows = [r.asDict() for r in approved_pairs(lake).toLocalIterator()]
+    if not rows:  # a scheduled training job must not train on nothing
+        raise SqlfixError("no approved batch holds a kept pair; nothing written", hint="run sqlfix spotcheck gate")
     out, duplicates = samples(rows, split_cfg, anon)
     fingerprint = hashlib.sha256(
         json.dumps(sorted((s["sample_id"], s["split"], s["prompt"], s["target"]) for s in out)).encode()
@@ -50,7 +53,7 @@ def export(ctx, out: Path) -> dict:
     lake = ctx.lake
     last = lake.read("dataset_builds").orderBy(F.col("built_at").desc()).first()
     if last is None:
-        raise SystemExit("sqlfix build-dataset --export: no dataset built yet")
+        raise SqlfixError("no dataset built yet", hint="run sqlfix build-dataset")
     out.mkdir(parents=True, exist_ok=True)
     for name, file in (("sft_train", "train.jsonl"), ("sft_eval", "eval.jsonl")):
         with (out / file).open("w", encoding="utf-8") as fh:

@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from tqdm import tqdm
 
 from sqlfix.cli import Subcommand
+from sqlfix.errors import UsageError
 from sqlfix.filtering.judge import Judge
 from sqlfix.filtering.sandbox import Sandbox
 from sqlfix.tables import PAIR_VERDICTS
@@ -100,9 +101,7 @@ def filter_file(ctx, src: Path, ddl: Path | None, dst: Path) -> Counter:
                     or not isinstance(row.get("bug_sql"), str)
                     or not isinstance(row.get("fixed_sql"), str)
                 ):
-                    raise SystemExit(
-                        f"sqlfix filter: {src}:{number}: each line needs string fields bug_sql and fixed_sql"
-                    )
+                    raise UsageError("each line needs string fields bug_sql and fixed_sql", input=f"{src}:{number}")
                 if row.get("error_message") and not row.get("category_l1"):
                     c = classify(row["error_message"], row["bug_sql"])
                     row.setdefault("category_l1", c.category_l1)
@@ -146,7 +145,7 @@ def add_arguments(parser) -> None:
 def run(ctx, args) -> int:
     if args.input:
         if not args.output:
-            raise SystemExit("sqlfix filter --input needs --output")
+            raise UsageError("filter --input needs --output")
         counts = filter_file(ctx, Path(args.input), Path(args.ddl) if args.ddl else None, Path(args.output))
         print(
             f"filter: {sum(counts.values())} pairs -> {args.output}: "
@@ -154,6 +153,9 @@ def run(ctx, args) -> int:
         )
         return 0
     report = run_filter(ctx, refilter=args.refilter)
+    if not report["pairs"]:
+        print("filter: no pair without a verdict in bug_pairs; nothing to judge (run sqlfix mine, or --refilter)")
+        return 0
     print(f"filter: batch {report['batch_id'][:8]} judged {report['pairs']} pairs in {report['seconds']:.1f}s, "
           f"kept {report['kept']}; dropped by reason {report['reasons']}")  # fmt: skip
     print(summary(ctx))

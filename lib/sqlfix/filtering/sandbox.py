@@ -26,12 +26,13 @@ from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
+from sqlfix.errors import SqlfixError
 from sqlfix.filtering.dryrun import call
 from sqlfix.filtering.policy import DENIED_FUNCTIONS
 from sqlfix.ingest.schemas import split_statements
 
 
-class SandboxError(RuntimeError):
+class SandboxError(SqlfixError, RuntimeError):
     """The sandbox cannot be set up safely (for example on a shared metastore)."""
 
 

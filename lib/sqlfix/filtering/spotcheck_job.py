@@ -20,6 +20,7 @@ from pathlib import Path
 from pyspark.sql import functions as F
 
 from sqlfix.cli import Subcommand
+from sqlfix.errors import SqlfixError, UsageError
 from sqlfix.filtering.spotcheck import VERDICTS, decide, render_diff, stratified_sample, wilson
 from sqlfix.tables import BATCH_APPROVALS, SPOT_CHECKS
 
@@ -27,7 +28,7 @@ from sqlfix.tables import BATCH_APPROVALS, SPOT_CHECKS
 def latest_batch(lake) -> str:
     row = lake.read("filter_runs").orderBy(F.col("started_at").desc()).select("batch_id").first()
     if row is None:
-        raise SystemExit("sqlfix spotcheck: no filter batch yet; run `sqlfix filter` first")
+        raise SqlfixError("no filter batch yet", hint="run sqlfix filter first")
     return row["batch_id"]
 
 
@@ -110,7 +111,7 @@ def record(ctx, verdicts: list[dict]) -> int:
             updates.append({**sampled[key], "verdict": verdict, "note": v.get("note") or None,
                             "reviewer": v["reviewer"].strip(), "reviewed_at": now})  # fmt: skip
     if problems:
-        raise SystemExit("sqlfix spotcheck record: nothing stored:\n  " + "\n  ".join(problems[:20]))
+        raise UsageError("nothing stored, the verdicts have problems:\n  " + "\n  ".join(problems[:20]))
     if updates:
         lake.merge("spot_checks", ctx.spark.createDataFrame(updates, SPOT_CHECKS.spark_schema), update=True)
     return len(updates)
@@ -187,7 +188,7 @@ def run(ctx, args) -> int:
     cfg = ctx.cfg.get("spotcheck", {})
     if args.action == "record":
         if not args.input:
-            raise SystemExit("sqlfix spotcheck record needs --input")
+            raise UsageError("spotcheck record needs --input")
         print(f"spotcheck: stored {record(ctx, read_verdicts(Path(args.input)))} verdicts")
         return 0
     batch = args.batch or latest_batch(ctx.lake)
@@ -198,7 +199,7 @@ def run(ctx, args) -> int:
             print(f"spotcheck: review sheet {args.out} ({write_sheet(ctx.lake, batch, Path(args.out))} rows)")
     elif args.action == "review":
         if not args.reviewer:
-            raise SystemExit("sqlfix spotcheck review needs --reviewer NAME")
+            raise UsageError("spotcheck review needs --reviewer NAME")
         print(f"spotcheck: stored {review(ctx, batch, args.reviewer)} verdicts")
     else:
         d = gate(ctx, batch, args.threshold if args.threshold is not None else float(cfg.get("threshold", 0.85)))

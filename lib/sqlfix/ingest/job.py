@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sqlfix.cli import Subcommand
+from sqlfix.errors import UsageError
 from sqlfix.ingest import logs as L
 from sqlfix.ingest.schemas import read_schema_file
 
@@ -43,7 +44,7 @@ def list_files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
     if path.is_file():
         return [path.resolve()]
     if not path.is_dir():
-        raise FileNotFoundError(f"{path} is neither a file nor a folder")
+        raise UsageError("no such file or folder", input=str(path))
     return sorted(
         p.resolve()
         for p in path.rglob("*")
@@ -132,7 +133,10 @@ def _read_table(ctx, name: str) -> DataFrame:
             return ctx.spark.table(name)
     except Exception:  # noqa: BLE001 - not even a valid table name
         pass
-    raise FileNotFoundError(f"--source {name!r} is neither a file, a folder nor a known table")
+    raise UsageError(
+        "--source is neither a file, a folder nor a known table", input=name,
+        hint="give a JSON Lines or Parquet file or folder, or a table name",
+    )  # fmt: skip
 
 
 def _record_files(ctx, parsed: DataFrame, files: list[Path], hashes: dict, now) -> None:
@@ -184,7 +188,7 @@ def add_arguments(parser) -> None:
 
 def run(ctx, args) -> int:
     if not args.source and not args.schemas:
-        raise SystemExit("sqlfix ingest: give --source and/or --schemas")
+        raise UsageError("nothing to ingest", hint="give --source and/or --schemas")
     report = IngestReport()
     if args.schemas:
         stamp = dt.datetime.fromisoformat(args.captured_at) if args.captured_at else None

@@ -28,14 +28,19 @@ from typing import Any
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sqlfix.errors import SqlfixError, UsageError
 from sqlfix.tables import TABLES, Table
 
 log = logging.getLogger(__name__)
 MERGE_ATTEMPTS = 12
 
 
-class LakeError(RuntimeError):
+class LakeError(SqlfixError, RuntimeError):
     """A lake operation that cannot be done (unknown table, bad rows, schema conflict)."""
+
+
+class UnknownTableError(LakeError, UsageError):
+    """A table name that no contract declares."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,9 @@ class Lake:
         try:
             return TABLES[name]
         except KeyError:
-            raise LakeError(f"unknown table {name!r}; declared tables: {', '.join(sorted(TABLES))}") from None
+            raise UnknownTableError(
+                "unknown table", input=name, hint=f"the lake's tables are {', '.join(sorted(TABLES))}"
+            ) from None
 
     def location(self, name: str) -> str:
         """Path or catalog name of a table."""

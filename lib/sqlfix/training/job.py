@@ -17,9 +17,12 @@ import yaml
 
 from sqlfix.cli import Subcommand
 from sqlfix.config import apply_override
+from sqlfix.errors import UsageError
 
 
 def load_train_config(path: str, args) -> dict:
+    if not Path(path).is_file():
+        raise UsageError("no such training config", input=path, hint="see conf/train/*.yaml")
     cfg = yaml.safe_load(Path(path).read_text()) or {}
     for flag in ("p", "mode", "deepspeed", "max_steps", "model", "dataset_dir", "output_dir"):
         value = getattr(args, flag, None)

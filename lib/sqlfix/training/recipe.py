@@ -23,11 +23,12 @@ import os
 import time
 from pathlib import Path
 
+from sqlfix.errors import UsageError
 from sqlfix.training.collator import IGNORE_INDEX, DMSFTCollator, PackedDMSFTCollator
 from sqlfix.training.examples import build_example
 
 
-class RecipeError(ValueError):
+class RecipeError(UsageError, ValueError):
     """The training config cannot work; the message says which key and why."""
 
 
@@ -105,8 +106,9 @@ class DMSFTRecipe:
             data = Path(cfg.get("dataset_dir") or "")
             if not (data / "manifest.json").is_file() or not (data / "train.jsonl").is_file():
                 raise RecipeError(
-                    f"dataset_dir {data}: needs manifest.json and train.jsonl (sqlfix build-dataset --export)"
-                )
+                    "no dataset to train on", input=f"dataset_dir {data}",
+                    hint="run `sqlfix build-dataset --export DIR`, then pass --dataset-dir DIR",
+                )  # fmt: skip
         if not Path(cfg["model"]).is_dir():
             raise RecipeError(f"model {cfg['model']}: not a local model folder (see `sqlfix prepare-model`)")
         p = float(cfg.get("p", 0.0))
