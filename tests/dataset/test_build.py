@@ -54,12 +54,13 @@ def test_samples_render_the_prompt_and_anonymise_consistently():
 
 
 @pytest.mark.slow
-def test_build_dataset_from_approved_batches(lake, run_cli, simulate_into_lake, tmp_path):
+def test_build_dataset_from_approved_batches(lake, run_cli, run_cli_fails, simulate_into_lake, tmp_path):
     from sqlfix.filtering.spotcheck_job import latest_batch
 
     simulate_into_lake(events=500, seed=41)
     run_cli("filter")
-    assert "0 train / 0 eval" in run_cli("build-dataset")  # nothing approved yet
+    code, err = run_cli_fails("build-dataset")  # nothing approved yet: a scheduled training must not go on
+    assert (code, "run sqlfix spotcheck gate" in err, lake.exists("sft_train")) == (1, True, False)
     batch = latest_batch(lake)
     run_cli("spotcheck", "sample", "--batch", batch, "--n", "20")
     verdicts = tmp_path / "v.jsonl"

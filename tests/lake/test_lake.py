@@ -147,7 +147,7 @@ def test_null_keys_are_refused_and_nothing_is_written(lake, spark):
 def test_missing_columns_and_unknown_tables_get_clear_errors(lake, spark):
     with pytest.raises(LakeError, match="lacks columns"):
         lake.append("query_logs", _frame(spark, [_log("a")]).drop("engine"))
-    with pytest.raises(LakeError, match="unknown table 'nope'"):
+    with pytest.raises(LakeError, match="unknown table: nope — the lake's tables are batch_approvals, bug_pairs"):
         lake.read("nope")
 
 

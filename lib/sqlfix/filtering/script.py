@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-from py4j.protocol import Py4JJavaError
+from py4j.protocol import Py4JError, Py4JJavaError
 from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import SparkSession
 from pyspark.sql import types as T
@@ -130,11 +130,14 @@ def _statement_facts(plan, kind: str) -> dict:
     if kind in ("CreateTable", "CreateTableAsSelect", "ReplaceTable", "ReplaceTableAsSelect"):
         spec = call(plan.tableSpec)
         provider, location = call(spec.provider), call(spec.location)
-        pairs = call(call(spec.optionExpression).options)  # UnresolvedTableSpec: OptionList of (key, value)
+        try:  # Spark 4: UnresolvedTableSpec holds an OptionList of (key, value expression)
+            keys = [call(pair._1) for pair in _seq(call(call(spec.optionExpression).options))]
+        except Py4JError:  # Spark 3.5: TableSpec holds a map
+            keys = _seq(call(call(call(spec.options).keys).toSeq))
         return {
             "provider": str(call(provider.get)) if call(provider.isDefined) else None,
             "location": str(call(location.get)) if call(location.isDefined) else None,
-            "options": tuple(str(call(pair._1)) for pair in _seq(pairs)),
+            "options": tuple(str(k) for k in keys),
         }
     return {}
 
