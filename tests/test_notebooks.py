@@ -26,4 +26,10 @@ def test_notebook_runs_top_to_bottom(notebook, spark, run_cli, cfg, tmp_path, mo
         if cell["cell_type"] == "code":
             exec(compile("".join(cell["source"]), f"{notebook.name}", "exec"), namespace)  # noqa: S102
     assert (tmp_path / "figure.png").stat().st_size > 1000
-    assert namespace["pairs"].count() > 0
+    from sqlfix.sql.diff import changed_lines
+
+    ctx_pairs = run_cli("show", "bug_pairs", "--limit", "0").splitlines()[0]
+    assert ctx_pairs.endswith(f": {namespace['pairs'].count()} rows")  # the notebook reads the lake's table
+    row, marks = namespace["row"], [line[:1] for line in namespace["rendered"].splitlines()]
+    removed, changed = marks.count("<") + marks.count("|"), marks.count(">") + marks.count("|")
+    assert row.changed_lines == changed_lines(row.bug_sql, row.fixed_sql) == max(removed, changed)

@@ -263,7 +263,7 @@ _PAIR_COLUMNS = (
     ("signal", "string", "run, save or rejected_fix"),
     ("tables", "array<string>", "catalog tables the bug SQL references"),
     ("schema_ddl", "string", "their CREATE TABLE statements as of bug_time"),
-    ("changed_lines", "int", "changed lines between bug and fix (sqlfix.mining.diff)"),
+    ("changed_lines", "int", "changed lines between bug and fix (the one line diff, sqlfix.sql.diff)"),
     ("bug_lines", "int", "lines of the bug SQL"),
     ("fixed_lines", "int", "lines of the fixed SQL"),
     ("changed_line_ratio", "double", "changed_lines / the longer side's lines"),

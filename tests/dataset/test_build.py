@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlfix.dataset.build import SplitConfig, dedupe, leak_groups, normalized, samples, split
+from sqlfix.dataset.build import SplitConfig, dedupe, leak_groups, samples, split
+from sqlfix.sql.normalize import normalized
 
 
 def _row(i: int, task: str, fix: str, category: str = "c1", bug: str | None = None) -> dict:

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
-from sqlfix.mining.pairs import NARROW, attach_schemas, candidate_pairs, referenced_tables
+from sqlfix.mining.pairs import NARROW, attach_schemas, candidate_pairs
+from sqlfix.sql.references import referenced_tables, referenced_tables_column
 
 T0 = dt.datetime(2026, 11, 1, 9, 0)
 SCHEMA = "user_id string, task_id string, event_id string, event_time timestamp, action string, status string, sql_hash bigint, engine string"
@@ -150,7 +151,8 @@ def test_referenced_tables_and_schema_as_of_bug_time(spark):
         [("p1", T0, sql.replace("shop.orders", "shop.ordrs"), fixed)],
         "pair_id string, bug_time timestamp, bug_sql string, fixed_sql string",
     )
-    assert pairs.select(referenced_tables(pairs.fixed_sql)).first()[0] == ["shop.orders", "x", "shop.users"]
+    assert pairs.select(referenced_tables_column(pairs.fixed_sql)).first()[0] == ["shop.orders", "x", "shop.users"]
+    assert referenced_tables(fixed) == ["shop.orders", "x", "shop.users"]  # Python and Spark: one rule
     schemas = spark.createDataFrame(
         [
             ("shop.orders", "CREATE TABLE shop.orders (v1 INT)", T0 - dt.timedelta(days=2)),

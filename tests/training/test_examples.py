@@ -51,3 +51,28 @@ def test_prepare_model_converts_smollm2(tmp_path):
     with torch.no_grad():
         loss = model(ids, labels=ids).loss
     assert float(loss) < 6.0  # a trained model, not random weights (ln(49152) = 10.8)
+
+
+def test_labels_follow_the_one_line_diff(tiny_model_dir):
+    """Training labels on the shared fixture: the diff lines are the fixture's changed lines, every target
+    token of a line gets that line's role, and tokens after the last line are trained like EOS."""
+    from pathlib import Path
+
+    import numpy as np
+    import yaml
+    from sqlfix.training.collator import DMSFTCollator
+    from sqlfix.training.examples import build_example
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    cases = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "line_diff.yaml").read_text(encoding="utf-8"))
+    for case in cases:
+        ex = build_example(tok, "fix it", case["bug"], case["fix"])
+        assert ex["line_is_diff"] == case["roles"], case["name"]
+        assert all(-1 <= n < len(case["roles"]) for n in ex["token_line"]), case["name"]
+        # p = 1 keeps exactly the diff lines' tokens (and EOS and trailing breaks): a fix with no changed line
+        # trains on those alone
+        labels, _, _ = DMSFTCollator(tok.pad_token_id or 0, p=1.0).labels(ex, np.random.default_rng(0))
+        kept = [k for k in range(ex["prompt_len"], len(labels)) if labels[k] != -100]
+        lines = {ex["token_line"][k - ex["prompt_len"]] for k in kept} - {-1}
+        assert lines == {i for i, changed in enumerate(case["roles"]) if changed}, case["name"]

@@ -15,20 +15,10 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from sqlfix.dataset.prompt import render_prompt
+from sqlfix.sql.normalize import normalized
 
-_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/", re.S)
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
-
-
-def normalized(sql: str | None) -> str:
-    """The SQL as leakage and dedupe compare it: no comments, one space, lower case.
-
-    Example:
-        >>> normalized("SELECT a -- x\\n  FROM   T")
-        'select a from t'
-    """
-    return " ".join(_COMMENT.sub(" ", sql or "").split()).lower()
 
 
 def dedupe(rows: list[dict]) -> tuple[list[dict], int]:

@@ -29,7 +29,8 @@ from pyspark.sql import types as T
 from sqlfix.errors import SqlfixError
 from sqlfix.filtering.dryrun import call
 from sqlfix.filtering.policy import DENIED_FUNCTIONS
-from sqlfix.ingest.schemas import split_statements
+from sqlfix.sql.references import referenced_tables
+from sqlfix.sql.statements import split_statements
 
 
 class SandboxError(SqlfixError, RuntimeError):
@@ -113,10 +114,11 @@ class Sandbox:
             self.filled.add(name)
 
     def fill_referenced(self, sql: str) -> None:
-        """``fill`` every sandbox table whose name (or table part) occurs in ``sql``."""
-        text = sql.lower()
+        """``fill`` every sandbox table ``sql`` references (``referenced_tables``), by full name or by its
+        name without the database."""
+        names = set(referenced_tables(sql))
         for name in list(self.tables):
-            if name.split(".")[-1] in text:
+            if name in names or name.split(".")[-1] in names:
                 self.fill(name)
 
     def fingerprint(self) -> str:

@@ -27,7 +27,7 @@ from pyspark.sql import types as T
 from sqlfix.filtering.dryrun import DryRun, call, failure, skip_mode
 from sqlfix.filtering.policy import check_plan, check_text, check_tree, refused_error, statement_kind
 from sqlfix.filtering.sandbox import Sandbox, _seq
-from sqlfix.ingest.schemas import split_statements
+from sqlfix.sql.statements import split_statements
 from sqlfix.taxonomy.normalize import normalize
 
 # Statements with effects a later statement of the same script may rely on (applied in the script's session).

@@ -7,7 +7,6 @@ Wilson's score interval, which behaves at rates near 100 % and on small samples.
 
 from __future__ import annotations
 
-import difflib
 import math
 
 from pyspark.sql import DataFrame, Window
@@ -41,32 +40,6 @@ def decide(passed: int, reviewed: int, sampled: int, threshold: float) -> bool:
         (True, False, False)
     """
     return sampled > 0 and reviewed == sampled and passed / reviewed >= threshold
-
-
-def render_diff(bug_sql: str, fixed_sql: str, width: int = 60) -> str:
-    """Bug and fix side by side, one line each, changed lines marked ``|`` (modified), ``<`` or ``>``.
-
-    Example:
-        >>> print(render_diff("SELECT a\\nFROM t\\nWHER x", "SELECT a\\nFROM t\\nWHERE x", width=12))
-          SELECT a     | SELECT a
-          FROM t       | FROM t
-        | WHER x       | WHERE x
-    """
-    a, b = (bug_sql or "").splitlines(), (fixed_sql or "").splitlines()
-    out = []
-    clip = lambda s: (s if len(s) <= width else s[: width - 1] + "~").ljust(width)  # noqa: E731
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        left, right = a[i1:i2], b[j1:j2]
-        for k in range(max(len(left), len(right))):
-            l_text = left[k] if k < len(left) else ""
-            r_text = right[k] if k < len(right) else ""
-            mark = (
-                " "
-                if tag == "equal"
-                else ("|" if k < len(left) and k < len(right) else ("<" if k < len(left) else ">"))
-            )
-            out.append(f"{mark} {clip(l_text)} | {r_text}".rstrip())
-    return "\n".join(out)
 
 
 def stratified_sample(kept: DataFrame, n: int, seed: int = 0) -> DataFrame:

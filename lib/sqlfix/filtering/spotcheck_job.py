@@ -21,7 +21,8 @@ from pyspark.sql import functions as F
 
 from sqlfix.cli import Subcommand
 from sqlfix.errors import SqlfixError, UsageError
-from sqlfix.filtering.spotcheck import VERDICTS, decide, render_diff, stratified_sample, wilson
+from sqlfix.filtering.spotcheck import VERDICTS, decide, stratified_sample, wilson
+from sqlfix.sql.diff import render_diff
 from sqlfix.tables import BATCH_APPROVALS, SPOT_CHECKS
 
 

@@ -16,8 +16,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from sqlfix.cli import Subcommand
-from sqlfix.mining.diff import with_diff_stats
 from sqlfix.mining.pairs import NARROW, apply_limits, attach_schemas, candidate_pairs, sql_sides
+from sqlfix.sql.diff import with_diff_stats
 from sqlfix.tables import BUG_PAIRS
 from sqlfix.taxonomy.classify import categorize, with_normalized
 

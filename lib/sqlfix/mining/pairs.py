@@ -19,6 +19,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from sqlfix.spark import sql_string
+from sqlfix.sql.references import referenced_tables_column
 
 NARROW = ("user_id", "task_id", "event_id", "event_time", "action", "status", "sql_hash", "engine")
 
@@ -105,15 +106,6 @@ def sql_sides(pairs: DataFrame, logs: DataFrame) -> tuple[DataFrame, DataFrame]:
     return bug.drop("event_id"), fix.drop("event_id")
 
 
-TABLE_REF = r"(?i)\b(?:from|join)\s+([`\w]+(?:\.[`\w]+)*)"
-
-
-def referenced_tables(sql: Column) -> Column:
-    """Lower-case names after FROM/JOIN (CTE names included; the catalog join drops them)."""
-    names = F.regexp_extract_all(sql, F.lit(TABLE_REF), 1)
-    return F.array_distinct(F.transform(names, lambda s: F.lower(F.regexp_replace(s, "`", ""))))
-
-
 INLINE_CATALOG_MAX = 5000  # table versions inlined into the plan; a larger catalog is joined
 
 
@@ -133,9 +125,11 @@ def attach_schemas(pairs: DataFrame, schemas: DataFrame, inline_max: int = INLIN
 
 
 def _referenced_names(pairs: DataFrame) -> Column:
-    names = referenced_tables(F.col("bug_sql"))
+    names = referenced_tables_column(F.col("bug_sql"))
     if "fixed_sql" in pairs.columns:
-        names = F.array_union(names, F.coalesce(referenced_tables(F.col("fixed_sql")), F.array().cast("array<string>")))
+        names = F.array_union(
+            names, F.coalesce(referenced_tables_column(F.col("fixed_sql")), F.array().cast("array<string>"))
+        )
     return names
 
 
@@ -197,6 +191,9 @@ def _attach_schemas_joined(pairs: DataFrame, schemas: DataFrame) -> DataFrame:
 
 
 def apply_limits(pairs: DataFrame, max_changed_lines: int, max_changed_ratio: float) -> DataFrame:
-    """Set ``reason`` = diff_too_large on pairs over either limit (other reasons win)."""
+    """Set ``reason`` (where no other reason is set) to ``no_change`` on pairs that change no line (the
+    one line diff: only whitespace, line endings or line order differ) and ``diff_too_large`` on pairs over
+    either limit."""
     too_large = (F.col("changed_lines") > max_changed_lines) | (F.col("changed_line_ratio") > max_changed_ratio)
-    return pairs.withColumn("reason", F.coalesce(F.col("reason"), F.when(too_large, F.lit("diff_too_large"))))
+    limit = F.when(F.col("changed_lines") == 0, F.lit("no_change")).when(too_large, F.lit("diff_too_large"))
+    return pairs.withColumn("reason", F.coalesce(F.col("reason"), limit))

@@ -17,11 +17,11 @@ from importlib import resources
 from pyspark.sql import SparkSession
 
 from sqlfix.filtering.dryrun import DryRun, analyze
-from sqlfix.mining.diff import changed_lines
 from sqlfix.simulate import bugs
 from sqlfix.simulate.domains import all_tables
 from sqlfix.simulate.queries import compose
 from sqlfix.simulate.styles import restyle
+from sqlfix.sql.diff import changed_lines
 
 ENGINES = {"spark-4.1": 0.55, "spark-3.5": 0.25, "spark-2.4": 0.10, "hive-3": 0.10}
 # Relative weights of what happens to a task.

@@ -4,7 +4,8 @@ token, and which fix lines are diff lines. The collator draws the dynamic mask f
 
 from __future__ import annotations
 
-from sqlfix.training.lines import line_roles, token_lines
+from sqlfix.sql.diff import line_roles
+from sqlfix.training.lines import token_lines
 
 
 def prompt_text(tokenizer, prompt: str) -> str:
@@ -21,7 +22,13 @@ def build_example(tokenizer, prompt: str, bug_sql: str, fixed_sql: str, max_leng
     teach the model to stop mid-query)."""
     prompt_ids = tokenizer(prompt_text(tokenizer, prompt), add_special_tokens=False)["input_ids"]
     target = tokenizer(fixed_sql, add_special_tokens=False, return_offsets_mapping=True)
-    lines = token_lines([tuple(o) for o in target["offset_mapping"]], fixed_sql)
+    roles = line_roles(bug_sql, fixed_sql)
+    # tokens after the last line (trailing line breaks and blanks, which the diff has no line for) are
+    # always trained, as EOS is
+    lines = [
+        line if line < len(roles) else -1
+        for line in token_lines([tuple(o) for o in target["offset_mapping"]], fixed_sql)
+    ]
     eos = tokenizer.eos_token_id
     input_ids = list(prompt_ids) + list(target["input_ids"]) + ([eos] if eos is not None else [])
     token_line = lines + ([-1] if eos is not None else [])
@@ -31,7 +38,7 @@ def build_example(tokenizer, prompt: str, bug_sql: str, fixed_sql: str, max_leng
         "input_ids": input_ids,
         "prompt_len": len(prompt_ids),
         "token_line": token_line,
-        "line_is_diff": line_roles(bug_sql, fixed_sql),
+        "line_is_diff": roles,
     }
 
 
@@ -41,7 +48,7 @@ def corpus_examples(tokenizer, path, max_length: int) -> list[dict]:
     import json
     from pathlib import Path
 
-    from sqlfix.ingest.schemas import split_statements
+    from sqlfix.sql.statements import split_statements
 
     path = Path(path)
     if path.suffix.lower() == ".sql":

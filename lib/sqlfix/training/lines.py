@@ -1,43 +1,11 @@
-"""Line roles of a fix, and which line each target token belongs to.
-
-A line of the fixed SQL is *consistent* when it is unchanged from the bug SQL (an ``equal`` block of a line
-diff) and *diff* when it was added or modified. Lines are compared without their line ending and trailing
-spaces (CRLF and LF files diff alike); a moved line is a diff line where it lands.
+"""Which line of the fix each target token belongs to. Which lines are *diff* lines (changed) and which
+*consistent* (unchanged) is the one line diff's answer (``sqlfix.sql.diff.line_roles``); lines break at
+``\r\n``, ``\n`` or ``\r`` here as there.
 """
 
 from __future__ import annotations
 
 import bisect
-import difflib
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines without their endings (``\\r\\n``, ``\\n`` or ``\\r``).
-
-    Example:
-        >>> split_lines("a\\r\\nb\\n\\nc")
-        ['a', 'b', '', 'c']
-    """
-    return text.splitlines()
-
-
-def line_roles(bug_sql: str, fixed_sql: str) -> list[bool]:
-    """For each line of ``fixed_sql``: True when it is a diff line (added or modified).
-
-    Example:
-        >>> line_roles("SELECT a\\nFROM t\\nWHER x > 1", "SELECT a\\nFROM t\\nWHERE x > 1\\nLIMIT 5")
-        [False, False, True, True]
-        >>> line_roles("SELECT a  \\r\\nFROM t", "SELECT a\\nFROM t")
-        [False, False]
-    """
-    bug = [line.rstrip() for line in split_lines(bug_sql)]
-    fix = [line.rstrip() for line in split_lines(fixed_sql)]
-    roles = [True] * len(fix)
-    for tag, _, _, j1, j2 in difflib.SequenceMatcher(None, bug, fix, autojunk=False).get_opcodes():
-        if tag == "equal":
-            for j in range(j1, j2):
-                roles[j] = False
-    return roles
 
 
 def line_starts(text: str) -> list[int]:
