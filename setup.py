@@ -29,7 +29,7 @@ setup(
     description=__doc__.splitlines()[0],
     package_dir={"": "lib"},
     packages=find_packages("lib"),
-    package_data={"sqlfix.simulate": ["*.json"]},
+    package_data={"sqlfix": ["*.json"]},
     python_requires=">=3.10",
     install_requires=["pyyaml>=6", "rich>=13", "tqdm>=4.66"],
     extras_require={

@@ -17,11 +17,11 @@ import time
 from pathlib import Path
 
 from pyspark.sql import functions as F
-from sqlfix.cli import Context
+from sqlfix.commands import Context
+from sqlfix.commands.ingest import ingest_logs, ingest_schemas
+from sqlfix.commands.mine import run_mining
 from sqlfix.config import load_config
-from sqlfix.ingest.job import ingest_logs, ingest_schemas
-from sqlfix.mining.job import run_mining
-from sqlfix.simulate.job import simulate
+from sqlfix.simulate.logs import simulate
 
 
 def measure(ctx: Context, events: int, work: Path) -> dict:

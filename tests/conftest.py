@@ -30,7 +30,7 @@ def cfg(tmp_path):
 
 @pytest.fixture
 def ctx(cfg, spark):
-    from sqlfix.cli import Context
+    from sqlfix.commands import Context
 
     return Context(cfg, _spark=spark)
 
@@ -72,7 +72,7 @@ def simulate_into_lake(spark, run_cli, tmp_path):
     """Simulate a log, ingest it and mine it into the test's lake; returns the ground truth."""
     import json
 
-    from sqlfix.simulate.job import simulate
+    from sqlfix.simulate.logs import simulate
 
     def run(events: int, seed: int) -> list[dict]:
         out = tmp_path / f"sim-{seed}"

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sqlfix.analyst import tables_markdown
 from sqlfix.cli import COMMANDS, build_parser
+from sqlfix.commands.analyst import tables_markdown
 
 ROOT = Path(__file__).resolve().parents[1]
 

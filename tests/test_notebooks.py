@@ -13,7 +13,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)
 def test_notebook_runs_top_to_bottom(notebook, spark, run_cli, cfg, tmp_path, monkeypatch):
-    from sqlfix.simulate.job import simulate
+    from sqlfix.simulate.logs import simulate
 
     sim = tmp_path / "sim"
     simulate(spark, sim, events=300, seed=2)

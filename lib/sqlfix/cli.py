@@ -15,54 +15,28 @@ import importlib
 import sys
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
+from sqlfix.commands import Context
 from sqlfix.config import load_config
 from sqlfix.errors import SqlfixError
 
 # subcommand -> module exposing ``add_arguments(parser)`` and ``run(ctx, args) -> int``.
 COMMANDS: dict[str, str] = {
-    "simulate-logs": "sqlfix.simulate.job",
-    "ingest": "sqlfix.ingest.job",
-    "mine": "sqlfix.mining.job",
-    "classify": "sqlfix.taxonomy.job",
-    "taxonomy": "sqlfix.taxonomy.job",
-    "filter": "sqlfix.filtering.job",
-    "spotcheck": "sqlfix.filtering.spotcheck_job",
-    "build-dataset": "sqlfix.dataset.job",
-    "train": "sqlfix.training.job",
-    "prepare-model": "sqlfix.training.base_model",
-    "show": "sqlfix.analyst",
-    "export": "sqlfix.analyst",
-    "tables": "sqlfix.analyst",
-    "demo": "sqlfix.demo",
+    "simulate-logs": "sqlfix.commands.simulate_logs",
+    "ingest": "sqlfix.commands.ingest",
+    "mine": "sqlfix.commands.mine",
+    "classify": "sqlfix.commands.classify",
+    "taxonomy": "sqlfix.commands.classify",
+    "filter": "sqlfix.commands.filter",
+    "spotcheck": "sqlfix.commands.spotcheck",
+    "build-dataset": "sqlfix.commands.build_dataset",
+    "train": "sqlfix.commands.train",
+    "prepare-model": "sqlfix.commands.prepare_model",
+    "show": "sqlfix.commands.analyst",
+    "export": "sqlfix.commands.analyst",
+    "tables": "sqlfix.commands.analyst",
+    "demo": "sqlfix.commands.demo",
 }
-
-
-@dataclass
-class Context:
-    """What a job needs: the config, and (lazily) the SparkSession and the lake."""
-
-    cfg: dict[str, Any]
-    _spark: Any = field(default=None, repr=False)
-    _lake: Any = field(default=None, repr=False)
-
-    @property
-    def spark(self):
-        if self._spark is None:
-            from sqlfix.spark import get_spark
-
-            self._spark = get_spark(self.cfg)
-        return self._spark
-
-    @property
-    def lake(self):
-        if self._lake is None:
-            from sqlfix.lake import open_lake
-
-            self._lake = open_lake(self.cfg, self.spark)
-        return self._lake
 
 
 def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
@@ -98,15 +72,6 @@ def build_parser() -> argparse.ArgumentParser:
         spec.add_arguments(p)
         p.set_defaults(_module=module)
     return parser
-
-
-@dataclass(frozen=True)
-class Subcommand:
-    """A job's command-line face: one-line help, its arguments, and the function that runs it."""
-
-    help: str
-    add_arguments: Any
-    run: Any
 
 
 def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:

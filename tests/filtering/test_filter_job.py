@@ -10,7 +10,7 @@ import pytest
 @pytest.mark.slow
 def test_filter_judges_mined_pairs_once(spark, lake, run_cli, tmp_path):
     from pyspark.sql import functions as F
-    from sqlfix.simulate.job import simulate
+    from sqlfix.simulate.logs import simulate
 
     out = tmp_path / "sim"
     simulate(spark, out, events=400, seed=17)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlfix.filtering.spotcheck import decide, stratified_sample, wilson
+from sqlfix.review.spotcheck import decide, stratified_sample, wilson
 
 
 def test_stratified_sample_spreads_over_strata(spark):
@@ -47,7 +47,8 @@ def test_gate_passes_a_good_batch_and_rejects_a_bad_one(
     ctx, lake, run_cli, simulate_into_lake, tmp_path, monkeypatch, capsys
 ):
     from sqlfix.cli import main
-    from sqlfix.filtering.spotcheck_job import approved_pairs, latest_batch
+    from sqlfix.commands.spotcheck import latest_batch
+    from sqlfix.review.spotcheck import approved_pairs
     from sqlfix.simulate import sessions
 
     def batch_from(seed: int) -> tuple[str, list[dict]]:
@@ -78,7 +79,8 @@ def test_gate_passes_a_good_batch_and_rejects_a_bad_one(
     assert decisions[good].approved and decisions[good].pass_rate >= 0.85
     assert not decisions[bad].approved and decisions[bad].pass_rate < 0.85
     # only the approved batch's kept pairs reach the dataset builder
-    batches = {r.batch_id for r in approved_pairs(lake).select("batch_id").distinct().collect()}
+    approved = approved_pairs(lake.read("bug_pairs"), lake.read("pair_verdicts"), lake.read("batch_approvals"))
+    batches = {r.batch_id for r in approved.select("batch_id").distinct().collect()}
     assert batches == {good}
     # re-sampling and re-gating add nothing
     before = lake.read("spot_checks").count()

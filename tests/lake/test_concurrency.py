@@ -47,7 +47,7 @@ def _table(root: Path, name: str):
 @pytest.mark.slow
 def test_two_ingests_and_two_mines_at_once_match_one_run(tmp_path, spark, cfg, ctx, run_cli):
     """The issue's case: two ``sqlfix ingest`` of one folder started together, then two ``sqlfix mine``."""
-    from sqlfix.simulate.job import simulate
+    from sqlfix.simulate.logs import simulate
 
     out = tmp_path / "sim"
     simulate(spark, out, events=300, seed=12)

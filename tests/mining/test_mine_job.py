@@ -12,7 +12,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory, spark):
-    from sqlfix.simulate.job import simulate
+    from sqlfix.simulate.logs import simulate
 
     out = tmp_path_factory.mktemp("sim")
     counts = simulate(spark, out, events=1500, seed=11, malformed_rate=0.01)

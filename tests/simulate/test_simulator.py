@@ -115,7 +115,7 @@ def test_older_engines_wording():
 
 @pytest.mark.slow
 def test_simulation_is_deterministic_for_a_seed(spark, tmp_path):
-    from sqlfix.simulate.job import simulate
+    from sqlfix.simulate.logs import simulate
 
     a = simulate(spark, tmp_path / "a", events=150, seed=3, malformed_rate=0.05)
     b = simulate(spark, tmp_path / "b", events=150, seed=3, malformed_rate=0.05)

@@ -103,8 +103,8 @@ def test_train_kill_resume_register(tiny_model_dir, tmp_path):
 
 def test_continued_pretraining_with_frozen_embeddings(tiny_model_dir, tmp_path):
     import torch
+    from sqlfix.commands.train import run_training
     from sqlfix.simulate.queries import compose
-    from sqlfix.training.job import run_training
     from sqlfix.training.recipe import RecipeError
     from transformers import AutoModelForCausalLM
 
@@ -125,7 +125,7 @@ def test_continued_pretraining_with_frozen_embeddings(tiny_model_dir, tmp_path):
 
 
 def test_training_through_spark_torch_distributor(spark, tiny_model_dir, tmp_path):
-    from sqlfix.training.distributed import train_on_spark
+    from sqlfix.commands.train import train_on_spark
 
     data = tmp_path / "data"
     _dataset(data, n=8)

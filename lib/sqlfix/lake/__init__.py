@@ -22,33 +22,17 @@ from __future__ import annotations
 import logging
 import random
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sqlfix.errors import SqlfixError, UsageError
+from sqlfix.lake.base import LakeError, MergeResult, UnknownTableError
 from sqlfix.tables import TABLES, Table
 
+__all__ = ["Lake", "LakeError", "MergeResult", "UnknownTableError", "open_lake", "has_native_delta"]
 log = logging.getLogger(__name__)
 MERGE_ATTEMPTS = 12
-
-
-class LakeError(SqlfixError, RuntimeError):
-    """A lake operation that cannot be done (unknown table, bad rows, schema conflict)."""
-
-
-class UnknownTableError(LakeError, UsageError):
-    """A table name that no contract declares."""
-
-
-@dataclass(frozen=True)
-class MergeResult:
-    """Rows a merge inserted and updated."""
-
-    inserted: int
-    updated: int
 
 
 class Lake:

@@ -43,6 +43,7 @@ from deltalake.transaction import AddAction
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from sqlfix.lake.base import MergeResult
 from sqlfix.tables import Table
 
 # A commit that must land on the version its merge read: no retries inside delta-rs (Lake.merge retries
@@ -158,8 +159,6 @@ class DeltaRs:
 
     def merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool, compared: tuple[str, ...] = ()):
         """One attempt: read the target at its current version, commit on that version only."""
-        from sqlfix.lake import MergeResult
-
         base = DeltaTable(self.location(table))
         files = base.file_uris()
         if files:
@@ -176,8 +175,6 @@ class DeltaRs:
         return self.spark.read.schema(table.spark_schema).option("basePath", self.location(table)).parquet(*files)
 
     def _merge(self, table: Table, df: DataFrame, keys, update: bool, compared: tuple[str, ...], base: DeltaTable):
-        from sqlfix.lake import MergeResult
-
         # delta-rs parses predicates with DataFusion: identifiers are double-quoted.
         predicate = " AND ".join(f't."{k}" = s."{k}"' for k in keys)
         changed = " OR ".join(f'(t."{c}" IS DISTINCT FROM s."{c}")' for c in compared) or None

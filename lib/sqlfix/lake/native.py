@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from pyspark.sql import DataFrame, SparkSession
 
+from sqlfix.lake.base import MergeResult
 from sqlfix.tables import Table
 
 
@@ -81,8 +82,6 @@ class NativeDelta:
 
     def merge(self, table: Table, df: DataFrame, keys: tuple[str, ...], update: bool, compared: tuple[str, ...] = ()):
         """One Delta ``MERGE``: Delta checks at commit that no concurrent commit added rows it read."""
-        from sqlfix.lake import MergeResult
-
         condition = " AND ".join(f"t.`{k}` = s.`{k}`" for k in keys)
         changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in compared) or None
         merger = self._delta_table(table).alias("t").merge(df.alias("s"), condition)

@@ -8,15 +8,14 @@ successful run's SQL passes Spark's analyzer. Scripts are then placed on users' 
 
 from __future__ import annotations
 
-import json
 import random
 import re
 from dataclasses import dataclass, field, replace
-from importlib import resources
 
 from pyspark.sql import SparkSession
 
 from sqlfix.filtering.dryrun import DryRun, analyze
+from sqlfix.reference import paper_diff_sizes
 from sqlfix.simulate import bugs
 from sqlfix.simulate.domains import all_tables
 from sqlfix.simulate.queries import compose
@@ -49,12 +48,6 @@ def _renumber_ids(message: str) -> str:
     return re.sub(
         r"(CTERelation(?:Def|Ref) )(\d+)", lambda m: f"{m.group(1)}{ctes.setdefault(m.group(2), len(ctes))}", message
     )
-
-
-def paper_diff_sizes() -> list[int]:
-    """Changed lines per pair in the paper's data (its Figure 9): what true fixes are sampled from."""
-    text = resources.files("sqlfix.simulate").joinpath("paper_diff_lines.json").read_text()
-    return json.loads(text)["values"]
 
 
 @dataclass

@@ -311,3 +311,14 @@ def categorize(
         .withColumn("category_l2", F.expr(f"CASE WHEN category_l3 = {u} THEN {u} ELSE substring_index(category_l3, '.', 2) END"))
         .drop("__norm", "__tag", "__low", *[f"__g{i}" for i in range(len(hits))])
     )  # fmt: skip
+
+
+def category_counts(df) -> list[tuple[str, int]]:
+    """(leaf id, rows) for a labelled frame, most frequent first."""
+    rows = (
+        df.groupBy(F.coalesce("category_l3", F.lit(UNCLASSIFIED)).alias("c"))
+        .count()
+        .orderBy(F.desc("count"), "c")
+        .collect()
+    )
+    return [(r["c"], r["count"]) for r in rows]

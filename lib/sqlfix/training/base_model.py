@@ -12,7 +12,6 @@ import importlib.util
 import os
 from pathlib import Path
 
-from sqlfix.cli import Subcommand
 from sqlfix.errors import SqlfixError
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -48,20 +47,3 @@ def prepare(out: Path) -> Path:
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--out", default="models/smollm2-135m-instruct", help="where the HF model folder goes")
-
-
-def run(ctx, args) -> int:
-    out = prepare(Path(args.out))
-    print(f"prepare-model: SmolLM2-135M-Instruct in {out}")
-    return 0
-
-
-SUBCOMMANDS = {
-    "prepare-model": Subcommand(
-        "Convert the embedded default base model (SmolLM2-135M-Instruct GGUF) to a local HF folder.", add_arguments, run
-    )
-}

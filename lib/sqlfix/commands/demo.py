@@ -11,7 +11,7 @@ import argparse
 import json
 from pathlib import Path
 
-from sqlfix.cli import Subcommand
+from sqlfix.commands import Subcommand
 
 
 def _add(parser) -> None:
@@ -21,10 +21,10 @@ def _add(parser) -> None:
 
 
 def _run(ctx, args) -> int:
-    from sqlfix.filtering.job import run as filter_pairs
-    from sqlfix.ingest.job import run as ingest
-    from sqlfix.mining.job import run as mine
-    from sqlfix.simulate.job import simulate
+    from sqlfix.commands.filter import run as filter_pairs
+    from sqlfix.commands.ingest import run as ingest
+    from sqlfix.commands.mine import run as mine
+    from sqlfix.simulate.logs import simulate
 
     sim = Path(args.workdir) / f"sim-{args.events}-{args.seed}"
     manifest = sim / "manifest.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlfix.cli import Subcommand
+from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
 from sqlfix.tables import TABLES
 

@@ -15,16 +15,17 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from sqlfix.cli import Subcommand
+from sqlfix.commands import Subcommand
 from sqlfix.dataset.build import SplitConfig, samples
 from sqlfix.errors import SqlfixError
-from sqlfix.filtering.spotcheck_job import approved_pairs
+from sqlfix.review.spotcheck import approved_pairs
 from sqlfix.tables import SFT_TRAIN
 
 
 def build(ctx, split_cfg: SplitConfig, anon: dict | None = None) -> dict:
     lake, spark = ctx.lake, ctx.spark
-    rows = [r.asDict() for r in approved_pairs(lake).toLocalIterator()]
+    approved = approved_pairs(lake.read("bug_pairs"), lake.read("pair_verdicts"), lake.read("batch_approvals"))
+    rows = [r.asDict() for r in approved.toLocalIterator()]
     if not rows:  # a scheduled training job must not train on nothing
         raise SqlfixError("no approved batch holds a kept pair; nothing written", hint="run sqlfix spotcheck gate")
     out, duplicates = samples(rows, split_cfg, anon)

@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pyspark.sql import functions as F
-
-from sqlfix.cli import Subcommand
+from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
 from sqlfix.taxonomy.classify import categorize, classify
 from sqlfix.taxonomy.model import UNCLASSIFIED, load_taxonomy
@@ -127,14 +125,3 @@ SUBCOMMANDS = {
         "Print the error taxonomy (with counts), dump it, or audit it against Spark.", _add_taxonomy, _run_taxonomy
     ),
 }
-
-
-def category_counts(df) -> list[tuple[str, int]]:
-    """(leaf id, rows) for a labelled frame, most frequent first."""
-    rows = (
-        df.groupBy(F.coalesce("category_l3", F.lit(UNCLASSIFIED)).alias("c"))
-        .count()
-        .orderBy(F.desc("count"), "c")
-        .collect()
-    )
-    return [(r["c"], r["count"]) for r in rows]

@@ -20,7 +20,7 @@ from pathlib import Path
 from pyspark.sql import functions as F
 from tqdm import tqdm
 
-from sqlfix.cli import Subcommand
+from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
 from sqlfix.filtering.judge import Judge
 from sqlfix.filtering.sandbox import Sandbox

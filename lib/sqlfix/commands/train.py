@@ -4,6 +4,12 @@
     deepspeed --num_gpus 8 -m sqlfix.cli train --config ...   # many GPUs: every rank runs it, rank 0 logs
 
 No Spark session is started. With a DeepSpeed config and no launcher, one local process group is set up.
+
+``--on-spark``: the same recipe on a Spark cluster, launched on the executors by PySpark's distributors.
+``TorchDistributor`` starts ``num_processes`` ranks (torchrun environment), each running ``run_training``;
+with a DeepSpeed config and GPUs, ``DeepspeedTorchDistributor`` launches through DeepSpeed instead. Rank 0
+logs to MLflow (its tracking URI must be reachable from the executors, e.g. Databricks' own ``databricks``
+URI). ``local_mode=True`` runs the ranks on the driver (tests, one node).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from pathlib import Path
 
 import yaml
 
-from sqlfix.cli import Subcommand
+from sqlfix.commands import Subcommand
 from sqlfix.config import apply_override
 from sqlfix.errors import UsageError
 
@@ -66,6 +72,27 @@ def run_training(cfg: dict, config_file: str | None = None, register: bool = Tru
     return result
 
 
+def _train(cfg: dict, register: bool) -> dict:
+    return run_training(cfg, register=register)
+
+
+def train_on_spark(
+    cfg: dict, num_processes: int = 1, use_gpu: bool = False, local_mode: bool = False, register: bool = True
+) -> dict:
+    """Run the recipe on Spark; returns rank 0's result."""
+    if cfg.get("deepspeed") and use_gpu:
+        from pyspark.ml.deepspeed.deepspeed_distributor import DeepspeedTorchDistributor
+
+        distributor = DeepspeedTorchDistributor(
+            numGpus=num_processes, nnodes=1, localMode=local_mode, useGpu=True, deepspeedConfig=cfg["deepspeed"]
+        )
+    else:
+        from pyspark.ml.torch.distributor import TorchDistributor
+
+        distributor = TorchDistributor(num_processes=num_processes, local_mode=local_mode, use_gpu=use_gpu)
+    return distributor.run(_train, cfg, register)
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--config", default="conf/train/dmsft.yaml", help="training config (YAML)")
     parser.add_argument("--p", type=float, help="DM-SFT drop probability of consistent lines (0 = plain SFT)")
@@ -90,8 +117,6 @@ def add_arguments(parser) -> None:
 def run(ctx, args) -> int:
     cfg = load_train_config(args.config, args)
     if args.on_spark:
-        from sqlfix.training.distributed import train_on_spark
-
         ctx.spark  # noqa: B018 - the distributor needs the active session
         result = train_on_spark(cfg, args.num_processes, args.use_gpu, register=not args.no_register)
     else:

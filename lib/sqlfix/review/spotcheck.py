@@ -62,3 +62,17 @@ def stratified_sample(kept: DataFrame, n: int, seed: int = 0) -> DataFrame:
     picked = ranked.filter(F.col("_rank") <= quota)
     picked = picked.withColumn("_order", F.row_number().over(Window.orderBy("_rank", first, "pair_id")))
     return picked.filter(F.col("_order") <= n).drop("_size", "_total", "_rank", "_order")
+
+
+def kept_pairs(pairs: DataFrame, verdicts: DataFrame, batch_id: str | None = None) -> DataFrame:
+    """``bug_pairs`` rows the filter kept (in one batch, when given), with their ``batch_id``."""
+    kept = verdicts.filter(F.col("verdict") == "kept")
+    if batch_id:
+        kept = kept.filter(F.col("batch_id") == batch_id)
+    return pairs.join(kept.select("pair_id", "batch_id"), "pair_id")
+
+
+def approved_pairs(pairs: DataFrame, verdicts: DataFrame, approvals: DataFrame) -> DataFrame:
+    """Kept pairs of approved batches: what the dataset builder may take."""
+    approved = approvals.filter(F.col("approved")).select("batch_id")
+    return kept_pairs(pairs, verdicts).join(approved, "batch_id", "left_semi")

@@ -19,9 +19,9 @@ from pathlib import Path
 
 from pyspark.sql import functions as F
 
-from sqlfix.cli import Subcommand
+from sqlfix.commands import Subcommand
 from sqlfix.errors import SqlfixError, UsageError
-from sqlfix.filtering.spotcheck import VERDICTS, decide, stratified_sample, wilson
+from sqlfix.review.spotcheck import VERDICTS, decide, kept_pairs, stratified_sample, wilson
 from sqlfix.sql.diff import render_diff
 from sqlfix.tables import BATCH_APPROVALS, SPOT_CHECKS
 
@@ -33,25 +33,11 @@ def latest_batch(lake) -> str:
     return row["batch_id"]
 
 
-def kept_pairs(lake, batch_id: str | None = None):
-    """bug_pairs kept by the filter (in one batch, when given), with their verdict columns."""
-    verdicts = lake.read("pair_verdicts").filter(F.col("verdict") == "kept")
-    if batch_id:
-        verdicts = verdicts.filter(F.col("batch_id") == batch_id)
-    return lake.read("bug_pairs").join(verdicts.select("pair_id", "batch_id"), "pair_id")
-
-
-def approved_pairs(lake):
-    """Kept pairs of approved batches: what the dataset builder may take."""
-    approved = lake.read("batch_approvals").filter(F.col("approved")).select("batch_id")
-    return kept_pairs(lake).join(approved, "batch_id", "left_semi")
-
-
 def sample(ctx, batch_id: str, n: int, seed: int = 0) -> int:
     lake, now = ctx.lake, dt.datetime.now(dt.timezone.utc)
-    picked = stratified_sample(kept_pairs(lake, batch_id), n, seed).select(
-        "pair_id", "category_l3", "signal", "bug_sql", "fixed_sql"
-    )
+    picked = stratified_sample(
+        kept_pairs(lake.read("bug_pairs"), lake.read("pair_verdicts"), batch_id), n, seed
+    ).select("pair_id", "category_l3", "signal", "bug_sql", "fixed_sql")
     rows = [
         {"batch_id": batch_id, "pair_id": r["pair_id"], "category_l3": r["category_l3"], "signal": r["signal"],
          "diff": render_diff(r["bug_sql"], r["fixed_sql"]), "sampled_at": now, "verdict": None, "note": None,

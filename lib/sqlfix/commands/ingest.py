@@ -16,7 +16,7 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from sqlfix.cli import Subcommand
+from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
 from sqlfix.ingest import logs as L
 from sqlfix.ingest.schemas import read_schema_file

@@ -16,7 +16,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from sqlfix.cli import Subcommand
 from sqlfix.simulate.domains import all_tables
 from sqlfix.simulate.sessions import Script, ScriptFactory
 
@@ -121,27 +120,3 @@ def _write_logs(folder: Path, rows: list[dict], fmt: str, malformed_rate: float,
                 fh.write(json.dumps(row, ensure_ascii=False).encode() + b"\n")
                 if malformed_rate and rng.random() < malformed_rate:
                     fh.write(rng.choice(_MALFORMED)(rng) + b"\n")
-
-
-def add_arguments(parser) -> None:
-    parser.add_argument("--out", required=True, help="output folder (logs/, schemas.jsonl, truth.jsonl)")
-    parser.add_argument("--events", type=int, default=5000, help="about how many events (whole tasks are kept)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--variants", type=int, help="verified task scripts in the pool (default: events / 4)")
-    parser.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl")
-    parser.add_argument("--malformed-rate", type=float, default=0.0, help="share of broken lines mixed in (jsonl)")
-
-
-def run(ctx, args) -> int:
-    mining = ctx.cfg.get("mining", {})
-    counts = simulate(
-        ctx.spark, Path(args.out), args.events, args.seed, args.variants, args.format, args.malformed_rate,
-        window_hours=mining.get("fix_window_hours", 24), max_changed_ratio=mining.get("max_changed_ratio", 0.5),
-    )  # fmt: skip
-    print(f"simulate-logs: {json.dumps(counts)} -> {args.out}")
-    return 0
-
-
-SUBCOMMANDS = {
-    "simulate-logs": Subcommand("Write a seeded, realistic platform query log with ground truth.", add_arguments, run)
-}
