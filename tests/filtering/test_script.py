@@ -26,7 +26,7 @@ def test_error_names_the_statement(box):
 
 
 def test_ansi_setting_decides_the_runtime_check(box):
-    box.fill_referenced("shop.orders")
+    box.fill_referenced("SELECT order_status FROM shop.orders")
     failing = check_script(box, "SELECT CAST(order_status AS INT) FROM shop.orders", runtime=True)
     assert (failing.status, failing.condition, failing.stage) == ("error", "CAST_INVALID_INPUT", "runtime")
     relaxed = "SET spark.sql.ansi.enabled=false;\nSELECT CAST(order_status AS INT) FROM shop.orders"
