@@ -26,3 +26,35 @@ def test_bad_profile_and_override_are_clear_errors():
         load_config("nope")
     with pytest.raises(ConfigError, match="key.sub=value"):
         load_config(overrides=["no_equals_sign"])
+
+
+def test_layers_bare_keys_output_root_and_sources(tmp_path):
+    recipe = tmp_path / "recipe.yaml"
+    recipe.write_text("p: 0.7\nmlflow:\n  experiment: mine\n")
+    cfg = load_config(layers={"train": str(recipe)}, overrides=["p=0.3", "output_root=/data/x"], bare_section="train")
+    assert (cfg["train"]["p"], cfg["train"]["mode"], cfg["train"]["mlflow"]["experiment"]) == (0.3, "line", "mine")
+    assert cfg["train"]["mlflow"]["registered_model"] == "sqlfix-fixer"  # the profile's default, under the recipe
+    assert (cfg["lake"]["root"], cfg["train"]["output_dir"], cfg["train"]["mlflow"]["tracking_uri"]) == (
+        "/data/x/lake", "/data/x/.demo/train/dmsft", "sqlite:////data/x/mlflow.db"
+    )  # fmt: skip
+    assert (cfg.sources["train.p"], cfg.sources["train.mlflow.experiment"], cfg.sources["train.mode"]) == (
+        "--set", str(recipe), cfg["conf_dir"] + "/local.yaml"
+    )  # fmt: skip
+
+
+def test_an_override_must_name_a_setting():
+    with pytest.raises(ConfigError, match="no such setting: ingest.max_sql_byte"):
+        load_config(overrides=["ingest.max_sql_byte=10"])
+    with pytest.raises(ConfigError, match="no such setting: p"):
+        load_config(overrides=["p=0.3"])  # bare keys only where the command has a section
+    assert load_config(overrides=["ingest.column_map.event_id=id"])["ingest"]["column_map"] == {"event_id": "id"}
+
+
+def test_config_show_prints_values_and_sources(run_cli):
+    import json
+
+    shown = json.loads(run_cli("config", "show", "--json", "--set", "ingest.max_sql_bytes=5"))
+    assert shown["ingest.max_sql_bytes"] == {"value": 5, "source": "--set"}
+    assert shown["train.p"]["value"] == 0.0 and shown["train.p"]["source"].endswith("conf/local.yaml")
+    with_recipe = json.loads(run_cli("config", "show", "--json", "--train", "conf/train/dmsft.yaml"))
+    assert with_recipe["train.p"] == {"value": 0.5, "source": "conf/train/dmsft.yaml"}

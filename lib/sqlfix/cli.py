@@ -17,7 +17,7 @@ import traceback
 from collections.abc import Sequence
 
 from sqlfix.commands import Context
-from sqlfix.config import load_config
+from sqlfix.config import lay, load_config
 from sqlfix.errors import SqlfixError
 
 # subcommand -> module exposing ``add_arguments(parser)`` and ``run(ctx, args) -> int``.
@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "export": "sqlfix.commands.analyst",
     "tables": "sqlfix.commands.analyst",
     "demo": "sqlfix.commands.demo",
+    "config": "sqlfix.commands.config",
 }
 
 
@@ -79,14 +80,17 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     notebooks). Failures print one line on stderr (``--debug``: and the traceback)."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     try:
-        if ctx is None:
-            overrides = list(args.overrides)
-            if args.catalog:
-                overrides.append(f"lake.catalog={args.catalog}")
-            if args.schema:
-                overrides.append(f"lake.schema={args.schema}")
-            ctx = Context(load_config(args.profile, overrides, args.lake_root))
+        overrides = list(args.overrides)
+        if args.catalog:
+            overrides.append(f"lake.catalog={args.catalog}")
+        if args.schema:
+            overrides.append(f"lake.schema={args.schema}")
         spec = importlib.import_module(args._module).SUBCOMMANDS[args.command]
+        layers = spec.layers(args) if spec.layers else {}
+        if ctx is None:
+            ctx = Context(load_config(args.profile, overrides, args.lake_root, layers, spec.section))
+        elif layers or overrides:  # an injected context (tests, notebooks) takes the command's layers too
+            ctx = Context(lay(ctx.cfg, layers, overrides, spec.section), _spark=ctx._spark)
         return int(spec.run(ctx, args) or 0)
     except (SystemExit, Exception) as exc:  # noqa: BLE001 - the one place failures become exit codes
         if isinstance(exc, SystemExit) and not isinstance(exc.code, str):

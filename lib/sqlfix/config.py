@@ -1,7 +1,12 @@
-"""Configuration: profiles in ``conf/``, dotted command-line overrides, one lake root.
+"""Configuration: one mechanism for every command.
 
-A profile is ``conf/<profile>.yaml`` laid over ``conf/local.yaml`` (the embedded default), then the
-``--set key.sub=value`` overrides, then the lake root from ``--lake-root`` or ``SQLFIX_LAKE_ROOT``.
+Layers, each over the last: ``conf/local.yaml`` (the embedded default, holding every setting's default),
+a profile ``conf/<profile>.yaml``, a command's own file mounted as one section (``sqlfix train --config F``
+lays F over ``train:``), the ``--set key.sub=value`` overrides (a command with a section of its own takes
+its keys bare: ``sqlfix train --set p=0.3``), then the lake root from ``--lake-root`` or
+``SQLFIX_LAKE_ROOT``. An override must name a setting that exists (or a key inside a free-form map such as
+``spark.extra``): a typo is an error, never silently ignored. Relative local paths (``PATH_KEYS``) are taken
+under ``output_root``. ``Config.sources`` says where each value came from (``sqlfix config show``).
 """
 
 from __future__ import annotations
@@ -11,13 +16,15 @@ import os
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from sqlfix.errors import UsageError
 
 BASE_PROFILE = "local"
+# Local paths taken under ``output_root`` when relative (dotted keys; a sqlite MLflow URI's file too).
+PATH_KEYS = ("lake.root", "demo.workdir", "train.dataset_dir", "train.corpus", "train.model", "train.output_dir",
+             "train.mlflow.tracking_uri")  # fmt: skip
 LAKE_ROOT_ENV = "SQLFIX_LAKE_ROOT"
 CONF_DIR_ENV = "SQLFIX_CONF_DIR"
 
@@ -94,32 +101,149 @@ def _read_yaml(path: Path) -> dict:
     return data
 
 
+class Config(dict):
+    """The resolved settings (a plain mapping), and ``sources``: dotted key -> where its value came from."""
+
+    sources: dict[str, str]
+
+
 def load_config(
     profile: str = BASE_PROFILE,
     overrides: Iterable[str] = (),
     lake_root: str | None = None,
-) -> dict[str, Any]:
-    """Load a profile with its overrides.
+    layers: dict[str, str] | None = None,
+    bare_section: str | None = None,
+) -> Config:
+    """Load a profile, a command's layers and the overrides.
 
     Args:
         profile: name of a ``conf/<profile>.yaml``, or a path to a YAML file.
-        overrides: dotted ``key=value`` strings applied last.
+        overrides: dotted ``key=value`` strings applied after the files.
         lake_root: local lake folder; defaults to ``SQLFIX_LAKE_ROOT`` then ``lake.root``.
+        layers: section -> YAML file laid over that section (``{"train": "conf/train/dmsft.yaml"}``);
+            a relative file is looked up in the working directory, then beside the installed configs.
+        bare_section: a section whose keys overrides may name without its prefix.
 
     Raises:
-        ConfigError: unknown profile, bad YAML or a malformed override.
+        ConfigError: unknown profile or file, bad YAML, a malformed override or one naming no setting.
     """
     folder = conf_dir()
-    cfg = _read_yaml(folder / f"{BASE_PROFILE}.yaml")
+    sources: dict[str, str] = {}
+    base = folder / f"{BASE_PROFILE}.yaml"
+    cfg = _read_yaml(base)
+    _mark(sources, cfg, "", str(base))
     if profile != BASE_PROFILE:
         path = Path(profile) if profile.endswith((".yaml", ".yml")) else folder / f"{profile}.yaml"
         if not path.is_file():
             raise ConfigError(f"unknown profile {profile!r}: {path} does not exist")
-        cfg = deep_merge(cfg, _read_yaml(path))
-    for override in overrides:
-        cfg = apply_override(cfg, override)
+        data = _read_yaml(path)
+        cfg = deep_merge(cfg, data)
+        _mark(sources, data, "", str(path))
     root = lake_root or os.environ.get(LAKE_ROOT_ENV)
     if root:
         cfg.setdefault("lake", {})["root"] = str(root)
+        sources["lake.root"] = "--lake-root" if lake_root else LAKE_ROOT_ENV
     cfg["conf_dir"] = str(folder)
-    return cfg
+    out = Config(cfg)
+    out.sources = sources
+    return lay(out, layers, overrides, bare_section)
+
+
+def lay(
+    cfg: dict,
+    layers: dict[str, str] | None = None,
+    overrides: Iterable[str] = (),
+    bare_section: str | None = None,
+) -> Config:
+    """``cfg`` with a command's layer files and the ``--set`` overrides laid over it (see ``load_config``),
+    relative local paths taken under ``output_root``. ``cfg`` itself is not changed."""
+    sources = dict(getattr(cfg, "sources", {}))
+    out = copy.deepcopy(dict(cfg))
+    folder = conf_dir()
+    for section, file in (layers or {}).items():
+        path = resolve_conf_path(file)
+        if path is None:
+            raise ConfigError("no such config file", input=str(file), hint=f"see {folder}/{section}/*.yaml")
+        data = _read_yaml(path)
+        out[section] = deep_merge(out.get(section) or {}, data)
+        _mark(sources, data, f"{section}.", str(path))
+    known = copy.deepcopy(out)
+    for override in overrides:
+        dotted = _checked(known, override, bare_section)
+        out = apply_override(out, dotted)
+        sources[dotted.split("=", 1)[0]] = "--set"
+    _under_output_root(out)
+    result = Config(out)
+    result.sources = sources
+    return result
+
+
+def resolve_conf_path(file: str | os.PathLike | None) -> Path | None:
+    """A config file (a training recipe, a DeepSpeed config) as given, else relative to the installed
+    configs (``conf/train/dmsft.yaml`` works from any folder and on a cluster); None if neither exists.
+
+    Example:
+        >>> resolve_conf_path("conf/train/dmsft.yaml").name, resolve_conf_path("no/such.yaml")
+        ('dmsft.yaml', None)
+    """
+    if not file:
+        return None
+    path = Path(file)
+    if path.is_file():
+        return path
+    folder = conf_dir()
+    for candidate in (folder.parent / path, folder / path, folder / path.name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _mark(sources: dict[str, str], data: dict, prefix: str, source: str) -> None:
+    for key, value in data.items():
+        if isinstance(value, dict) and value:
+            _mark(sources, value, f"{prefix}{key}.", source)
+        else:
+            sources[f"{prefix}{key}"] = source
+
+
+def _checked(known: dict, override: str, bare_section: str | None) -> str:
+    """``override`` with its full dotted key, if it names a setting; else a ConfigError."""
+    if "=" not in override:
+        raise ConfigError(f"override {override!r} is not of the form key.sub=value")
+    dotted, value = override.split("=", 1)
+    keys = [k for k in dotted.strip().split(".") if k]
+    if not keys:
+        raise ConfigError(f"override {override!r} names no key")
+    if keys[0] not in known and bare_section and keys[0] in (known.get(bare_section) or {}):
+        keys = [bare_section, *keys]
+    node = known
+    for key in keys:
+        if isinstance(node, dict) and not node:
+            break  # a free-form map (spark.extra, ingest.column_map, ...): any key
+        if not isinstance(node, dict) or key not in node:
+            raise ConfigError("no such setting", input=".".join(keys), hint="`sqlfix config show` lists the settings")
+        node = node[key]
+    return ".".join(keys) + "=" + value
+
+
+def _under_output_root(cfg: dict) -> None:
+    root = Path(str(cfg.get("output_root") or "."))
+    for dotted in PATH_KEYS:
+        *parents, leaf = dotted.split(".")
+        node = cfg
+        for key in parents:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or not isinstance(node.get(leaf), str):
+            continue
+        value = node[leaf]
+        if value.startswith("sqlite:///"):
+            file = value.removeprefix("sqlite:///")
+            if not Path(file).is_absolute():
+                node[leaf] = f"sqlite:///{root / file}"
+        elif "://" not in value and not Path(value).is_absolute():
+            node[leaf] = str(root / value)
+
+
+def train_defaults() -> dict:
+    """The ``train:`` settings of the base profile: every training key with its default."""
+    return copy.deepcopy(_read_yaml(conf_dir() / f"{BASE_PROFILE}.yaml")["train"])

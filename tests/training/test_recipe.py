@@ -68,7 +68,7 @@ def test_train_kill_resume_register(tiny_model_dir, tmp_path):
 
     # First run: SIGKILLed right after it saved checkpoint-4 (no clean shutdown).
     first = subprocess.run(
-        _train_cmd(cfg_file, "--no-register", "--param", "kill_at_step=4"),
+        _train_cmd(cfg_file, "--no-register", "--set", "kill_at_step=4"),
         env=env,
         capture_output=True,
         text=True,
@@ -153,3 +153,28 @@ def test_zero3_trains_and_saves_full_weights(tiny_model_dir, tmp_path):
 
     model = AutoModelForCausalLM.from_pretrained(out / "final")  # gathered 16-bit weights, not ZeRO shards
     assert model.get_input_embeddings().weight.shape[0] > 100
+
+
+def test_train_set_p_reaches_the_recipe_and_the_registry(tiny_model_dir, tmp_path, capsys):
+    """`sqlfix train --set p=0.3` (a bare training key) trains with p = 0.3: the collator draws with it and the
+    MLflow run records it. A key that is no setting is an error, not silently ignored."""
+    pytest.importorskip("mlflow")
+    from sqlfix.cli import main
+
+    data, out = tmp_path / "data", tmp_path / "run"
+    _dataset(data, n=4)
+    argv = ["train", "--set", "p=0.3", "--set", f"model={tiny_model_dir}", "--set", f"dataset_dir={data}",
+            "--set", f"output_dir={out}", "--set", "max_steps=1", "--set", "batch_size=2", "--set", "max_length=1024",
+            "--set", "gradient_checkpointing=false", "--set", f"mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db",
+            "--set", "mlflow.registered_model=p-fixer"]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert printed.splitlines()[0].startswith("train: stage sft, p=0.3, mode line, model ")
+    import mlflow
+
+    mlflow.set_tracking_uri(f"sqlite:///{tmp_path}/mlflow.db")
+    client = mlflow.MlflowClient()
+    run = client.get_run(client.get_model_version_by_alias("p-fixer", "challenger").run_id)
+    assert (run.data.params["p"], run.data.params["mode"]) == ("0.3", "line")
+    assert main(["train", "--set", "q=0.3"]) == 2
+    assert capsys.readouterr().err == "sqlfix train: no such setting: q — `sqlfix config show` lists the settings\n"

@@ -41,3 +41,5 @@ class Subcommand:
     help: str
     add_arguments: Any
     run: Any
+    layers: Any = None  # args -> {section: YAML file} laid over the config (sqlfix train --config F)
+    section: str | None = None  # the config section whose keys --set may name bare

@@ -17,7 +17,7 @@ from sqlfix.commands import Subcommand
 def _add(parser) -> None:
     parser.add_argument("--events", type=int, default=2000, help="size of the simulated log")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--workdir", default=".demo", help="where the simulated log is written")
+    parser.add_argument("--workdir", help="where the simulated log is written (default: demo.workdir)")
 
 
 def _run(ctx, args) -> int:
@@ -26,7 +26,7 @@ def _run(ctx, args) -> int:
     from sqlfix.commands.mine import run as mine
     from sqlfix.simulate.logs import simulate
 
-    sim = Path(args.workdir) / f"sim-{args.events}-{args.seed}"
+    sim = Path(args.workdir or ctx.cfg["demo"]["workdir"]) / f"sim-{args.events}-{args.seed}"
     manifest = sim / "manifest.json"
     print(f"demo: lake at {Path(ctx.lake.location('query_logs')).parent} ({ctx.lake.name} backend)")
     if not manifest.is_file():

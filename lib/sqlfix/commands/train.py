@@ -17,26 +17,18 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-from pathlib import Path
-
-import yaml
 
 from sqlfix.commands import Subcommand
-from sqlfix.config import apply_override
-from sqlfix.errors import UsageError
+from sqlfix.config import lay, resolve_conf_path
+
+FLAGS = ("p", "mode", "deepspeed", "max_steps", "model", "dataset_dir", "output_dir")
 
 
-def load_train_config(path: str, args) -> dict:
-    if not Path(path).is_file():
-        raise UsageError("no such training config", input=path, hint="see conf/train/*.yaml")
-    cfg = yaml.safe_load(Path(path).read_text()) or {}
-    for flag in ("p", "mode", "deepspeed", "max_steps", "model", "dataset_dir", "output_dir"):
-        value = getattr(args, flag, None)
-        if value is not None:
-            cfg[flag] = value
-    for item in args.param or []:
-        cfg = apply_override(cfg, item)
-    return cfg
+def train_config(ctx, args) -> dict:
+    """The ``train`` section as the command runs it: the profile's defaults, the ``--config`` recipe and
+    ``--set`` (laid by the command line), then this command's own flags, which win."""
+    flags = [f"train.{flag}={getattr(args, flag)}" for flag in FLAGS if getattr(args, flag, None) is not None]
+    return dict(lay(ctx.cfg, overrides=flags)["train"]) if flags else dict(ctx.cfg["train"])
 
 
 def _single_process_group() -> None:
@@ -52,7 +44,7 @@ def _single_process_group() -> None:
 def run_training(cfg: dict, config_file: str | None = None, register: bool = True) -> dict:
     from sqlfix.training.recipe import DMSFTRecipe
 
-    if cfg.get("deepspeed"):
+    if cfg.get("deepspeed"):  # a partial config (tests) may leave it out: the recipe fills the defaults
         _single_process_group()
     recipe = DMSFTRecipe(cfg)
     recipe.setup()
@@ -67,7 +59,7 @@ def run_training(cfg: dict, config_file: str | None = None, register: bool = Tru
     if register and recipe.trainer.is_world_process_zero():
         from sqlfix.registry.tracking import log_training
 
-        result.update(log_training(cfg, recipe, final, metrics, [config_file, cfg.get("deepspeed")]))
+        result.update(log_training(recipe.cfg, recipe, final, metrics, [config_file, recipe.cfg["deepspeed"]]))
     recipe.cleanup()
     return result
 
@@ -94,7 +86,9 @@ def train_on_spark(
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--config", default="conf/train/dmsft.yaml", help="training config (YAML)")
+    parser.add_argument(
+        "--config", default="conf/train/dmsft.yaml", help="training recipe laid over the profile's train: settings"
+    )
     parser.add_argument("--p", type=float, help="DM-SFT drop probability of consistent lines (0 = plain SFT)")
     parser.add_argument(
         "--mode", choices=("line", "token"), help="drop whole lines (DM-SFT) or single tokens (ablation)"
@@ -104,7 +98,6 @@ def add_arguments(parser) -> None:
     parser.add_argument("--model", help="local base model folder")
     parser.add_argument("--dataset-dir", dest="dataset_dir", help="folder of `sqlfix build-dataset --export`")
     parser.add_argument("--output-dir", dest="output_dir")
-    parser.add_argument("--param", action="append", metavar="KEY=VALUE", help="any other config key (dotted)")
     parser.add_argument("--no-register", action="store_true", help="train and save, but log nothing to MLflow")
     parser.add_argument(
         "--on-spark", action="store_true", help="launch the ranks on the Spark cluster (TorchDistributor)"
@@ -115,12 +108,15 @@ def add_arguments(parser) -> None:
 
 
 def run(ctx, args) -> int:
-    cfg = load_train_config(args.config, args)
+    cfg = train_config(ctx, args)
+    print(f"train: stage {cfg['stage']}, p={cfg['p']}, mode {cfg['mode']}, model {cfg['model']}, "
+          f"{'corpus ' + str(cfg['corpus']) if cfg['stage'] == 'cpt' else 'dataset ' + str(cfg['dataset_dir'])}, "
+          f"output {cfg['output_dir']}")  # fmt: skip
     if args.on_spark:
         ctx.spark  # noqa: B018 - the distributor needs the active session
         result = train_on_spark(cfg, args.num_processes, args.use_gpu, register=not args.no_register)
     else:
-        result = run_training(cfg, args.config, register=not args.no_register)
+        result = run_training(cfg, str(resolve_conf_path(args.config)), register=not args.no_register)
     print(f"train: {result['steps']} steps (resumed from {result['resumed_from'] or 'scratch'}), model in {result['final']}, "
           f"train loss {result['metrics'].get('train_loss', float('nan')):.4f}")  # fmt: skip
     if "version" in result:
@@ -131,5 +127,11 @@ def run(ctx, args) -> int:
 
 
 SUBCOMMANDS = {
-    "train": Subcommand("Train a SQL fixer with DM-SFT (HF Trainer, DeepSpeed, MLflow).", add_arguments, run)
+    "train": Subcommand(
+        "Train a SQL fixer with DM-SFT (HF Trainer, DeepSpeed, MLflow).",
+        add_arguments,
+        run,
+        layers=lambda args: {"train": args.config},
+        section="train",
+    )  # fmt: skip
 }

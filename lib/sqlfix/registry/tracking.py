@@ -33,20 +33,21 @@ def loss_figure(history: list[dict]):
 
 
 def log_training(cfg: dict, recipe, final_dir: Path, metrics: dict, config_files: list[str]) -> dict:
-    """Parameters, dataset version, config files, per-step metrics, the loss plot and the registered model."""
+    """Parameters, dataset version, config files, per-step metrics, the loss plot and the registered model.
+    ``cfg`` is the recipe's resolved training config (every key present)."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import mlflow
 
-    mcfg = cfg.get("mlflow", {})
-    mlflow.set_tracking_uri(mcfg.get("tracking_uri", "sqlite:///mlflow.db"))
-    mlflow.set_experiment(mcfg.get("experiment", "sqlfix-dmsft"))
-    name = mcfg.get("registered_model", "sqlfix-fixer")
+    mcfg = cfg["mlflow"]
+    mlflow.set_tracking_uri(mcfg["tracking_uri"])
+    mlflow.set_experiment(mcfg["experiment"])
+    name = mcfg["registered_model"]
     history = recipe.trainer.state.log_history
-    with mlflow.start_run(run_name=mcfg.get("run_name")) as run:
+    with mlflow.start_run(run_name=mcfg["run_name"]) as run:
         mlflow.log_params({
-            "p": cfg.get("p", 0.0), "mode": cfg.get("mode", "line"), "base_model": cfg["model"],
-            "learning_rate": cfg.get("learning_rate"), "batch_size": cfg.get("batch_size"), "epochs": cfg.get("epochs"),
-            "max_steps": cfg.get("max_steps", -1), "deepspeed": cfg.get("deepspeed") or "none",
+            "p": cfg["p"], "mode": cfg["mode"], "base_model": cfg["model"],
+            "learning_rate": cfg["learning_rate"], "batch_size": cfg["batch_size"], "epochs": cfg["epochs"],
+            "max_steps": cfg["max_steps"], "deepspeed": cfg["deepspeed"] or "none",
             "dataset_version": recipe.manifest.get("dataset_version"), "train_examples": len(recipe.train_examples),
             "too_long_examples": recipe.too_long, "resumed_from": recipe.resumed_from or "none",
         })  # fmt: skip

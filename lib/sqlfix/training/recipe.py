@@ -23,6 +23,7 @@ import os
 import time
 from pathlib import Path
 
+from sqlfix.config import deep_merge, train_defaults
 from sqlfix.errors import UsageError
 from sqlfix.training.collator import IGNORE_INDEX, DMSFTCollator, PackedDMSFTCollator
 from sqlfix.training.examples import build_example
@@ -86,7 +87,7 @@ class DMSFTRecipe:
     """One training run from a config dict (``conf/train/dmsft.yaml`` plus overrides)."""
 
     def __init__(self, cfg: dict):
-        self.cfg = cfg
+        self.cfg = cfg = deep_merge(train_defaults(), cfg)  # every setting's default lives in the profile's YAML
         self.out = Path(cfg["output_dir"])
         self.manifest: dict = {}
         self.trainer = None
@@ -95,15 +96,15 @@ class DMSFTRecipe:
 
     def _check(self) -> None:
         cfg = self.cfg
-        if cfg.get("stage", "sft") not in ("sft", "cpt"):
+        if cfg["stage"] not in ("sft", "cpt"):
             raise RecipeError(f"stage must be sft or cpt, got {cfg.get('stage')!r}")
-        if cfg.get("stage") == "cpt":
-            if not cfg.get("corpus") or not Path(cfg["corpus"]).is_file():
+        if cfg["stage"] == "cpt":
+            if not cfg["corpus"] or not Path(cfg["corpus"]).is_file():
                 raise RecipeError(
                     f"stage cpt needs corpus: a .sql or .jsonl (field text) file, got {cfg.get('corpus')!r}"
                 )
         else:
-            data = Path(cfg.get("dataset_dir") or "")
+            data = Path(cfg["dataset_dir"] or "")
             if not (data / "manifest.json").is_file() or not (data / "train.jsonl").is_file():
                 raise RecipeError(
                     "no dataset to train on", input=f"dataset_dir {data}",
@@ -111,12 +112,12 @@ class DMSFTRecipe:
                 )  # fmt: skip
         if not Path(cfg["model"]).is_dir():
             raise RecipeError(f"model {cfg['model']}: not a local model folder (see `sqlfix prepare-model`)")
-        p = float(cfg.get("p", 0.0))
+        p = float(cfg["p"])
         if not 0.0 <= p <= 1.0:
             raise RecipeError(f"p must be in [0, 1], got {p}")
-        if cfg.get("mode", "line") not in ("line", "token"):
+        if cfg["mode"] not in ("line", "token"):
             raise RecipeError(f"mode must be line or token, got {cfg.get('mode')!r}")
-        ds = cfg.get("deepspeed")
+        ds = cfg["deepspeed"]
         if ds and not Path(ds).is_file():
             raise RecipeError(f"deepspeed config {ds} does not exist")
 
@@ -136,11 +137,11 @@ class DMSFTRecipe:
             self.tokenizer.pad_token = self.tokenizer.eos_token
 
     def _setup_data(self) -> None:
-        if self.cfg.get("stage") == "cpt":
+        if self.cfg["stage"] == "cpt":
             return self._setup_corpus()
         data = Path(self.cfg["dataset_dir"])
         self.manifest = json.loads((data / "manifest.json").read_text())
-        max_len = int(self.cfg.get("max_length", 2048))
+        max_len = int(self.cfg["max_length"])
         self.train_examples, self.too_long = [], 0
         for line in (data / "train.jsonl").open(encoding="utf-8"):
             row = json.loads(line)
@@ -158,7 +159,7 @@ class DMSFTRecipe:
 
         corpus = Path(self.cfg["corpus"])
         self.manifest = {"dataset_version": f"corpus:{corpus.name}"}
-        self.train_examples = corpus_examples(self.tokenizer, corpus, int(self.cfg.get("max_length", 2048)))
+        self.train_examples = corpus_examples(self.tokenizer, corpus, int(self.cfg["max_length"]))
         self.too_long = 0
         if not self.train_examples:
             raise RecipeError(f"corpus {corpus} holds no text")
@@ -169,18 +170,18 @@ class DMSFTRecipe:
 
         dtype = torch.bfloat16 if self._bf16() else torch.float32
         # Packing passes a 4-D block-diagonal mask, which the sdpa and eager kernels honour (flash-attn would not).
-        extra = {"attn_implementation": "sdpa"} if self.cfg.get("packing") else {}
+        extra = {"attn_implementation": "sdpa"} if self.cfg["packing"] else {}
         self.model = AutoModelForCausalLM.from_pretrained(self.cfg["model"], dtype=dtype, **extra)
-        if self.cfg.get("freeze_embeddings"):  # the paper found this worse than full CPT; kept for the ablation
+        if self.cfg["freeze_embeddings"]:  # the paper found this worse than full CPT; kept for the ablation
             self.model.get_input_embeddings().weight.requires_grad_(False)
-        if self.cfg.get("gradient_checkpointing"):
+        if self.cfg["gradient_checkpointing"]:
             self.model.gradient_checkpointing_enable()
             self.model.config.use_cache = False
 
     def _bf16(self) -> bool:
         import torch
 
-        return bool(self.cfg.get("bf16", True)) and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        return bool(self.cfg["bf16"]) and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
 
     def _setup_trainer(self) -> None:
         from transformers import TrainingArguments
@@ -188,46 +189,46 @@ class DMSFTRecipe:
         cfg = self.cfg
         args = TrainingArguments(
             output_dir=str(self.out),
-            per_device_train_batch_size=int(cfg.get("batch_size", 4)),
-            gradient_accumulation_steps=int(cfg.get("gradient_accumulation_steps", 1)),
-            learning_rate=float(cfg.get("learning_rate", 2e-5)),
-            lr_scheduler_type=cfg.get("lr_scheduler", "cosine"),
-            warmup_steps=float(cfg.get("warmup_ratio", 0.03)),  # a float in [0, 1) is a ratio of the total steps
-            num_train_epochs=float(cfg.get("epochs", 1)),
-            max_steps=int(cfg.get("max_steps", -1)),
-            logging_steps=int(cfg.get("logging_steps", 1)),
-            save_steps=int(cfg.get("save_steps", 100)),
-            save_total_limit=int(cfg.get("save_total_limit", 3)),
+            per_device_train_batch_size=int(cfg["batch_size"]),
+            gradient_accumulation_steps=int(cfg["gradient_accumulation_steps"]),
+            learning_rate=float(cfg["learning_rate"]),
+            lr_scheduler_type=cfg["lr_scheduler"],
+            warmup_steps=float(cfg["warmup_ratio"]),  # a float in [0, 1) is a ratio of the total steps
+            num_train_epochs=float(cfg["epochs"]),
+            max_steps=int(cfg["max_steps"]),
+            logging_steps=int(cfg["logging_steps"]),
+            save_steps=int(cfg["save_steps"]),
+            save_total_limit=int(cfg["save_total_limit"]),
             bf16=self._bf16(),
-            gradient_checkpointing=bool(cfg.get("gradient_checkpointing", False)),
-            deepspeed=cfg.get("deepspeed") or None,
+            gradient_checkpointing=bool(cfg["gradient_checkpointing"]),
+            deepspeed=cfg["deepspeed"] or None,
             use_cpu=not _has_accelerator(),
             remove_unused_columns=False,
             report_to=[],
-            seed=int(cfg.get("seed", 0)),
-            dataloader_num_workers=int(cfg.get("dataloader_workers", 0)),
+            seed=int(cfg["seed"]),
+            dataloader_num_workers=int(cfg["dataloader_workers"]),
             save_only_model=False,
         )
         common = {
             "pad_token_id": self.tokenizer.pad_token_id,
-            "p": float(cfg.get("p", 0.0)),
-            "mode": cfg.get("mode", "line"),
-            "seed": int(cfg.get("seed", 0)),
+            "p": float(cfg["p"]),
+            "mode": cfg["mode"],
+            "seed": int(cfg["seed"]),
         }
         collator = (
-            PackedDMSFTCollator(**common, max_length=int(cfg.get("max_length", 2048)))
-            if cfg.get("packing")
+            PackedDMSFTCollator(**common, max_length=int(cfg["max_length"]))
+            if cfg["packing"]
             else DMSFTCollator(**common)
         )
         self.trainer = _trainer_class()(
             model=self.model, args=args, train_dataset=self.train_examples, data_collator=collator
         )
-        if cfg.get("kill_at_step"):  # fault injection: SIGKILL mid-run, to prove resume (tests, drills)
+        if cfg["kill_at_step"]:  # fault injection: SIGKILL mid-run, to prove resume (tests, drills)
             self.trainer.add_callback(_killer(int(cfg["kill_at_step"])))
 
     # -- run ----------------------------------------------------------------------------------------
     def train(self) -> dict:
-        resume = self.cfg.get("resume", "auto")
+        resume = self.cfg["resume"]
         checkpoint = None
         if resume == "auto":
             found = sorted(self.out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
