@@ -62,3 +62,52 @@ def test_bundle_wires_every_job_to_an_entry_point_with_catalog_and_schema():
             params = wheel["parameters"]
             assert params[params.index("--catalog") + 1] == "${var.catalog}"
             assert params[params.index("--schema") + 1] == "${var.schema}"
+
+
+def _resolved(value: str, bundle: dict) -> str:
+    """``${var.NAME}`` replaced by the variable's default."""
+    for name, spec in bundle.get("variables", {}).items():
+        value = value.replace("${var." + name + "}", str(spec.get("default")))
+    return value
+
+
+def test_every_task_runs_as_wired():
+    """Each task's command line parses, its --set keys are settings, its config files resolve beside the
+    installed configs, and the dataset the build task exports is where the train task reads it."""
+    import importlib
+
+    from sqlfix.cli import build_parser
+    from sqlfix.config import load_config, resolve_conf_path
+
+    bundle = _bundle()
+    setup = (ROOT / "setup.py").read_text()
+    dataset_dirs = {}
+    for job_name, job in bundle["resources"]["jobs"].items():
+        for task in job["tasks"]:
+            wheel = task["python_wheel_task"]
+            command = wheel["entry_point"].removeprefix("sqlfix-")
+            assert wheel["package_name"] == "sqlfix" and f'"{command}"' in setup
+            argv = [_resolved(p, bundle) for p in wheel["parameters"]]
+            args = build_parser().parse_args([command, *argv])
+            spec = importlib.import_module(COMMANDS[command]).SUBCOMMANDS[command]
+            overrides = [*args.overrides, f"lake.catalog={args.catalog}", f"lake.schema={args.schema}"]
+            cfg = load_config(args.profile, overrides, None, spec.layers(args) if spec.layers else {}, spec.section)
+            assert (cfg["lake"]["catalog"], cfg["lake"]["schema"], cfg["spark"]["profile"]) == (
+                "main",
+                "sqlfix",
+                "cluster",
+            )
+            for flag in ("config", "deepspeed"):
+                if getattr(args, flag, None):
+                    assert resolve_conf_path(getattr(args, flag)) is not None, (job_name, flag)
+            if command == "build-dataset":
+                assert args.export == ""  # exports to train.dataset_dir
+                dataset_dirs["export"] = cfg["train"]["dataset_dir"]
+            if command == "train":
+                dataset_dirs["train"] = cfg["train"]["dataset_dir"]
+                assert cfg["train"]["output_dir"].startswith("/Volumes/main/sqlfix/sqlfix/")
+                assert cfg["train"]["mlflow"]["tracking_uri"] == "databricks"
+    assert dataset_dirs == {
+        "export": "/Volumes/main/sqlfix/sqlfix/datasets/sft",
+        "train": "/Volumes/main/sqlfix/sqlfix/datasets/sft",
+    }

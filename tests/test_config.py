@@ -35,7 +35,7 @@ def test_layers_bare_keys_output_root_and_sources(tmp_path):
     assert (cfg["train"]["p"], cfg["train"]["mode"], cfg["train"]["mlflow"]["experiment"]) == (0.3, "line", "mine")
     assert cfg["train"]["mlflow"]["registered_model"] == "sqlfix-fixer"  # the profile's default, under the recipe
     assert (cfg["lake"]["root"], cfg["train"]["output_dir"], cfg["train"]["mlflow"]["tracking_uri"]) == (
-        "/data/x/lake", "/data/x/.demo/train/dmsft", "sqlite:////data/x/mlflow.db"
+        "/data/x/lake", "/data/x/runs/dmsft", "sqlite:////data/x/mlflow.db"
     )  # fmt: skip
     assert (cfg.sources["train.p"], cfg.sources["train.mlflow.experiment"], cfg.sources["train.mode"]) == (
         "--set", str(recipe), cfg["conf_dir"] + "/local.yaml"

@@ -236,9 +236,9 @@ def _under_output_root(cfg: dict) -> None:
         if not isinstance(node, dict) or not isinstance(node.get(leaf), str):
             continue
         value = node[leaf]
-        if value.startswith("sqlite:///"):
+        if leaf == "tracking_uri":  # a URI: only a local sqlite file is a path of ours ("databricks" is not)
             file = value.removeprefix("sqlite:///")
-            if not Path(file).is_absolute():
+            if value.startswith("sqlite:///") and not Path(file).is_absolute():
                 node[leaf] = f"sqlite:///{root / file}"
         elif "://" not in value and not Path(value).is_absolute():
             node[leaf] = str(root / value)

@@ -79,7 +79,11 @@ def add_arguments(parser) -> None:
         "--per-category", type=int, default=None, help="eval top-up per category (default dataset.per_category)"
     )
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--export", help="also write train.jsonl, eval.jsonl and manifest.json here")
+    parser.add_argument(
+        "--export", nargs="?", const="",
+        help="also write train.jsonl, eval.jsonl and manifest.json to DIR (no DIR: train.dataset_dir, "
+        "where sqlfix train reads them)",
+    )  # fmt: skip
 
 
 def run(ctx, args) -> int:
@@ -97,9 +101,10 @@ def run(ctx, args) -> int:
     )
     print(f"build-dataset: {result['train_rows']} train / {result['eval_rows']} eval samples "
           f"({result['duplicates']} duplicates dropped): {state}")  # fmt: skip
-    if args.export:
-        manifest = export(ctx, Path(args.export))
-        print(f"build-dataset: exported {manifest['dataset_version']} to {args.export}")
+    if args.export is not None:
+        target = Path(args.export or ctx.cfg["train"]["dataset_dir"])
+        manifest = export(ctx, target)
+        print(f"build-dataset: exported {manifest['dataset_version']} to {target}")
     return 0
 
 

@@ -28,7 +28,10 @@ def train_config(ctx, args) -> dict:
     """The ``train`` section as the command runs it: the profile's defaults, the ``--config`` recipe and
     ``--set`` (laid by the command line), then this command's own flags, which win."""
     flags = [f"train.{flag}={getattr(args, flag)}" for flag in FLAGS if getattr(args, flag, None) is not None]
-    return dict(lay(ctx.cfg, overrides=flags)["train"]) if flags else dict(ctx.cfg["train"])
+    cfg = dict(lay(ctx.cfg, overrides=flags)["train"]) if flags else dict(ctx.cfg["train"])
+    if cfg.get("deepspeed"):  # a DeepSpeed config, like the recipe, resolves beside the installed configs
+        cfg["deepspeed"] = str(resolve_conf_path(cfg["deepspeed"]) or cfg["deepspeed"])
+    return cfg
 
 
 def _single_process_group() -> None:
