@@ -44,12 +44,10 @@ def test_masks_are_redrawn_each_time_a_sample_is_seen():
     collator = DMSFTCollator(pad_token_id=0, p=0.5, seed=7)
     seen = {tuple(collator([EXAMPLE])["labels"][0].tolist()) for _ in range(40)}
     assert len(seen) == 4  # both consistent lines in or out, in every combination
-    again = DMSFTCollator(pad_token_id=0, p=0.5, seed=7)
-    assert (
-        collator is not again
-        and again([EXAMPLE])["labels"].tolist()
-        == DMSFTCollator(pad_token_id=0, p=0.5, seed=7)([EXAMPLE])["labels"].tolist()
-    )
+    # the draws are reproducible: two collators with one seed draw the same sequence of masks
+    first, second = DMSFTCollator(pad_token_id=0, p=0.5, seed=7), DMSFTCollator(pad_token_id=0, p=0.5, seed=7)
+    draws = [[c([EXAMPLE])["labels"].tolist() for _ in range(6)] for c in (first, second)]
+    assert draws[0] == draws[1] and len({str(d) for d in draws[0]}) > 1
 
 
 def test_token_mode_drops_single_tokens():

@@ -64,7 +64,7 @@ def simulate(spark, out: Path, events: int, seed: int, variants: int | None = No
                     **asdict(tr), "bug_event_id": ids[tr.bug], "fix_event_id": ids[tr.fix] if tr.fix is not None else None,
                     "user_id": user, "task_id": task, "scenario": script.scenario,
                 })  # fmt: skip
-    _write_logs(out / "logs", rows, fmt, malformed_rate, rng)
+    malformed = _write_logs(out / "logs", rows, fmt, malformed_rate, rng)
     with (out / "schemas.jsonl").open("w") as fh:
         for table in all_tables():
             captured = (START - dt.timedelta(days=1)).isoformat()
@@ -75,7 +75,8 @@ def simulate(spark, out: Path, events: int, seed: int, variants: int | None = No
     outcomes: dict[str, int] = {}
     for tr in truth:
         outcomes[tr["outcome"]] = outcomes.get(tr["outcome"], 0) + 1
-    return {"events": len(rows), "tasks": n_tasks, "users": n_users, "variants": len(pool), "truth": outcomes}
+    return {"events": len(rows), "tasks": n_tasks, "users": n_users, "variants": len(pool), "truth": outcomes,
+            "malformed": malformed}  # fmt: skip
 
 
 _MALFORMED = (
@@ -105,7 +106,10 @@ _MALFORMED = (
 )
 
 
-def _write_logs(folder: Path, rows: list[dict], fmt: str, malformed_rate: float, rng: random.Random) -> None:
+def _write_logs(folder: Path, rows: list[dict], fmt: str, malformed_rate: float, rng: random.Random) -> int:
+    """Write the rows in shards; with ``malformed_rate``, broken lines among them. Returns how many broken
+    lines it wrote (each one a quarantine row once ingested)."""
+    malformed = 0
     for start in range(0, len(rows), SHARD):
         chunk = rows[start : start + SHARD]
         path = folder / f"part-{start // SHARD:05d}.{fmt}"
@@ -120,3 +124,5 @@ def _write_logs(folder: Path, rows: list[dict], fmt: str, malformed_rate: float,
                 fh.write(json.dumps(row, ensure_ascii=False).encode() + b"\n")
                 if malformed_rate and rng.random() < malformed_rate:
                     fh.write(rng.choice(_MALFORMED)(rng) + b"\n")
+                    malformed += 1
+    return malformed

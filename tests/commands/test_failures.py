@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+from sqlfix.config import conf_dir
+
+MISSING = f"no such config file: /no/such.yaml — see {conf_dir()}/train/*.yaml"
+
 
 def test_missing_training_config_and_dataset(run_cli_fails, tmp_path):
-    assert run_cli_fails("train", "--config", "/no/such.yaml") == (
-        2, "sqlfix train: no such training config: /no/such.yaml — see conf/train/*.yaml\n"
-    )  # fmt: skip
+    assert run_cli_fails("train", "--config", "/no/such.yaml") == (2, f"sqlfix train: {MISSING}\n")
     code, err = run_cli_fails("train", "--dataset-dir", str(tmp_path / "nothing"))
     assert (code, err) == (
         2,
@@ -47,11 +49,7 @@ def test_mine_and_filter_with_nothing_to_do_say_so(run_cli):
 def test_a_real_process_prints_one_line_and_debug_shows_the_traceback():
     argv = [sys.executable, "-m", "sqlfix.cli", "train", "--config", "/no/such.yaml"]
     plain = subprocess.run(argv, capture_output=True, text=True, timeout=300)
-    assert (plain.returncode, plain.stdout, plain.stderr) == (
-        2, "", "sqlfix train: no such training config: /no/such.yaml — see conf/train/*.yaml\n"
-    )  # fmt: skip
+    assert (plain.returncode, plain.stdout, plain.stderr) == (2, "", f"sqlfix train: {MISSING}\n")
     debug = subprocess.run([*argv, "--debug"], capture_output=True, text=True, timeout=300)
     assert debug.returncode == 2 and "Traceback (most recent call last)" in debug.stderr
-    assert debug.stderr.splitlines()[-1] == (
-        "sqlfix.errors.UsageError: no such training config: /no/such.yaml — see conf/train/*.yaml"
-    )
+    assert debug.stderr.splitlines()[-1] == f"sqlfix.config.ConfigError: {MISSING}"

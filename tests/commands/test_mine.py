@@ -50,7 +50,8 @@ def test_mined_pairs_match_the_ground_truth(simulated, run_cli, lake):
     out, counts, truth = simulated
     assert counts["events"] >= 1500 and counts["truth"]["kept"] > 200
     run_cli("ingest", "--source", str(out / "logs"), "--schemas", str(out / "schemas.jsonl"))
-    assert lake.read("query_logs_rejected").count() > 0  # the malformed lines were quarantined
+    assert counts["malformed"] > 0  # the simulator wrote broken lines, and each one was quarantined
+    assert lake.read("query_logs_rejected").count() == counts["malformed"]
     printed = run_cli("mine")
     assert "pairs by signal" in printed and "paper" in printed
     scores = _score(truth, lake)
