@@ -75,12 +75,7 @@ def apply_override(cfg: dict, override: str) -> dict:
         >>> apply_override({}, "ingest.max_sql_bytes=10")
         {'ingest': {'max_sql_bytes': 10}}
     """
-    if "=" not in override:
-        raise ConfigError(f"override {override!r} is not of the form key.sub=value")
-    dotted, raw = override.split("=", 1)
-    keys = [k for k in dotted.strip().split(".") if k]
-    if not keys:
-        raise ConfigError(f"override {override!r} names no key")
+    keys, raw = _parse_override(override)
     out = copy.deepcopy(cfg)
     node = out
     for key in keys[:-1]:
@@ -206,14 +201,20 @@ def _mark(sources: dict[str, str], data: dict, prefix: str, source: str) -> None
             sources[f"{prefix}{key}"] = source
 
 
-def _checked(known: dict, override: str, bare_section: str | None) -> str:
-    """``override`` with its full dotted key, if it names a setting; else a ConfigError."""
+def _parse_override(override: str) -> tuple[list[str], str]:
+    """(dotted keys, raw value) of ``key.sub=value``."""
     if "=" not in override:
         raise ConfigError(f"override {override!r} is not of the form key.sub=value")
-    dotted, value = override.split("=", 1)
+    dotted, raw = override.split("=", 1)
     keys = [k for k in dotted.strip().split(".") if k]
     if not keys:
         raise ConfigError(f"override {override!r} names no key")
+    return keys, raw
+
+
+def _checked(known: dict, override: str, bare_section: str | None) -> str:
+    """``override`` with its full dotted key, if it names a setting; else a ConfigError."""
+    keys, value = _parse_override(override)
     if keys[0] not in known and bare_section and keys[0] in (known.get(bare_section) or {}):
         keys = [bare_section, *keys]
     node = known
