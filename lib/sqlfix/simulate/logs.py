@@ -1,4 +1,4 @@
-"""``sqlfix simulate-logs``: a seeded platform log (bronze format), its table schemas, and the ground truth.
+"""A seeded platform log (bronze format), its table schemas, and the ground truth (``sqlfix simulate-logs``).
 
 Writes ``OUT/logs/part-*.jsonl`` (or ``.parquet``), ``OUT/schemas.jsonl`` and ``OUT/truth.jsonl``; the
 miner never reads the truth. Task scripts come from a pool of ``--variants`` verified scripts; with more

