@@ -91,7 +91,7 @@ def test_dry_run_never_executes_commands(spark):
 
 
 def test_older_engines_wording():
-    col = DryRun(False, "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703",
+    col = DryRun("error", "UNRESOLVED_COLUMN.WITH_SUGGESTION", "42703",
                  "[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `o`.`amout` "
                  "cannot be resolved. Did you mean one of the following? [`o`.`amount`, `o`.`id`]. SQLSTATE: 42703; line 3 pos 4;")  # fmt: skip
     legacy, style = restyle(col, "spark-2.4")
@@ -103,7 +103,7 @@ def test_older_engines_wording():
         r"FAILED: SemanticException \[Error 10004\]: Line 3:4 Invalid table alias or column reference 'amout'", hive
     )
     parse = DryRun(
-        False,
+        "error",
         "PARSE_SYNTAX_ERROR",
         "42601",
         "[PARSE_SYNTAX_ERROR] Syntax error at or near 'FROM'. SQLSTATE: 42601 (line 7, pos 2)",

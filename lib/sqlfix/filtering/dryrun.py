@@ -22,13 +22,28 @@ from pyspark.sql import SparkSession
 
 @dataclass(frozen=True)
 class DryRun:
-    """Outcome of a dry run: ``ok``, or the error Spark raised."""
+    """The one record of a dry run's outcome, for a statement (``analyze``) or a whole script
+    (``script.check_script``): ``status`` is ok, error, refused, too_complex or timeout; for an error, the
+    condition, SQLSTATE and message Spark raised and the JVM exception's class; for a script, which
+    statement it is about, at which stage, and what each statement does.
 
-    ok: bool
+    Example:
+        >>> DryRun("error", "UNRESOLVED_COLUMN", stage="analyze").ok, DryRun("ok").ok
+        (False, True)
+    """
+
+    status: str
     condition: str | None = None
     sqlstate: str | None = None
     message: str | None = None
-    kind: str | None = None  # ParseException, AnalysisException, StackOverflowError, ...
+    statement: int | None = None  # 0-based index of the statement it is about
+    stage: str | None = None  # screen, parse, analyze, plan, runtime
+    kinds: tuple[str, ...] = ()  # what each statement does (policy.statement_kind), in order
+    kind: str | None = None  # the JVM exception: ParseException, AnalysisException, StackOverflowError, ...
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
 
 
 def call(member, *args):
@@ -54,7 +69,7 @@ def failure(exc: Py4JJavaError | CapturedException, plan: bool = True) -> DryRun
     so the normalised message is the same either way."""
     java = exc.java_exception if isinstance(exc, Py4JJavaError) else exc._origin  # noqa: SLF001
     if java is None:  # a PySpark exception with no Java origin
-        return DryRun(False, exc.getCondition(), exc.getSqlState(), str(exc).strip(), type(exc).__name__)
+        return DryRun("error", exc.getCondition(), exc.getSqlState(), str(exc).strip(), kind=type(exc).__name__)
     name = str(call(call(java.getClass).getName))
     kind = name.rsplit(".", 1)[-1]
     if not plan and kind.endswith("AnalysisException") and kind != "ParseException":
@@ -66,7 +81,7 @@ def failure(exc: Py4JJavaError | CapturedException, plan: bool = True) -> DryRun
         condition, sqlstate = call(java.getCondition), call(java.getSqlState)
     except Py4JError:  # not a SparkThrowable (a StackOverflowError, say)
         condition = sqlstate = None
-    return DryRun(ok=False, condition=condition, sqlstate=sqlstate, message=(message or name).strip(), kind=kind)
+    return DryRun("error", condition=condition, sqlstate=sqlstate, message=(message or name).strip(), kind=kind)
 
 
 def analyze(spark: SparkSession, sql: str) -> DryRun:
@@ -82,7 +97,7 @@ def analyze(spark: SparkSession, sql: str) -> DryRun:
         call(call(state.executePlan, plan, skip_mode(spark)).assertAnalyzed)
     except Py4JJavaError as exc:
         return failure(exc)
-    return DryRun(ok=True)
+    return DryRun("ok")
 
 
 _SKIP: dict[int, tuple] = {}

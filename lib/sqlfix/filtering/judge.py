@@ -19,9 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
+from sqlfix.filtering.dryrun import DryRun
 from sqlfix.filtering.policy import kind_changed
 from sqlfix.filtering.sandbox import Sandbox
-from sqlfix.filtering.script import SideResult, check_script
+from sqlfix.filtering.script import check_script
 from sqlfix.taxonomy.classify import classify
 from sqlfix.taxonomy.model import Taxonomy, load_taxonomy
 
@@ -32,8 +33,8 @@ STOPPERS = ("refused", "too_complex", "timeout")
 class Verdict:
     verdict: str  # kept | dropped
     reason: str
-    bug: SideResult
-    fix: SideResult | None
+    bug: DryRun
+    fix: DryRun | None
     dryrun_category_l3: str | None
     runtime_checked: bool
 
@@ -59,17 +60,17 @@ class Verdict:
         }
 
 
-def decide(bug: SideResult, fix: SideResult | None) -> tuple[str, str]:
+def decide(bug: DryRun, fix: DryRun | None) -> tuple[str, str]:
     """(verdict, reason) from the two sides.
 
     Example:
-        >>> decide(SideResult("error", "UNRESOLVED_COLUMN"), SideResult("ok"))
+        >>> decide(DryRun("error", "UNRESOLVED_COLUMN"), DryRun("ok"))
         ('kept', 'kept')
-        >>> decide(SideResult("ok"), None)
+        >>> decide(DryRun("ok"), None)
         ('dropped', 'bug_passes')
-        >>> decide(SideResult("error"), SideResult("refused", "add_jar"))
+        >>> decide(DryRun("error"), DryRun("refused", "add_jar"))
         ('dropped', 'refused')
-        >>> decide(SideResult("error", kinds=("query",)), SideResult("ok", kinds=("drop",)))
+        >>> decide(DryRun("error", kinds=("query",)), DryRun("ok", kinds=("drop",)))
         ('dropped', 'statement_kind_changed')
     """
     for stopper in STOPPERS:
@@ -99,7 +100,7 @@ class Judge:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
 
-    def _bounded(self, fn) -> SideResult:
+    def _bounded(self, fn) -> DryRun:
         """``fn()`` on the side pool; past ``timeout_s`` the answer is ``timeout``. The analysis, which
         cannot be interrupted, finishes in the background; the pool it blocks is replaced, so a hung
         statement never delays the next one."""
@@ -115,14 +116,14 @@ class Judge:
                 if self._pool is pool:
                     self._pool = None
             pool.shutdown(wait=False)
-            return SideResult("timeout", message=f"no answer within {self.timeout_s:g}s")
+            return DryRun("timeout", message=f"no answer within {self.timeout_s:g}s")
 
     def close(self) -> None:
         if self._pool is not None:
             self._pool.shutdown(wait=False)
             self._pool = None
 
-    def side(self, sql: str, runtime: bool = False) -> SideResult:
+    def side(self, sql: str, runtime: bool = False) -> DryRun:
         """One side, cached per (sandbox state, SQL, runtime), bounded by ``timeout_s`` of wall time."""
         key = (self.box.fingerprint(), sql, runtime)
         with self._lock:
@@ -176,8 +177,8 @@ class Judge:
         return [verdicts[seen[(p["bug_sql"], p["fixed_sql"], p.get("category_l1"))]] for p in pairs]
 
 
-def _guarded(fn) -> SideResult:
+def _guarded(fn) -> DryRun:
     try:
         return fn()
     except Exception as exc:  # noqa: BLE001 - an unexpected failure is a verdict, not a crashed job
-        return SideResult("error", "INTERNAL_ERROR", message=f"{type(exc).__name__}: {str(exc)[:300]}")
+        return DryRun("error", "INTERNAL_ERROR", message=f"{type(exc).__name__}: {str(exc)[:300]}")

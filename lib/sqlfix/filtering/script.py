@@ -17,7 +17,7 @@ statement passed every check.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import replace
 
 from py4j.protocol import Py4JError, Py4JJavaError
 from pyspark.errors.exceptions.captured import CapturedException
@@ -35,23 +35,6 @@ STATEFUL = {"CreateViewCommand", "SetCommand", "SetCatalogAndNamespace", "Create
 QUERY_ROOTS = {"CreateViewCommand", "ExplainCommand", "SetCommand", "ResetCommand"}  # not queries to execute
 
 
-@dataclass(frozen=True)
-class SideResult:
-    """How one script fared: ``status`` is ok, error, refused, too_complex or timeout."""
-
-    status: str
-    condition: str | None = None
-    sqlstate: str | None = None
-    message: str | None = None  # normalised: no plan dump, no stack trace
-    statement: int | None = None  # 0-based index of the statement it is about
-    stage: str | None = None  # screen, parse, analyze, plan, runtime
-    kinds: tuple[str, ...] = ()  # what each statement does (policy.statement_kind), in order
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
-
-
 def check_script(
     box: Sandbox,
     sql: str,
@@ -60,17 +43,17 @@ def check_script(
     max_depth: int = 200,
     runtime: bool = False,
     runtime_timeout_s: float = 20.0,
-) -> SideResult:
+) -> DryRun:
     """Screen, parse, allow and analyse every statement of ``sql``; never execute DDL or DML, and run the
     last query (``runtime``) only when every statement passed."""
     statements = split_statements(sql or "")
     if not statements:
-        return SideResult("error", "EMPTY_SCRIPT", message="no statement", stage="parse")
+        return DryRun("error", "EMPTY_SCRIPT", message="no statement", stage="parse")
     parsed, kinds, parse_error = [], [], None
     for i, statement in enumerate(statements):
         refusal = check_text(statement, max_chars, max_depth)
         if refusal:
-            return SideResult(refusal.reason if refusal.reason == "too_complex" else "refused",
+            return DryRun(refusal.reason if refusal.reason == "too_complex" else "refused",
                               refusal.reason, message=refusal.detail, statement=i, stage="screen")  # fmt: skip
         try:
             plan = call(box.parser.parsePlan, statement)
@@ -82,7 +65,7 @@ def check_script(
         kinds.append(statement_kind(kind, command))
         refusal = check_plan(kind, command=command, **_statement_facts(plan, kind))
         if refusal:
-            return SideResult("refused", refusal.reason, message=refusal.detail, statement=i, stage="screen",
+            return DryRun("refused", refusal.reason, message=refusal.detail, statement=i, stage="screen",
                               kinds=tuple(kinds))  # fmt: skip
         parsed.append((statement, plan, kind, command))
     kinds = tuple(kinds)
@@ -101,12 +84,12 @@ def check_script(
             error = failure(exc, plan=False)
             refusal = refused_error(error.condition, error.message)
             if refusal:
-                return SideResult("refused", refusal.reason, message=refusal.detail, statement=i, stage="analyze",
+                return DryRun("refused", refusal.reason, message=refusal.detail, statement=i, stage="analyze",
                                   kinds=kinds)  # fmt: skip
             return _failure(error, i, "analyze", kinds)
         refusal = check_tree(_tree_string(analyzed), relations)
         if refusal:
-            return SideResult("refused", refusal.reason, message=refusal.detail, statement=i, stage="plan",
+            return DryRun("refused", refusal.reason, message=refusal.detail, statement=i, stage="plan",
                               kinds=kinds)  # fmt: skip
         try:
             _apply(session, statement, plan, kind)
@@ -118,8 +101,8 @@ def check_script(
             last_query = statement
     if runtime and last_query is not None:
         result = _execute(box, session, last_query, len(parsed) - 1, runtime_timeout_s)
-        return SideResult(**{**result.__dict__, "kinds": kinds})
-    return SideResult("ok", kinds=kinds)
+        return replace(result, kinds=kinds)
+    return DryRun("ok", kinds=kinds)
 
 
 _TREE_ARGS: list[tuple] = [(False, False, 0, False, False), (False, False, 0, False), ()]
@@ -190,7 +173,7 @@ def _plan_class(box: Sandbox, plan) -> tuple[str, bool]:
     return name.rsplit(".", 1)[-1].rstrip("$"), bool(call(box.command.isInstance, plan))
 
 
-def _execute(box: Sandbox, session: SparkSession, statement: str, index: int, timeout_s: float) -> SideResult:
+def _execute(box: Sandbox, session: SparkSession, statement: str, index: int, timeout_s: float) -> DryRun:
     """Run the query on the sandbox's edge rows (``Sandbox.fill`` first), under a job group cancelled
     after ``timeout_s``."""
     group = f"sqlfix-runtime-{threading.get_ident()}"
@@ -202,14 +185,14 @@ def _execute(box: Sandbox, session: SparkSession, statement: str, index: int, ti
         session.sql(statement).limit(1000).collect()
     except CapturedException as exc:
         if timer.finished.is_set() and "cancel" in str(exc).lower():
-            return SideResult("timeout", message=f"runtime check over {timeout_s:g}s", statement=index, stage="runtime")
+            return DryRun("timeout", message=f"runtime check over {timeout_s:g}s", statement=index, stage="runtime")
         return _failure(failure(exc, plan=False), index, "runtime")
     except Py4JJavaError as exc:
         return _failure(failure(exc, plan=False), index, "runtime")
     finally:
         timer.cancel()
         context.setLocalProperty("spark.jobGroup.id", None)
-    return SideResult("ok")
+    return DryRun("ok")
 
 
 def _set_key(plan) -> str | None:
@@ -217,14 +200,16 @@ def _set_key(plan) -> str | None:
     return str(pair.get()._1()) if pair.isDefined() else None
 
 
-def _failure(error: DryRun, index: int, stage: str, kinds: tuple[str, ...] = ()) -> SideResult:
+def _failure(error: DryRun, index: int, stage: str, kinds: tuple[str, ...] = ()) -> DryRun:
     """A side's error from what the JVM threw: a parser stack overflow is ``too_complex``, an exception
     that is not Spark's own is an ``INTERNAL_ERROR``."""
     if error.kind == "StackOverflowError":
-        return SideResult("too_complex", "STACK_OVERFLOW", message="the statement overflowed the stack",
+        return DryRun("too_complex", "STACK_OVERFLOW", message="the statement overflowed the stack",
                           statement=index, stage=stage, kinds=kinds)  # fmt: skip
     if error.condition is None:
-        return SideResult("error", "INTERNAL_ERROR", message=f"{error.kind}: {(error.message or '')[:300]}",
+        return DryRun("error", "INTERNAL_ERROR", message=f"{error.kind}: {(error.message or '')[:300]}",
                           statement=index, stage=stage, kinds=kinds)  # fmt: skip
     status = "too_complex" if error.condition == "FAILED_TO_PARSE_TOO_COMPLEX" else "error"
-    return SideResult(status, error.condition, error.sqlstate, normalize(error.message or ""), index, stage, kinds)
+    return replace(
+        error, status=status, message=normalize(error.message or ""), statement=index, stage=stage, kinds=kinds
+    )
