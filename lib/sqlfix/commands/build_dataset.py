@@ -87,11 +87,11 @@ def add_arguments(parser) -> None:
 
 
 def run(ctx, args) -> int:
-    cfg = ctx.cfg.get("dataset", {})
+    cfg = ctx.cfg["dataset"]
     split_cfg = SplitConfig(
-        eval_fraction=args.eval_fraction if args.eval_fraction is not None else float(cfg.get("eval_fraction", 0.1)),
-        per_category=args.per_category if args.per_category is not None else int(cfg.get("per_category", 5)),
-        seed=args.seed if args.seed is not None else int(cfg.get("seed", 0)),
+        eval_fraction=args.eval_fraction if args.eval_fraction is not None else float(cfg["eval_fraction"]),
+        per_category=args.per_category if args.per_category is not None else int(cfg["per_category"]),
+        seed=args.seed if args.seed is not None else int(cfg["seed"]),
     )
     result = build(ctx, split_cfg, cfg.get("anonymize"))
     state = (

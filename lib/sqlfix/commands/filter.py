@@ -31,14 +31,14 @@ PAIR_FIELDS = ("pair_id", "bug_sql", "fixed_sql", "schema_ddl", "category_l1", "
 
 
 def make_judge(spark, cfg: dict) -> Judge:
-    fcfg = cfg.get("filter", {})
+    fcfg = cfg["filter"]
     return Judge(
         Sandbox(spark),
-        threads=int(fcfg.get("threads", 4)),
-        timeout_s=float(fcfg.get("timeout_s", 30)),
-        max_chars=int(fcfg.get("max_sql_chars", 200_000)),
-        max_depth=int(fcfg.get("max_nesting", 200)),
-        runtime=bool(fcfg.get("runtime_check", True)),
+        threads=int(fcfg["threads"]),
+        timeout_s=float(fcfg["timeout_s"]),
+        max_chars=int(fcfg["max_sql_chars"]),
+        max_depth=int(fcfg["max_nesting"]),
+        runtime=bool(fcfg["runtime_check"]),
     )
 
 

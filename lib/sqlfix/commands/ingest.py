@@ -64,8 +64,8 @@ def sha256_of(path: Path) -> str:
 
 def ingest_logs(ctx, source: str, force: bool = False) -> IngestReport:
     """Ingest a file, a folder, or a table (``table:NAME`` or a lake/catalog table name)."""
-    cfg = ctx.cfg.get("ingest", {})
-    column_map = cfg.get("column_map") or {}
+    cfg = ctx.cfg["ingest"]
+    column_map = cfg["column_map"]
     lake, spark = ctx.lake, ctx.spark
     report = IngestReport()
     path = Path(source).expanduser()
@@ -89,10 +89,8 @@ def ingest_logs(ctx, source: str, force: bool = False) -> IngestReport:
     else:
         raw = L.read_frame(_read_table(ctx, source), f"table:{source.removeprefix('table:')}", column_map)
     now = F.lit(dt.datetime.now(dt.timezone.utc)).cast("timestamp")
-    time_range = tuple(str(t) for t in (cfg.get("event_time_range") or L.DEFAULT_TIME_RANGE))
-    parsed = L.parse_events(
-        raw, int(cfg.get("max_sql_bytes", 1_000_000)), cfg.get("timestamp_formats") or (), time_range
-    )
+    time_range = tuple(str(t) for t in cfg["event_time_range"])
+    parsed = L.parse_events(raw, int(cfg["max_sql_bytes"]), cfg["timestamp_formats"], time_range)
     parsed = L.mark_conflicts(parsed, lake.read("query_logs"))
     parsed = parsed.persist(StorageLevel.DISK_ONLY)  # read twice; a large batch must not hold executor memory
     try:

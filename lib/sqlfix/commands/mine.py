@@ -32,10 +32,10 @@ class MineReport:
 
 
 def run_mining(ctx, full: bool = False) -> MineReport:
-    lake, cfg = ctx.lake, ctx.cfg.get("mining", {})
+    lake, cfg = ctx.lake, ctx.cfg["mining"]
     run_id, now = uuid.uuid4().hex, dt.datetime.now(dt.timezone.utc)
     watermark = None if full else lake.read("mining_runs").agg(F.max("watermark")).collect()[0][0]
-    events, new_watermark = select_events(lake.read("query_logs"), watermark, float(cfg.get("lookback_hours", 48)))
+    events, new_watermark = select_events(lake.read("query_logs"), watermark, float(cfg["lookback_hours"]))
     scanned = events.count()
     pairs = mine(events, lake.read("table_schemas"), cfg, run_id, now).persist(StorageLevel.MEMORY_AND_DISK)
     try:

@@ -19,10 +19,10 @@ def add_arguments(parser) -> None:
 
 
 def run(ctx, args) -> int:
-    mining = ctx.cfg.get("mining", {})
+    mining = ctx.cfg["mining"]
     counts = simulate(
         ctx.spark, Path(args.out), args.events, args.seed, args.variants, args.format, args.malformed_rate,
-        window_hours=mining.get("fix_window_hours", 24), max_changed_ratio=mining.get("max_changed_ratio", 0.5),
+        window_hours=mining["fix_window_hours"], max_changed_ratio=mining["max_changed_ratio"],
     )  # fmt: skip
     print(f"simulate-logs: {json.dumps(counts)} -> {args.out}")
     return 0

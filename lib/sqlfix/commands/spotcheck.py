@@ -172,7 +172,7 @@ def add_arguments(parser) -> None:
 
 
 def run(ctx, args) -> int:
-    cfg = ctx.cfg.get("spotcheck", {})
+    cfg = ctx.cfg["spotcheck"]
     if args.action == "record":
         if not args.input:
             raise UsageError("spotcheck record needs --input")
@@ -180,7 +180,7 @@ def run(ctx, args) -> int:
         return 0
     batch = args.batch or latest_batch(ctx.lake)
     if args.action == "sample":
-        n = sample(ctx, batch, args.n or int(cfg.get("sample_size", 50)), args.seed)
+        n = sample(ctx, batch, args.n or int(cfg["sample_size"]), args.seed)
         print(f"spotcheck: batch {batch[:8]}: {n} pairs sampled into spot_checks")
         if args.out:
             print(f"spotcheck: review sheet {args.out} ({write_sheet(ctx.lake, batch, Path(args.out))} rows)")
@@ -189,7 +189,7 @@ def run(ctx, args) -> int:
             raise UsageError("spotcheck review needs --reviewer NAME")
         print(f"spotcheck: stored {review(ctx, batch, args.reviewer)} verdicts")
     else:
-        d = gate(ctx, batch, args.threshold if args.threshold is not None else float(cfg.get("threshold", 0.85)))
+        d = gate(ctx, batch, args.threshold if args.threshold is not None else float(cfg["threshold"]))
         rate = f"{d['pass_rate']:.1%}" if d["pass_rate"] is not None else "n/a"
         print(f"spotcheck gate: batch {batch[:8]}: {d['passed']}/{d['reviewed']} passed ({rate}, 95% CI "
               f"{d['ci_low']:.1%}-{d['ci_high']:.1%}), {d['sampled'] - d['reviewed']} unreviewed, threshold "

@@ -19,14 +19,14 @@ def mine(logs: DataFrame, schemas: DataFrame, cfg: dict, run_id: str, now: dt.da
     bug side is normalised and categorised where it is read, so the one shuffle that brings a pair's two
     sides together carries the short normalised message, not the plan dump.
     """
-    pairs = candidate_pairs(logs.select(*NARROW), float(cfg.get("fix_window_hours", 24))).localCheckpoint()
+    pairs = candidate_pairs(logs.select(*NARROW), float(cfg["fix_window_hours"])).localCheckpoint()
     bug, fix = sql_sides(pairs, logs)
     bug = categorize(
         with_normalized(bug, "error_message", "error_message"), "error_message", "bug_sql", normalized=True
     )
     joined = with_diff_stats(pairs.join(bug, "pair_id").join(fix, "pair_id"))
     joined = attach_schemas(joined, schemas)
-    joined = apply_limits(joined, int(cfg.get("max_changed_lines", 60)), float(cfg.get("max_changed_ratio", 0.5)))
+    joined = apply_limits(joined, int(cfg["max_changed_lines"]), float(cfg["max_changed_ratio"]))
     return joined.withColumn("mined_at", F.lit(now).cast("timestamp")).withColumn("run_id", F.lit(run_id))
 
 
