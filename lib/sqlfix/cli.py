@@ -92,9 +92,7 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         elif layers or overrides:  # an injected context (tests, notebooks) takes the command's layers too
             ctx = Context(lay(ctx.cfg, layers, overrides, spec.section), _spark=ctx._spark)
         return int(spec.run(ctx, args) or 0)
-    except (SystemExit, Exception) as exc:  # noqa: BLE001 - the one place failures become exit codes
-        if isinstance(exc, SystemExit) and not isinstance(exc.code, str):
-            raise
+    except Exception as exc:  # noqa: BLE001 - the one place failures become exit codes
         code, message = _failure(exc)
         print(f"sqlfix {args.command}: {message}", file=sys.stderr)
         if args.debug:
@@ -108,8 +106,6 @@ def _failure(exc: BaseException) -> tuple[int, str]:
     """Exit code and one-line message of a failure."""
     if isinstance(exc, SqlfixError):
         return exc.exit_code, str(exc)
-    if isinstance(exc, SystemExit):  # a message the library gave as SystemExit(str): a usage error
-        return 2, str(exc.code).removeprefix("sqlfix ").split(": ", 1)[-1]
     if isinstance(exc, FileNotFoundError):
         return 2, (f"no such file or folder: {exc.filename}" if exc.filename else str(exc))
     first = (str(exc).strip().splitlines() or [""])[0][:300]

@@ -78,3 +78,11 @@ def test_errors_read_as_pyspark_would_report_them(box):
         assert got.status == "error", sql
         assert (got.condition, got.sqlstate, got.message) == expected, sql
         assert "Project" not in got.message and "== SQL ==" not in got.message
+
+
+def test_the_runtime_check_runs_queries_only(box, spark):
+    """A script ending in DML is analysed, never executed, even when the runtime check is asked for."""
+    box.fill_referenced("SELECT order_id FROM shop.orders")
+    before = spark.table("shop.orders").count()
+    result = check_script(box, "INSERT INTO shop.orders SELECT * FROM shop.orders", runtime=True)
+    assert (result.status, result.kinds, spark.table("shop.orders").count()) == ("ok", ("insert",), before)

@@ -32,7 +32,6 @@ from sqlfix.taxonomy.normalize import normalize
 
 # Statements with effects a later statement of the same script may rely on (applied in the script's session).
 STATEFUL = {"CreateViewCommand", "SetCommand", "SetCatalogAndNamespace", "CreateTable", "CreateTableAsSelect"}
-QUERY_ROOTS = {"CreateViewCommand", "ExplainCommand", "SetCommand", "ResetCommand"}  # not queries to execute
 
 
 def check_script(
@@ -97,7 +96,7 @@ def check_script(
             return _failure(failure(exc, plan=False), i, "analyze", kinds)
         except CapturedException as exc:  # from _apply's PySpark calls
             return _failure(failure(exc, plan=False), i, "analyze", kinds)
-        if not command and kind not in STATEFUL:
+        if statement_kind(kind, command) == "query":  # never DML: INSERT parses as a plan, not a command
             last_query = statement
     if runtime and last_query is not None:
         result = _execute(box, session, last_query, len(parsed) - 1, runtime_timeout_s)
