@@ -16,8 +16,9 @@ LIB = Path(__file__).resolve().parents[1] / "lib"
 
 # Floors, lowest first. The shared core (errors, config, contracts, Spark, the SQL core, the lake, the
 # paper's figures) is under everything; taxonomy sits below mining because mining labels each pair it mines.
+# The package root is on top: it is the Python API (``sqlfix.fix``), a facade over the repair stage.
 FLOORS = [
-    {"sqlfix", "sqlfix.errors", "sqlfix.config", "sqlfix.tables", "sqlfix.spark", "sqlfix.sql", "sqlfix.lake",
+    {"sqlfix.errors", "sqlfix.config", "sqlfix.tables", "sqlfix.spark", "sqlfix.sql", "sqlfix.lake",
      "sqlfix.reference"},
     {"sqlfix.ingest"},
     {"sqlfix.taxonomy"},
@@ -27,8 +28,11 @@ FLOORS = [
     {"sqlfix.dataset"},
     {"sqlfix.training"},
     {"sqlfix.registry"},
+    {"sqlfix.inference"},
+    {"sqlfix.evaluation"},
+    {"sqlfix.repair"},
     {"sqlfix.commands"},
-    {"sqlfix.cli"},
+    {"sqlfix.cli", "sqlfix"},
 ]  # fmt: skip
 SIMULATOR = "sqlfix.simulate"
 MAY_RUN_THE_SIMULATOR = {"sqlfix.commands.simulate_logs", "sqlfix.commands.demo"}

@@ -35,6 +35,11 @@ COMMANDS: dict[str, str] = {
     "show": "sqlfix.commands.analyst",
     "export": "sqlfix.commands.analyst",
     "tables": "sqlfix.commands.analyst",
+    "evaluate": "sqlfix.commands.evaluate",
+    "fix": "sqlfix.commands.fix",
+    "promote": "sqlfix.commands.promote",
+    "rollback": "sqlfix.commands.promote",
+    "review": "sqlfix.commands.review",
     "demo": "sqlfix.commands.demo",
     "config": "sqlfix.commands.config",
 }
@@ -134,6 +139,9 @@ filter_main = _entry("filter")
 spotcheck_main = _entry("spotcheck")
 build_dataset_main = _entry("build-dataset")
 train_main = _entry("train")
+evaluate_main = _entry("evaluate")
+fix_main = _entry("fix")
+promote_main = _entry("promote")
 demo_main = _entry("demo")
 
 

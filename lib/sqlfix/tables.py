@@ -464,3 +464,90 @@ DATASET_BUILDS = register(
         layer="meta",
     )
 )
+
+EVAL_RUNS = register(
+    Table(
+        name="eval_runs",
+        purpose="Gold: each model evaluated on an eval set: the model reference, dataset version and metrics.",
+        columns=_cols(
+            ("eval_run_id", "string", "uuid of the evaluation of one model"),
+            ("evaluated_at", "timestamp", "when"),
+            ("model_ref", "string", "as given: base, @champion, v3, models:/..., or a folder"),
+            ("model_name", "string", "registered model name (null for base or a folder)"),
+            ("model_version", "string", "registered version (null for base or a folder)"),
+            ("model_path", "string", "the local HF folder that generated"),
+            ("trained_on", "string", "the dataset version the model was trained on (its MLflow run)"),
+            ("eval_set", "string", "sft_eval@v<N> or file:<name>#<sha256 prefix>"),
+            ("samples", "bigint", "samples evaluated"),
+            ("exact", "double", "exact match rate (whitespace-normalised)"),
+            ("ast", "double", "AST match rate (canonical sqlglot form, and the analyzer accepts it)"),
+            ("analysis_pass", "double", "predictions that pass Spark's parser and analyzer"),
+            ("error_gone", "double", "predictions that no longer raise the bug's error condition"),
+            ("preservation", "double", "mean share of the reference's unchanged lines kept verbatim"),
+            ("over_edits", "double", "mean lines changed beyond the reference"),
+            ("metrics", "string", "JSON: every metric per taxonomy level, changed-line bucket, signal, source"),
+            ("config", "string", "JSON: generation settings"),
+            ("mlflow_run_id", "string", "the MLflow run the metrics and plots went to"),
+            ("seconds", "double", "wall time of generation and verification"),
+            ("samples_per_second", "double", "generation throughput"),
+        ),
+        keys=("eval_run_id",),
+        layer="gold",
+    )
+)
+
+EVAL_PREDICTIONS = register(
+    Table(
+        name="eval_predictions",
+        purpose="Gold: every prediction of every evaluation, with its per-sample metrics.",
+        columns=_cols(
+            ("eval_run_id", "string", "eval_runs.eval_run_id"),
+            ("sample_id", "string", "the eval sample"),
+            ("model_ref", "string", "the model, as given"),
+            ("category_l1", "string", "taxonomy level 1"),
+            ("category_l2", "string", "taxonomy level 2"),
+            ("category_l3", "string", "taxonomy leaf"),
+            ("diff_bucket", "string", "the reference's changed lines: 1, 2, 3-5, 6+"),
+            ("signal", "string", "run, save, rejected_fix, or the generator"),
+            ("source", "string", "mined, generated or file"),
+            ("bug_sql", "string", "bug SQL"),
+            ("fixed_sql", "string", "reference fix"),
+            ("prediction", "string", "the SQL extracted from the model's answer"),
+            ("raw_answer", "string", "the model's answer as generated"),
+            ("logprob", "double", "mean token log-probability of the answer"),
+            ("exact", "boolean", "exact match"),
+            ("ast", "boolean", "AST match"),
+            ("analysis_pass", "boolean", "passes Spark's parser and analyzer"),
+            ("error_gone", "boolean", "no longer raises the bug's error condition"),
+            ("preservation", "double", "share of the reference's unchanged lines kept verbatim (null: none)"),
+            ("over_edits", "int", "lines changed beyond the reference"),
+            ("changed_lines", "int", "the reference's changed lines"),
+            ("prediction_condition", "string", "the prediction's error condition, when it fails"),
+        ),
+        keys=("eval_run_id", "sample_id"),
+        layer="gold",
+    )
+)
+
+FIX_SUGGESTIONS = register(
+    Table(
+        name="fix_suggestions",
+        purpose="Gold: verified fixes for failed queries of a table (sqlfix fix --table), one per event.",
+        columns=_cols(
+            ("event_id", "string", "the failed execution"),
+            ("sql_hash", "bigint", "xxhash64 of the SQL it fixed (a changed query gets a new suggestion)"),
+            ("fixed_sql", "string", "the best verified fix (null when none was found)"),
+            ("verified", "boolean", "the fix passes Spark's parser and analyzer against the schema"),
+            ("source", "string", "which repair or model produced it"),
+            ("changed_lines", "int", "lines the fix changes"),
+            ("diff", "string", "unified diff from the query to the fix"),
+            ("error_condition", "string", "the query's own dry-run error condition"),
+            ("last_error", "string", "when no fix was verified: the closest candidate's error"),
+            ("model_ref", "string", "the model used (null: deterministic repairs only)"),
+            ("suggested_at", "timestamp", "when"),
+        ),
+        keys=("event_id",),
+        layer="gold",
+        volatile=("suggested_at",),
+    )
+)

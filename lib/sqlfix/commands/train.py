@@ -61,8 +61,11 @@ def run_training(cfg: dict, config_file: str | None = None, register: bool = Tru
     }
     if register and recipe.trainer.is_world_process_zero():
         from sqlfix.registry.tracking import log_training
+        from sqlfix.repair.pyfunc import FixerModel
 
-        result.update(log_training(recipe.cfg, recipe, final, metrics, [config_file, recipe.cfg["deepspeed"]]))
+        result.update(
+            log_training(recipe.cfg, recipe, final, metrics, [config_file, recipe.cfg["deepspeed"]], FixerModel())
+        )
     recipe.cleanup()
     return result
 

@@ -6,6 +6,28 @@ import os
 from pathlib import Path
 
 PIP_REQUIREMENTS = ["torch", "transformers", "accelerate", "tokenizers", "safetensors"]
+FIXER_REQUIREMENTS = [*PIP_REQUIREMENTS, "pyspark", "sqlglot", "pandas"]
+
+
+def log_model(final_dir: Path, registered_model: str, python_model=None):
+    """Log (inside the active run) and register the model folder; returns MLflow's ModelInfo."""
+    import mlflow
+
+    if python_model is not None:
+        return mlflow.pyfunc.log_model(
+            name="model", python_model=python_model, artifacts={"hf_model": str(final_dir)},
+            pip_requirements=FIXER_REQUIREMENTS, registered_model_name=registered_model,
+        )  # fmt: skip
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    components = {
+        "model": AutoModelForCausalLM.from_pretrained(final_dir),
+        "tokenizer": AutoTokenizer.from_pretrained(final_dir),
+    }
+    return mlflow.transformers.log_model(
+        transformers_model=components, name="model", task="text-generation",
+        pip_requirements=PIP_REQUIREMENTS, registered_model_name=registered_model,
+    )  # fmt: skip
 
 
 def loss_figure(history: list[dict]):
@@ -32,9 +54,11 @@ def loss_figure(history: list[dict]):
     return fig
 
 
-def log_training(cfg: dict, recipe, final_dir: Path, metrics: dict, config_files: list[str]) -> dict:
+def log_training(cfg: dict, recipe, final_dir: Path, metrics: dict, config_files: list[str], python_model=None) -> dict:
     """Parameters, dataset version, config files, per-step metrics, the loss plot and the registered model.
-    ``cfg`` is the recipe's resolved training config (every key present)."""
+    ``cfg`` is the recipe's resolved training config (every key present). With ``python_model`` (the fixer
+    pyfunc, which the command layer passes) the model is logged as that pyfunc with the HF folder as its
+    artifact ``hf_model``; without, as a plain transformers text-generation model."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     import mlflow
 
@@ -65,16 +89,27 @@ def log_training(cfg: dict, recipe, final_dir: Path, metrics: dict, config_files
             if file and Path(file).is_file():
                 mlflow.log_artifact(file, artifact_path="config")
         mlflow.log_figure(loss_figure(history), "loss_curves.png")
-        from transformers import AutoModelForCausalLM, AutoTokenizer
-
-        components = {
-            "model": AutoModelForCausalLM.from_pretrained(final_dir),
-            "tokenizer": AutoTokenizer.from_pretrained(final_dir),
-        }
-        info = mlflow.transformers.log_model(
-            transformers_model=components, name="model", task="text-generation",
-            pip_requirements=PIP_REQUIREMENTS, registered_model_name=name,
-        )  # fmt: skip
+        info = log_model(final_dir, name, python_model)
         version = info.registered_model_version
         mlflow.MlflowClient().set_registered_model_alias(name, "challenger", version)
         return {"run_id": run.info.run_id, "registered_model": name, "version": version}
+
+
+def log_evaluation(mlflow_cfg: dict, run_id: str | None, label: str, eval_set: str, overall: dict,
+                   figures: dict, params: dict) -> str:  # fmt: skip
+    """Metrics (``eval_<metric>``) and figures of one model's evaluation: on the model's own training run
+    when it has one, else on a new run of the evaluation experiment. Returns the run id."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import mlflow
+
+    mlflow.set_tracking_uri(mlflow_cfg["tracking_uri"])
+    if run_id is None:
+        mlflow.set_experiment(mlflow_cfg.get("eval_experiment") or "sqlfix-eval")
+    with mlflow.start_run(run_id=run_id, run_name=None if run_id else f"evaluate {label}") as run:
+        mlflow.log_metrics({f"eval_{k}": float(v) for k, v in overall.items() if isinstance(v, (int, float))})
+        mlflow.set_tag("eval_set", eval_set)
+        if run_id is None:
+            mlflow.log_params({"model": label, **params})
+        for name, fig in figures.items():
+            mlflow.log_figure(fig, f"eval/{name}")
+        return run.info.run_id

@@ -1,0 +1,286 @@
+"""Deterministic repairs: one named rule per kind of error whose repair the error itself makes (nearly)
+certain. A rule reads the failing SQL and Spark's dry-run error and proposes candidate SQL texts, most
+likely first; it never decides — every candidate is verified by the analyzer (``repair.service``).
+
+Rules, in order (``RULES``):
+- ``suggestion``: Spark's own "Did you mean" list for an unresolved column, at the position it names;
+- ``table_name``: an unknown table -> the closest tables of the schema;
+- ``function_name``: an unknown function -> the closest built-in functions;
+- ``ambiguous_reference``: an ambiguous column -> each qualified name Spark lists;
+- ``missing_group_by``: a non-aggregated expression -> appended to a GROUP BY;
+- ``select_top``: ``SELECT TOP n`` -> ``LIMIT n``; ``limit_offset``: ``LIMIT a, b`` -> ``LIMIT b [OFFSET a]``;
+- ``keyword``: a misspelt keyword near a syntax error, ``GROUP``/``ORDER`` without ``BY``, a doubled keyword;
+- ``punctuation``: one-character edits (a parenthesis, comma or quote inserted or deleted) on the lines up
+  to a syntax error's position.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlfix.filtering.dryrun import DryRun
+
+_POSITION = re.compile(r"line (\d+),? pos (\d+)")
+_BACKTICKED = re.compile(r"`((?:[^`]|``)*)`")
+KEYWORDS = ("SELECT", "FROM", "WHERE", "GROUP", "ORDER", "BY", "HAVING", "JOIN", "LEFT", "RIGHT", "INNER", "OUTER",
+            "FULL", "CROSS", "ON", "AS", "AND", "OR", "NOT", "CASE", "WHEN", "THEN", "ELSE", "END", "LIMIT", "UNION",
+            "ALL", "DISTINCT", "WITH", "OVER", "PARTITION", "BETWEEN", "LIKE", "IN", "IS", "NULL", "LATERAL", "VIEW",
+            "DESC", "ASC", "INTERVAL", "EXISTS", "CAST", "INSERT", "INTO", "TABLE", "VALUES", "OFFSET")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class RepairInput:
+    """What a rule may read: the SQL, its dry-run error, the schema's tables (name -> columns) and the
+    names of the built-in functions."""
+
+    sql: str
+    error: DryRun
+    tables: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    functions: frozenset[str] = frozenset()
+
+    @property
+    def message(self) -> str:
+        return self.error.message or ""
+
+    @property
+    def condition(self) -> str:
+        return self.error.condition or ""
+
+    def position(self) -> tuple[int, int] | None:
+        """(line, column), 1-based line and 0-based column, where Spark says the error is."""
+        m = _POSITION.search(self.message)
+        return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+Rule = Callable[[RepairInput], list[str]]
+
+
+def _names(text: str) -> list[str]:
+    """Backquoted names in a message, as dotted SQL text (```o`.`x``` -> ``o.x``)."""
+    return [m.group(1).replace("``", "`") for m in _BACKTICKED.finditer(text)]
+
+
+def _dotted(message: str, start: int, end: int | None = None) -> list[str]:
+    """Dotted names of the backquoted parts in ``message[start:end]``, grouping ```a`.`b``` runs."""
+    part = message[start:end]
+    return [".".join(_names(m.group(0))) for m in re.finditer(r"`(?:[^`]|``)*`(?:\.`(?:[^`]|``)*`)*", part)]
+
+
+def _offset(sql: str, line: int, column: int) -> int:
+    lines = sql.split("\n")
+    return sum(len(x) + 1 for x in lines[: line - 1]) + column
+
+
+def _replace_name(sql: str, old: str, new: str, at: int | None = None) -> list[str]:
+    """``old`` (a dotted name, any case, optionally backquoted parts) replaced by ``new``: at ``at`` first,
+    then every occurrence."""
+    parts = [re.escape(p) for p in old.split(".")]
+    pattern = re.compile(r"(?<![\w`])" + r"\.".join(rf"`?{p}`?" for p in parts) + r"(?![\w`])", re.I)
+    out = []
+    matches = list(pattern.finditer(sql))
+    if at is not None:
+        for m in matches:
+            if m.start() <= at < max(m.end(), m.start() + 1) or m.start() == at:
+                out.append(sql[: m.start()] + new + sql[m.end() :])
+                break
+    if matches:
+        out.append(pattern.sub(new, sql))
+    return out
+
+
+def suggestion(inp: RepairInput) -> list[str]:
+    if not inp.condition.startswith(("UNRESOLVED_COLUMN", "UNRESOLVED_FIELD", "UNRESOLVED_MAP_KEY")):
+        return []
+    names = _dotted(
+        inp.message, 0, inp.message.find("cannot be resolved") if "cannot be resolved" in inp.message else None
+    )
+    if not names:
+        return []
+    bad = names[0]
+    if "Did you mean" in inp.message:
+        options = _dotted(inp.message, inp.message.find("Did you mean"))
+    else:  # no suggestion: the schema's columns, qualified like the bad name
+        prefix = bad.rsplit(".", 1)[0] + "." if "." in bad else ""
+        options = [prefix + c for cols in inp.tables.values() for c in cols]
+    ranked = sorted(options, key=lambda o: -difflib.SequenceMatcher(None, bad.lower(), o.lower()).ratio())[:5]
+    pos = inp.position()
+    at = _offset(inp.sql, *pos) if pos else None
+    out = []
+    for option in ranked:
+        out += _replace_name(inp.sql, bad, option, at)
+    return out
+
+
+def table_name(inp: RepairInput) -> list[str]:
+    if not inp.condition.startswith("TABLE_OR_VIEW_NOT_FOUND") or not inp.tables:
+        return []
+    names = _dotted(inp.message, 0, inp.message.find("cannot be found") if "cannot be found" in inp.message else None)
+    if not names:
+        return []
+    bad = names[0].lower()
+    known = sorted(inp.tables)
+    pool = known if "." in bad else sorted({t.split(".")[-1] for t in known} | set(known))
+    close = difflib.get_close_matches(bad, pool, n=3, cutoff=0.6)
+    if not close and "." in bad:  # the database is right, the table is misspelt (or the other way round)
+        close = [t for t in known if t.split(".")[-1] == bad.split(".")[-1] or t.split(".")[0] == bad.split(".")[0]]
+        close = difflib.get_close_matches(bad, close, n=3, cutoff=0.0)
+    out = []
+    for option in close:
+        out += _replace_name(inp.sql, names[0], option)
+    return out
+
+
+def function_name(inp: RepairInput) -> list[str]:
+    if not inp.condition.startswith("UNRESOLVED_ROUTINE") or not inp.functions:
+        return []
+    names = _names(inp.message)
+    if not names:
+        return []
+    bad = names[0]
+    close = difflib.get_close_matches(bad.lower(), sorted(inp.functions), n=4, cutoff=0.55)
+    out = []
+    pattern = re.compile(rf"(?<![\w`.])`?{re.escape(bad)}`?(?=\s*\()", re.I)
+    for option in close:
+        new = option.upper() if bad.isupper() else option
+        if pattern.search(inp.sql):
+            out.append(pattern.sub(new, inp.sql))
+    return out
+
+
+def ambiguous_reference(inp: RepairInput) -> list[str]:
+    if not inp.condition.startswith("AMBIGUOUS_REFERENCE"):
+        return []
+    split = inp.message.find("could be")
+    bad = _dotted(inp.message, 0, split)
+    options = _dotted(inp.message, split) if split >= 0 else []
+    if not bad or not options:
+        return []
+    pos = inp.position()
+    at = _offset(inp.sql, *pos) if pos else None
+    out = []
+    for option in options:
+        out += _replace_name(inp.sql, bad[0], option, at)
+    return out
+
+
+_CLAUSE_END = re.compile(r"\n?\s*(\bHAVING\b|\bORDER\s+BY\b|\bLIMIT\b|\bWINDOW\b|\bUNION\b|\bQUALIFY\b|\)|;|$)", re.I)
+
+
+def missing_group_by(inp: RepairInput) -> list[str]:
+    if not inp.condition.startswith("MISSING_AGGREGATION"):
+        return []
+    m = re.search(r'non-aggregating expression "([^"]+)"', inp.message)
+    if not m:
+        return []
+    expr = m.group(1)
+    out = []
+    for group in re.finditer(r"\bGROUP\s+BY\b", inp.sql, re.I):
+        end = _CLAUSE_END.search(inp.sql, group.end() + 1)
+        cut = end.start() if end else len(inp.sql)
+        out.append(inp.sql[:cut].rstrip() + f", {expr}" + inp.sql[cut:])
+    return out
+
+
+def select_top(inp: RepairInput) -> list[str]:
+    m = re.search(r"\bSELECT(\s+DISTINCT)?\s+TOP\s+(\d+)\s+", inp.sql, re.I)
+    if not m:
+        return []
+    body = inp.sql[: m.start()] + "SELECT" + (m.group(1) or "") + " " + inp.sql[m.end() :]
+    trimmed = body.rstrip().rstrip(";").rstrip()
+    return [f"{trimmed}\nLIMIT {m.group(2)}"]
+
+
+def limit_offset(inp: RepairInput) -> list[str]:
+    m = re.search(r"\bLIMIT\s+(\d+)\s*,\s*(\d+)", inp.sql, re.I)
+    if not m:
+        return []
+    offset, count = m.group(1), m.group(2)
+    head, tail = inp.sql[: m.start()], inp.sql[m.end() :]
+    out = [f"{head}LIMIT {count}{tail}"] if int(offset) == 0 else []
+    return out + [f"{head}LIMIT {count} OFFSET {offset}{tail}"]
+
+
+def _window(inp: RepairInput, before: int = 3) -> range:
+    lines = inp.sql.split("\n")
+    pos = inp.position()
+    last = min(len(lines), pos[0]) if pos else len(lines)
+    return range(max(0, last - 1 - before), last)
+
+
+def keyword(inp: RepairInput) -> list[str]:
+    if not inp.condition.startswith("PARSE_SYNTAX_ERROR"):
+        return []
+    lines = inp.sql.split("\n")
+    out = []
+    for i in _window(inp):
+        line = lines[i]
+        if line.lstrip().startswith("--"):
+            continue
+        for m in re.finditer(r"\b(GROUP|ORDER)\b(?!\s+BY\b)", line, re.I):
+            out.append(
+                _with_line(lines, i, line[: m.end()] + (" by" if m.group(1).islower() else " BY") + line[m.end() :])
+            )
+        for m in re.finditer(r"\b([A-Za-z]+)\s+\1\b", line):
+            if m.group(1).upper() in KEYWORDS:
+                out.append(_with_line(lines, i, line[: m.start()] + m.group(1) + line[m.end() :]))
+        for m in re.finditer(r"\b[A-Za-z]{3,}\b", line):
+            word = m.group(0)
+            if word.upper() in KEYWORDS:
+                continue
+            for kw in difflib.get_close_matches(word.upper(), KEYWORDS, n=2, cutoff=0.75):
+                new = kw if word.isupper() else kw.lower()
+                out.append(_with_line(lines, i, line[: m.start()] + new + line[m.end() :]))
+    return out
+
+
+def _with_line(lines: list[str], i: int, new: str) -> str:
+    return "\n".join(lines[:i] + [new] + lines[i + 1 :])
+
+
+def punctuation(inp: RepairInput) -> list[str]:
+    if not inp.condition.startswith(("PARSE_SYNTAX_ERROR", "UNCLOSED_BRACKETED_COMMENT", "PARSE_EMPTY_STATEMENT")):
+        return []
+    lines = inp.sql.split("\n")
+    out = []
+    for i in reversed(_window(inp)):
+        line = lines[i]
+        if line.lstrip().startswith("--"):
+            continue
+        end = len(line.rstrip())
+        code_end = line.find("--") if "--" in line else end
+        bounds = sorted(
+            {end, code_end} | {m.start() for m in re.finditer(r"(?<=\w)(?=\W)|(?<=\))(?=\W)", line[:code_end])}
+        )
+        for char in (")", ",", "(", "'"):
+            for b in reversed(bounds):
+                out.append(_with_line(lines, i, line[:b] + char + line[b:]))
+        for m in re.finditer(r"[(),']", line[:code_end]):
+            out.append(_with_line(lines, i, line[: m.start()] + line[m.end() :]))
+    return out
+
+
+RULES: tuple[tuple[str, Rule], ...] = (
+    ("suggestion", suggestion),
+    ("table_name", table_name),
+    ("function_name", function_name),
+    ("ambiguous_reference", ambiguous_reference),
+    ("missing_group_by", missing_group_by),
+    ("select_top", select_top),
+    ("limit_offset", limit_offset),
+    ("keyword", keyword),
+    ("punctuation", punctuation),
+)
+
+
+def propose(inp: RepairInput) -> list[tuple[str, str]]:
+    """(rule, candidate SQL) of every rule, in rule order, without repeats or the input itself."""
+    seen, out = {inp.sql}, []
+    for name, rule in RULES:
+        for candidate in rule(inp):
+            if candidate not in seen:
+                seen.add(candidate)
+                out.append((name, candidate))
+    return out

@@ -1,0 +1,90 @@
+"""The Fixer's loop with a scripted model: feedback rounds, ranking, refusals and exit codes."""
+
+from __future__ import annotations
+
+import pytest
+from sqlfix.inference.generate import Candidate
+
+SCHEMA = "CREATE TABLE shop.orders (order_id BIGINT, amount DECIMAL(18,2), country STRING)"
+# A multi-token bug no deterministic repair fixes: a predicate in the wrong clause (aggregate in WHERE).
+BUG = "SELECT country, SUM(amount) AS gmv\nFROM shop.orders\nWHERE SUM(amount) > 100\nGROUP BY country"
+FIX = "SELECT country, SUM(amount) AS gmv\nFROM shop.orders\nGROUP BY country\nHAVING SUM(amount) > 100"
+
+
+class Scripted:
+    """Answers by the bug SQL in the prompt; records every call."""
+
+    name = "scripted"
+
+    def __init__(self, answers: dict[str, list[str]]):
+        self.answers, self.calls = answers, []
+
+    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True):
+        self.calls.append((bugs[0], n, temperature))
+        texts = self.answers.get(bugs[0], ["SELECT nothing_useful FROM nowhere"])
+        return [[Candidate(t, t, -0.1 * (k + 1), 5) for k, t in enumerate(texts[:n])]]
+
+
+@pytest.fixture(scope="module")
+def judge(spark):
+    from sqlfix.filtering.judge import Judge
+    from sqlfix.filtering.sandbox import Sandbox
+
+    j = Judge(Sandbox(spark), threads=2, timeout_s=30)
+    yield j
+    j.close()
+
+
+def _fixer(judge, answers, **kw):
+    from sqlfix.repair.service import Fixer
+
+    return Fixer(judge, Scripted(answers), **{"samples": 2, "rounds": 2, **kw})
+
+
+def test_a_failing_answer_is_fed_back_with_its_new_error(judge):
+    still_wrong = BUG.replace("WHERE SUM(amount) > 100", "WHERE gmv > 100")  # a new error: gmv is not a column
+    fixer = _fixer(judge, {BUG: [still_wrong, still_wrong], still_wrong: [FIX]})
+    result = fixer.fix(BUG, SCHEMA)
+    assert (result.verified, result.source, result.fixed_sql) == (True, "model-round-1", FIX)
+    assert fixer.generator.calls == [(BUG, 1, 0.0), (BUG, 2, 0.7), (still_wrong, 1, 0.0)]
+    assert result.exit_code == 0 and result.error.condition.startswith("INVALID_WHERE_CONDITION")
+
+
+def test_the_smallest_verified_diff_wins(judge):
+    noisy = "-- rewritten\n" + FIX.replace("gmv", "total_gmv")
+    result = _fixer(judge, {BUG: [noisy, FIX]}, samples=2).fix(BUG, SCHEMA)
+    assert result.fixed_sql == noisy and result.source == "model"  # greedy passes: no sampling needed
+    both = _fixer(judge, {BUG: ["SELECT broken FROM", noisy, FIX]}, samples=3).fix(BUG, SCHEMA)
+    assert (both.fixed_sql, both.source) == (FIX, "model-sample")  # 2 changed lines beat 4
+
+
+def test_no_verified_fix_exits_3_with_the_last_error(judge):
+    result = _fixer(judge, {}, samples=1, rounds=1).fix(BUG, SCHEMA)
+    assert (result.verified, result.fixed_sql, result.exit_code) == (False, None, 3)
+    assert result.last_error is not None and result.last_error.condition == "TABLE_OR_VIEW_NOT_FOUND"
+
+
+def test_a_fix_that_drops_the_table_is_no_fix(judge):
+    result = _fixer(judge, {BUG: ["DROP TABLE shop.orders"]}, samples=0, rounds=0).fix(BUG, SCHEMA)
+    assert result.verified is False and result.candidates[0].sql == "DROP TABLE shop.orders"
+
+
+def test_hostile_sql_is_refused_and_valid_sql_has_nothing_to_fix(judge):
+    fixer = _fixer(judge, {})
+    hostile = fixer.fix("SELECT reflect('java.lang.Runtime', 'getRuntime')", SCHEMA)
+    assert (hostile.verified, hostile.candidates, hostile.exit_code) == (False, [], 3)
+    assert hostile.error.status == "refused" and fixer.generator.calls == []
+    fine = fixer.fix("SELECT order_id FROM shop.orders", SCHEMA)
+    assert (fine.verified, fine.source, fine.fixed_sql, fine.exit_code) == (
+        True,
+        "unchanged",
+        "SELECT order_id FROM shop.orders",
+        0,
+    )
+
+
+def test_rules_come_first_and_the_model_is_not_asked(judge):
+    fixer = _fixer(judge, {})
+    result = fixer.fix("SELECT ordr_id FROM shop.orders", SCHEMA)
+    assert (result.fixed_sql, result.source) == ("SELECT order_id FROM shop.orders", "suggestion")
+    assert fixer.generator.calls == []
