@@ -81,3 +81,15 @@ def test_build_dataset_from_approved_batches(lake, run_cli, run_cli_fails, simul
     assert sum(1 for _ in (tmp_path / "ds" / "train.jsonl").open()) == len(train)
     version = lake.version("sft_train")
     assert "unchanged" in run_cli("build-dataset") and lake.version("sft_train") == version
+
+
+def test_a_held_out_database_is_never_trained_on():
+    rows = [_row(i, f"t{i}", f"SELECT {i} FROM {'ads' if i % 5 == 0 else 'shop'}.x", bug=f"SELEC {i} FROM "
+                 f"{'ads' if i % 5 == 0 else 'shop'}.x") for i in range(100)]  # fmt: skip
+    sides = split(rows, SplitConfig(eval_fraction=0.1, per_category=0, seed=0, holdout_databases=("ads",)))
+    held = [side for row, side in zip(rows, sides, strict=True) if "ads." in row["bug_sql"]]
+    assert held == ["eval"] * 20
+    rest = [side for row, side in zip(rows, sides, strict=True) if "shop." in row["bug_sql"]]
+    plain = split(rows, SplitConfig(eval_fraction=0.1, per_category=0, seed=0))
+    assert rest == [side for row, side in zip(rows, plain, strict=True) if "shop." in row["bug_sql"]]  # as before
+    assert rest.count("train") == 80 - rest.count("eval") and rest.count("eval") < 20

@@ -8,20 +8,20 @@ import json
 import pytest
 from sqlfix.inference.generate import Candidate
 
-SCHEMA = "CREATE TABLE shop.orders (order_id BIGINT, amount DECIMAL(18,2), country STRING)"
-BUG = "-- top orders\nSELECT order_id,\n  amount\nFROM shop.ordrs\nWHERE amount > 10"
-REF = "-- top orders\nSELECT order_id,\n  amount\nFROM shop.orders\nWHERE amount > 10"
+SCHEMA = "CREATE TABLE qa.orders (order_id BIGINT, amount DECIMAL(18,2), country STRING)"
+BUG = "-- top orders\nSELECT order_id,\n  amount\nFROM qa.ordrs\nWHERE amount > 10"
+REF = "-- top orders\nSELECT order_id,\n  amount\nFROM qa.orders\nWHERE amount > 10"
 SAMPLES = [
-    {"sample_id": "right", "schema_ddl": SCHEMA, "bug_sql": BUG, "fixed_sql": REF, "error_message": "[TABLE_OR_VIEW_NOT_FOUND] `shop`.`ordrs`"},
-    {"sample_id": "zero", "schema_ddl": SCHEMA, "bug_sql": BUG, "fixed_sql": REF, "error_message": "[TABLE_OR_VIEW_NOT_FOUND] `shop`.`ordrs`"},
-    {"sample_id": "echo", "schema_ddl": SCHEMA, "bug_sql": BUG + " ", "fixed_sql": REF, "error_message": "[TABLE_OR_VIEW_NOT_FOUND] `shop`.`ordrs`"},
-    {"sample_id": "other", "schema_ddl": SCHEMA, "bug_sql": "SELECT amout FROM shop.orders", "fixed_sql": "SELECT amount FROM shop.orders",
+    {"sample_id": "right", "schema_ddl": SCHEMA, "bug_sql": BUG, "fixed_sql": REF, "error_message": "[TABLE_OR_VIEW_NOT_FOUND] `qa`.`ordrs`"},
+    {"sample_id": "zero", "schema_ddl": SCHEMA, "bug_sql": BUG, "fixed_sql": REF, "error_message": "[TABLE_OR_VIEW_NOT_FOUND] `qa`.`ordrs`"},
+    {"sample_id": "echo", "schema_ddl": SCHEMA, "bug_sql": BUG + " ", "fixed_sql": REF, "error_message": "[TABLE_OR_VIEW_NOT_FOUND] `qa`.`ordrs`"},
+    {"sample_id": "other", "schema_ddl": SCHEMA, "bug_sql": "SELECT amout FROM qa.orders", "fixed_sql": "SELECT amount FROM qa.orders",
      "error_message": "[UNRESOLVED_COLUMN.WITH_SUGGESTION] `amout`", "category_l3": "resolution.column.unresolved_column"},
 ]  # fmt: skip
 ANSWERS = {
     BUG: "```sql\n" + REF.replace("SELECT", "select") + "\n```",  # AST-equal, not exact
     BUG + " ": BUG,  # the bug again: the same error
-    "SELECT amout FROM shop.orders": "SELECT amount FROM shop.orders WHERE amount > 100",  # passes, over-edits
+    "SELECT amout FROM qa.orders": "SELECT amount FROM qa.orders WHERE amount > 100",  # passes, over-edits
 }
 
 
@@ -65,9 +65,12 @@ def test_evaluate_command_on_a_file(run_cli, run_cli_fails, lake, tiny_model_dir
     cases = tmp_path / "cases.jsonl"
     cases.write_text("".join(json.dumps({"schema": s["schema_ddl"], "bug_sql": s["bug_sql"], "fixed_sql": s["fixed_sql"],
                                          "error_message": s["error_message"]}) + "\n" for s in SAMPLES[:3]))  # fmt: skip
-    out = run_cli("--set", "evaluate.max_new_tokens=16", "evaluate", "--models", f"{tiny_model_dir},{tiny_model_dir}",
+    import shutil
+
+    other = shutil.copytree(tiny_model_dir, tmp_path / "other-model")
+    out = run_cli("--set", "evaluate.max_new_tokens=16", "evaluate", "--models", f"{tiny_model_dir},{other}",
                   "--input", str(cases), "--no-mlflow")  # fmt: skip
-    assert out.count(f"{str(tiny_model_dir)[:28]:<28}    3 ") == 2  # one Table 1 row per model
+    assert out.count("    3 ") == 2 and out.count("%") == 10  # one Table 1 row per model
     runs = lake.read("eval_runs").collect()
     assert (
         len(runs) == 2 and {r["samples"] for r in runs} == {3} and runs[0]["eval_set"].startswith("file:cases.jsonl#")
@@ -79,3 +82,32 @@ def test_evaluate_command_on_a_file(run_cli, run_cli_fails, lake, tiny_model_dir
     )
     code, err = run_cli_fails("evaluate", "--models", str(tiny_model_dir), "--input", str(bad), "--no-mlflow")
     assert code == 2 and f"{bad}:2" in err and "fixed_sql" in err
+    # the two runs' predictions, blind: export, fill, import
+    out = run_cli("review", "export", "--out", str(tmp_path / "review"), "--reviewers", "ann,bob,cho")
+    assert "6 items (2 models, names hidden), 18 reviews" in out
+    import csv
+
+    with (tmp_path / "review" / "review.csv").open() as fh:
+        sheet = list(csv.DictReader(fh))
+    key = json.loads((tmp_path / "review" / "key.json").read_text())
+    assert str(tiny_model_dir) not in (tmp_path / "review" / "review.csv").read_text()
+    for row in sheet:
+        row["verdict"] = "incorrect" if key[row["item_id"]]["sample_id"].startswith("line1-") else "correct"
+    with (tmp_path / "review" / "review.csv").open("w", newline="") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(sheet[0]))
+        writer.writeheader()
+        writer.writerows(sheet)
+    out = run_cli("review", "import", "--input", str(tmp_path / "review" / "review.csv"), "--key",
+                  str(tmp_path / "review" / "key.json"))  # fmt: skip
+    assert "3 items  accuracy 66.7%" in out and "Fleiss' kappa 1.000 over 6 items" in out
+
+
+def test_python_api(spark):
+    import sqlfix
+
+    result = sqlfix.fix("SELECT ordr_id FROM qa.api_orders", schema="CREATE TABLE qa.api_orders (order_id BIGINT)")
+    assert (result.verified, result.fixed_sql, result.source) == (
+        True,
+        "SELECT order_id FROM qa.api_orders",
+        "suggestion",
+    )

@@ -28,6 +28,10 @@ def test_exact_and_ast_match(prediction, exact, ast):
     assert ast_match(prediction, REF) is ast
 
 
+def test_text_sqlglot_cannot_tokenize_never_matches():
+    assert not ast_match("SELECT 'unterminated` FROM t", "SELECT 1") and not ast_match("\x00\x01 `x", "`x")
+
+
 def test_string_literals_keep_their_case():
     assert ast_match("SELECT A FROM T WHERE s = 'x'", "select a from t where s = 'x'")
     assert not ast_match("SELECT a FROM t WHERE s = 'X'", "SELECT a FROM t WHERE s = 'x'")

@@ -55,3 +55,12 @@ def test_samples_and_budget(generator):
     assert [len(c) for c in out] == [3, 3]
     n_bug = len(generator.tokenizer(BUGS[1], add_special_tokens=False)["input_ids"])
     assert generator.budget(BUGS[1]) == min(40, token_budget(n_bug)) == min(40, int(n_bug * 1.3) + 24)
+
+
+def test_spark_generator_matches_local_generation(spark, generator):
+    from sqlfix.inference.spark import SparkGenerator
+
+    local = generator.generate(PROMPTS, BUGS, progress=False)
+    remote = SparkGenerator(spark, generator.name, batch_size=3, max_new_tokens=40, partitions=2).generate(PROMPTS, BUGS)
+    assert [c[0].text for c in remote] == [c[0].text for c in local]
+    assert [round(c[0].logprob, 4) for c in remote] == [round(c[0].logprob, 4) for c in local]

@@ -72,12 +72,12 @@ def test_the_registered_model_is_a_fixer_pyfunc(registry, spark, tmp_path):
 
     model = mlflow.pyfunc.load_model("models:/fixer/1")
     out = model.predict(pd.DataFrame([
-        {"sql": "SELECT ordr_id FROM shop.orders", "schema": "CREATE TABLE shop.orders (order_id BIGINT)", "error": None},
-        {"sql": "SELECT order_id FROM shop.orders", "schema": "CREATE TABLE shop.orders (order_id BIGINT)", "error": None},
+        {"sql": "SELECT ordr_id FROM qa.orders", "schema": "CREATE TABLE qa.orders (order_id BIGINT)", "error": None},
+        {"sql": "SELECT order_id FROM qa.orders", "schema": "CREATE TABLE qa.orders (order_id BIGINT)", "error": None},
     ]))  # fmt: skip
     assert out[["fixed_sql", "verified", "source"]].to_dict("records") == [
-        {"fixed_sql": "SELECT order_id FROM shop.orders", "verified": True, "source": "suggestion"},
-        {"fixed_sql": "SELECT order_id FROM shop.orders", "verified": True, "source": "unchanged"},
+        {"fixed_sql": "SELECT order_id FROM qa.orders", "verified": True, "source": "suggestion"},
+        {"fixed_sql": "SELECT order_id FROM qa.orders", "verified": True, "source": "unchanged"},
     ]
     train = {"model": "unused", "mlflow": {"tracking_uri": mlflow.get_tracking_uri(), "registered_model": "fixer"}}
     resolved = resolve("v1", train, tmp_path / "cache")

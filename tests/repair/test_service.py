@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from sqlfix.inference.generate import Candidate
 
-SCHEMA = "CREATE TABLE shop.orders (order_id BIGINT, amount DECIMAL(18,2), country STRING)"
+SCHEMA = "CREATE TABLE qa.orders (order_id BIGINT, amount DECIMAL(18,2), country STRING)"
 # A multi-token bug no deterministic repair fixes: a predicate in the wrong clause (aggregate in WHERE).
-BUG = "SELECT country, SUM(amount) AS gmv\nFROM shop.orders\nWHERE SUM(amount) > 100\nGROUP BY country"
-FIX = "SELECT country, SUM(amount) AS gmv\nFROM shop.orders\nGROUP BY country\nHAVING SUM(amount) > 100"
+BUG = "SELECT country, SUM(amount) AS gmv\nFROM qa.orders\nWHERE SUM(amount) > 100\nGROUP BY country"
+FIX = "SELECT country, SUM(amount) AS gmv\nFROM qa.orders\nGROUP BY country\nHAVING SUM(amount) > 100"
 
 
 class Scripted:
@@ -17,12 +17,16 @@ class Scripted:
     name = "scripted"
 
     def __init__(self, answers: dict[str, list[str]]):
-        self.answers, self.calls = answers, []
+        self.answers, self.calls, self.batches = answers, [], []
 
     def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True):
         self.calls.append((bugs[0], n, temperature))
-        texts = self.answers.get(bugs[0], ["SELECT nothing_useful FROM nowhere"])
-        return [[Candidate(t, t, -0.1 * (k + 1), 5) for k, t in enumerate(texts[:n])]]
+        self.batches.append(list(bugs))
+        out = []
+        for bug in bugs:
+            texts = self.answers.get(bug, ["SELECT nothing_useful FROM nowhere"])
+            out.append([Candidate(t, t, -0.1 * (k + 1), 5) for k, t in enumerate(texts[:n])])
+        return out
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +69,8 @@ def test_no_verified_fix_exits_3_with_the_last_error(judge):
 
 
 def test_a_fix_that_drops_the_table_is_no_fix(judge):
-    result = _fixer(judge, {BUG: ["DROP TABLE shop.orders"]}, samples=0, rounds=0).fix(BUG, SCHEMA)
-    assert result.verified is False and result.candidates[0].sql == "DROP TABLE shop.orders"
+    result = _fixer(judge, {BUG: ["DROP TABLE qa.orders"]}, samples=0, rounds=0).fix(BUG, SCHEMA)
+    assert result.verified is False and result.candidates[0].sql == "DROP TABLE qa.orders"
 
 
 def test_hostile_sql_is_refused_and_valid_sql_has_nothing_to_fix(judge):
@@ -74,17 +78,26 @@ def test_hostile_sql_is_refused_and_valid_sql_has_nothing_to_fix(judge):
     hostile = fixer.fix("SELECT reflect('java.lang.Runtime', 'getRuntime')", SCHEMA)
     assert (hostile.verified, hostile.candidates, hostile.exit_code) == (False, [], 3)
     assert hostile.error.status == "refused" and fixer.generator.calls == []
-    fine = fixer.fix("SELECT order_id FROM shop.orders", SCHEMA)
+    fine = fixer.fix("SELECT order_id FROM qa.orders", SCHEMA)
     assert (fine.verified, fine.source, fine.fixed_sql, fine.exit_code) == (
         True,
         "unchanged",
-        "SELECT order_id FROM shop.orders",
+        "SELECT order_id FROM qa.orders",
         0,
     )
 
 
 def test_rules_come_first_and_the_model_is_not_asked(judge):
     fixer = _fixer(judge, {})
-    result = fixer.fix("SELECT ordr_id FROM shop.orders", SCHEMA)
-    assert (result.fixed_sql, result.source) == ("SELECT order_id FROM shop.orders", "suggestion")
+    result = fixer.fix("SELECT ordr_id FROM qa.orders", SCHEMA)
+    assert (result.fixed_sql, result.source) == ("SELECT order_id FROM qa.orders", "suggestion")
     assert fixer.generator.calls == []
+
+
+def test_fix_many_asks_the_model_once_per_phase(judge):
+    other = BUG.replace("SUM(amount) > 100", "SUM(amount) > 5")
+    typo = "SELECT ordr_id FROM qa.orders"
+    fixer = _fixer(judge, {BUG: [FIX], other: ["SELECT still broken"]}, samples=1, rounds=0)
+    results = fixer.fix_many([(BUG, SCHEMA, None), (typo, SCHEMA, None), (other, SCHEMA, None)])
+    assert [(r.verified, r.source) for r in results] == [(True, "model"), (True, "suggestion"), (False, None)]
+    assert fixer.generator.batches == [[BUG, other], [other]]  # greedy for both, then samples for the one left

@@ -126,3 +126,45 @@ def test_simulation_is_deterministic_for_a_seed(spark, tmp_path):
     assert not filecmp.cmp(tmp_path / "a" / "truth.jsonl", tmp_path / "c" / "truth.jsonl", shallow=False)
     truth = [json.loads(line) for line in (tmp_path / "a" / "truth.jsonl").open()]
     assert {t["outcome"] for t in truth} <= {"kept", "dropped", "none"} and any(t["outcome"] == "kept" for t in truth)
+
+
+def test_adhoc_queries_are_short_valid_and_varied(factory):
+    from sqlfix.simulate.queries import compose_adhoc
+
+    rng = random.Random(9)
+    queries = [compose_adhoc(rng) for _ in range(40)]
+    for sql in queries:
+        assert factory.analyze(sql).ok, sql
+        assert 6 <= sql.count("\n") + 1 <= 20
+    text = "\n".join(queries)
+    for feature in ("JOIN ", "GROUP BY", "ORDER BY", "LIMIT", "ROW_NUMBER() OVER", "HAVING", "-- "):
+        assert feature in text, feature
+    assert len({q.split("\n")[0].split(": ")[0] for q in queries}) == 4  # every domain
+
+
+def test_noise_makes_pairs_the_filter_must_drop(spark, tmp_path):
+    import json
+
+    from sqlfix.filtering.judge import Judge
+    from sqlfix.filtering.sandbox import Sandbox
+    from sqlfix.simulate.domains import all_tables
+    from sqlfix.simulate.logs import simulate
+
+    simulate(spark, tmp_path, events=400, seed=8, adhoc_share=1.0, noise=True)
+    truth = [json.loads(line) for line in (tmp_path / "truth.jsonl").open()]
+    events = {}
+    for part in (tmp_path / "logs").glob("part-*.jsonl"):
+        for line in part.open():
+            row = json.loads(line)
+            events[row["event_id"]] = row
+    noisy = [t for t in truth if t["noise"]]
+    assert {t["noise"] for t in noisy} == {"transient", "fix_still_fails"}
+    box = Sandbox(spark)
+    box.load(";\n".join(t.ddl for t in all_tables()))
+    judge = Judge(box, threads=2)
+    expected = {"transient": "bug_passes", "fix_still_fails": "fix_fails"}
+    for t in noisy:
+        bug, fix = events[t["bug_event_id"]], events[t["fix_event_id"]]
+        assert (bug["status"], fix["action"]) == ("error", "execute" if t["noise"] == "transient" else "save")
+        assert judge.pair(bug["sql_text"], fix["sql_text"]).reason == expected[t["noise"]], t
+    judge.close()

@@ -92,6 +92,7 @@ def run(ctx, args) -> int:
         eval_fraction=args.eval_fraction if args.eval_fraction is not None else float(cfg["eval_fraction"]),
         per_category=args.per_category if args.per_category is not None else int(cfg["per_category"]),
         seed=args.seed if args.seed is not None else int(cfg["seed"]),
+        holdout_databases=tuple(cfg.get("holdout_databases") or ()),
     )
     result = build(ctx, split_cfg, cfg.get("anonymize"))
     state = (

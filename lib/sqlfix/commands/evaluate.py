@@ -73,7 +73,12 @@ def eval_samples(ctx, models: list, input_file: str | None, version: int | None,
             raise UsageError("there is no eval set", hint="sqlfix build-dataset, or --input FILE.jsonl")
         samples = [r.asDict() for r in ctx.lake.read("sft_eval", version=version).collect()]
         label = f"sft_eval@v{version}"
-    return pick(samples, limit), label
+        if not samples:
+            raise UsageError("the eval set is empty", input=label, hint="sqlfix build-dataset, or --eval-version N")
+    picked = pick(samples, limit)
+    if len(picked) < len(samples):  # a sample of the set is its own eval set (promotion compares like with like)
+        label += f"#pick{len(picked)}"
+    return picked, label
 
 
 def pick(samples: list[dict], limit: int | None) -> list[dict]:

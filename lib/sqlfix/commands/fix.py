@@ -35,7 +35,9 @@ def _add(parser) -> None:
     parser.add_argument("--limit", type=int, help="with --table: at most this many events")
 
 
-def make_fixer(ctx, args) -> tuple[Fixer, str | None]:
+def make_fixer(ctx, args, on_spark: bool = False) -> tuple[Fixer, str | None]:
+    """The Fixer with the model ``--model`` / ``fix.model`` names (none: repairs only); ``on_spark``: the
+    model generates on the executors (``SparkGenerator``)."""
     from sqlfix.commands.filter import make_judge
 
     fcfg = ctx.cfg["fix"]
@@ -132,10 +134,10 @@ def _file(ctx, args) -> int:
             raise UsageError("each line needs a string field sql (and optional schema, error)", input=f"{src}:{number}")
         rows.append(row)
     fixer, _ = make_fixer(ctx, args)
+    results = fixer.fix_many([(row["sql"], row.get("schema"), row.get("error")) for row in rows])
     fixed = 0
     with Path(args.output).open("w", encoding="utf-8") as out:
-        for row in rows:
-            result = fixer.fix(row["sql"], row.get("schema"), row.get("error"))
+        for row, result in zip(rows, results, strict=True):
             fixed += result.verified
             out.write(json.dumps({**row, **result.as_dict()}, ensure_ascii=False) + "\n")
     print(f"fix: {fixed} of {len(rows)} queries have a verified fix -> {args.output}")
@@ -144,7 +146,8 @@ def _file(ctx, args) -> int:
 
 def _table(ctx, args) -> int:
     """Failed executions of ``--table`` with no suggestion for their current SQL -> ``fix_suggestions``.
-    Runs on the driver: the analyzer that verifies every candidate is the driver's session."""
+    The model generates on the executors (one Spark job per phase, a model per worker); repairs and
+    verification run on the driver, whose session is the sandbox."""
     from pyspark.sql import functions as F
 
     from sqlfix.tables import FIX_SUGGESTIONS
@@ -164,10 +167,10 @@ def _table(ctx, args) -> int:
         failed = failed.limit(args.limit)
     rows = [r.asDict() for r in failed.select("event_id", "sql_text", "error_message", "sql_hash").collect()]
     ddl = lake_ddl(ctx, {r["event_id"]: r["sql_text"] for r in rows})
-    fixer, ref = make_fixer(ctx, args)
+    fixer, ref = make_fixer(ctx, args, on_spark=True)
     now, out = dt.datetime.now(dt.timezone.utc), []
-    for r in rows:
-        result = fixer.fix(r["sql_text"], ddl.get(r["event_id"]), r["error_message"])
+    results = fixer.fix_many([(r["sql_text"], ddl.get(r["event_id"]), r["error_message"]) for r in rows])
+    for r, result in zip(rows, results, strict=True):
         d = result.as_dict()
         out.append({"event_id": r["event_id"], "sql_hash": r["sql_hash"], "fixed_sql": d["fixed_sql"],
                     "verified": d["verified"], "source": d["source"], "changed_lines": d["changed_lines"],

@@ -16,6 +16,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--variants", type=int, help="verified task scripts in the pool (default: events / 4)")
     parser.add_argument("--format", choices=("jsonl", "parquet"), default="jsonl")
     parser.add_argument("--malformed-rate", type=float, default=0.0, help="share of broken lines mixed in (jsonl)")
+    parser.add_argument("--adhoc-share", type=float, default=0.0, help="share of short ad-hoc analyst queries")
+    parser.add_argument("--noise", action="store_true", help="transient failures and saved fixes that still fail")
 
 
 def run(ctx, args) -> int:
@@ -23,6 +25,7 @@ def run(ctx, args) -> int:
     counts = simulate(
         ctx.spark, Path(args.out), args.events, args.seed, args.variants, args.format, args.malformed_rate,
         window_hours=mining["fix_window_hours"], max_changed_ratio=mining["max_changed_ratio"],
+        adhoc_share=args.adhoc_share, noise=args.noise,
     )  # fmt: skip
     print(f"simulate-logs: {json.dumps(counts)} -> {args.out}")
     return 0

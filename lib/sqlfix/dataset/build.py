@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from sqlfix.dataset.prompt import render_prompt
 from sqlfix.sql.normalize import normalized
+from sqlfix.sql.references import referenced_tables
 
 _STRING = re.compile(r"'(?:[^'\\]|\\.)*'")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:\.\d+)?(?![\w.])")
@@ -72,6 +73,17 @@ class SplitConfig:
     eval_fraction: float = 0.1
     per_category: int = 5
     seed: int = 0
+    holdout_databases: tuple[str, ...] = ()  # pairs reading any of these databases are eval-only
+
+
+def databases(sql: str | None) -> set[str]:
+    """The databases of the qualified tables ``sql`` reads.
+
+    Example:
+        >>> sorted(databases("SELECT * FROM hr.staff s JOIN shop.orders o ON s.id = o.id JOIN t ON 1 = 1"))
+        ['hr', 'shop']
+    """
+    return {name.split(".")[0] for name in referenced_tables(sql or "") if "." in name}
 
 
 def split(rows: list[dict], cfg: SplitConfig) -> list[str]:
@@ -85,6 +97,11 @@ def split(rows: list[dict], cfg: SplitConfig) -> list[str]:
         return int(hashlib.sha256(f"{cfg.seed}:{g}".encode()).hexdigest()[:12], 16) / 16**12
 
     side = {g: "eval" if draw(g) < cfg.eval_fraction else "train" for g in members}
+    held = set(cfg.holdout_databases)
+    if held:  # a held-out domain is never trained on: its groups are wholly eval, outside the budget below
+        for g, idx in members.items():
+            if any(databases(rows[i].get("bug_sql")) & held for i in idx):
+                side[g] = "eval"
     by_category: dict[str, list[str]] = defaultdict(list)
     for g, idx in members.items():
         for category in {rows[i].get("category_l3") for i in idx}:

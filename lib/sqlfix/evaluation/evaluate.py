@@ -14,11 +14,12 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from sqlfix.dataset.build import databases
 from sqlfix.errors import UsageError
 from sqlfix.evaluation.metrics import aggregate, score
 from sqlfix.taxonomy.classify import classify
 
-GROUPS = ("category_l1", "category_l2", "category_l3", "diff_bucket", "signal", "source")
+GROUPS = ("category_l1", "category_l2", "category_l3", "diff_bucket", "edit_size", "signal", "source", "database")
 FIELDS = ("schema", "bug_sql", "error_message", "fixed_sql")
 
 
@@ -72,6 +73,7 @@ def with_categories(samples: list[dict]) -> list[dict]:
         s["category_l3"] = leaf
         s["category_l2"] = ".".join(parts[:2]) if len(parts) >= 2 else leaf
         s["category_l1"] = s.get("category_l1") or parts[0]
+        s["database"] = ",".join(sorted(databases(s["bug_sql"]))) or "-"
         out.append(s)
     return out
 
@@ -116,7 +118,8 @@ def evaluate(generator, judge, samples: list[dict], progress: bool = True) -> tu
 
 
 def summarize(rows: list[dict]) -> dict:
-    """Overall metrics and the same per taxonomy level, changed-line bucket, signal and source."""
+    """Overall metrics and the same per taxonomy level, changed-line bucket, signal, source and database
+    (a held-out domain's share is its database's row)."""
     out = {"overall": aggregate(rows)["all"]}
     for group in GROUPS:
         out[f"by_{group}"] = aggregate(rows, by=group)

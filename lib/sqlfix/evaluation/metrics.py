@@ -12,11 +12,14 @@
 - ``preservation``: of the lines the reference keeps unchanged from the bug (the one line diff,
   ``sql.diff``), the share the prediction keeps verbatim (a constant that gains a zero loses its line).
 - ``over_edits``: how many more lines the prediction changed than the reference (0 when it changed no more).
-- ``diff_bucket``: the reference's changed lines as 1, 2, 3-5 or 6+.
+- ``diff_bucket``: the reference's changed lines as 1, 2, 3-5 or 6+; ``edit_size``: ``single-token`` when the
+  reference is one token edit (``token_edits``), else ``multi-token``.
 """
 
 from __future__ import annotations
 
+import difflib
+import re
 from collections import Counter, defaultdict
 
 from sqlfix.sql.diff import changed_lines, line_roles, split_lines
@@ -92,6 +95,29 @@ def diff_bucket(changed: int | None) -> str:
     return "0" if n <= 0 else "1" if n == 1 else "2" if n == 2 else "3-5" if n <= 5 else "6+"
 
 
+_TOKEN = re.compile(r"\w+|'(?:[^'\\]|\\.)*'?|\S")
+
+
+def token_edits(bug_sql: str, fixed_sql: str) -> int:
+    """How many tokens (words, string literals, punctuation characters) the fix inserts, deletes or
+    replaces: 1 for a misspelt name or keyword, a stray or missing parenthesis or comma.
+
+    Example:
+        >>> token_edits("SELECT a, b FORM t", "SELECT a, b FROM t"), token_edits("SELECT sum(a FROM t", "SELECT sum(a) FROM t")
+        (1, 1)
+        >>> token_edits("SELECT a FROM t WHERE sum(a) > 1 GROUP BY a", "SELECT a FROM t GROUP BY a HAVING sum(a) > 1")
+        7
+    """
+    left, right = _TOKEN.findall(bug_sql or ""), _TOKEN.findall(fixed_sql or "")
+    ops = difflib.SequenceMatcher(None, left, right, autojunk=False).get_opcodes()
+    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
+
+
+def edit_size(bug_sql: str, fixed_sql: str) -> str:
+    """``single-token`` when the reference fix is one token edit, else ``multi-token``."""
+    return "single-token" if token_edits(bug_sql, fixed_sql) <= 1 else "multi-token"
+
+
 def score(bug_sql: str, reference: str, prediction: str | None, analysis_pass: bool | None = None,
           error_gone: bool | None = None) -> dict:  # fmt: skip
     """Every metric of one sample (the analyzer's two as given by the caller's dry run).
@@ -110,6 +136,7 @@ def score(bug_sql: str, reference: str, prediction: str | None, analysis_pass: b
         "over_edits": over_edits(bug_sql, reference, prediction),
         "changed_lines": changed_lines(bug_sql, reference),
         "diff_bucket": diff_bucket(changed_lines(bug_sql, reference)),
+        "edit_size": edit_size(bug_sql, reference),
     }
 
 

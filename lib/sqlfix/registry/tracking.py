@@ -105,6 +105,8 @@ def log_evaluation(mlflow_cfg: dict, run_id: str | None, label: str, eval_set: s
     mlflow.set_tracking_uri(mlflow_cfg["tracking_uri"])
     if run_id is None:
         mlflow.set_experiment(mlflow_cfg.get("eval_experiment") or "sqlfix-eval")
+    else:  # the model's own training run, in its own experiment
+        mlflow.set_experiment(experiment_id=mlflow.MlflowClient().get_run(run_id).info.experiment_id)
     with mlflow.start_run(run_id=run_id, run_name=None if run_id else f"evaluate {label}") as run:
         mlflow.log_metrics({f"eval_{k}": float(v) for k, v in overall.items() if isinstance(v, (int, float))})
         mlflow.set_tag("eval_set", eval_set)

@@ -123,72 +123,144 @@ class Fixer:
         return out
 
     def fix(self, sql: str, schema: str | None = None, error: str | None = None) -> FixResult:
-        started = time.perf_counter()
-        self._verify_seconds = 0.0
+        return self.fix_many([(sql, schema, error)])[0]
+
+    def fix_many(self, items: list[tuple[str, str | None, str | None]]) -> list[FixResult]:
+        """Fix many (sql, schema, error) at once: the repairs query by query, then each model phase (greedy,
+        samples, every feedback round) as one generation call for every query still without a fix — one
+        batched pass, or one Spark job with a ``SparkGenerator``."""
+        jobs = [self._start(sql, schema, error) for sql, schema, error in items]
+        pending = [j for j in jobs if j.open and not j.fixed]  # a verified repair needs no model
+        if self.use_model and pending:
+            self._model_phase(pending, [("model", 1, 0.0)])
+            if self.samples > 0:
+                self._model_phase(
+                    [j for j in pending if not j.fixed], [("model-sample", self.samples, self.temperature)]
+                )
+            for round_ in range(1, self.rounds + 1):
+                todo = [j for j in pending if not j.fixed and j.feedback() is not None]
+                if not todo:
+                    break
+                self._model_phase(todo, [(f"model-round-{round_}", 1, 0.0)], feedback=True)
+        return [self._finish(j) for j in jobs]
+
+    def _start(self, sql: str, schema: str | None, error: str | None) -> _Job:
+        job = _Job(sql, schema, error, time.perf_counter())
+        verify_before = self._verify_seconds
         problems = self.judge.box.load(schema) if schema else []
         dry = self.judge.side(sql)
-        result = FixResult(sql, None, None, False, dry)
+        job.result = FixResult(sql, None, None, False, dry)
         if problems:
-            result.note = "; ".join(problems)
+            job.result.note = "; ".join(problems)
         if dry.status in STOPPERS:
-            result.note = f"{dry.status}: {dry.message or dry.condition}"
-            return self._done(result, started)
-        if dry.ok and not error:
-            result.fixed_sql, result.source, result.verified = sql, "unchanged", True
-            result.note = "the SQL passes Spark's parser and analyzer against the schema: nothing to fix"
-            return self._done(result, started)
-        tried: list[Candidate] = []
-        if self.use_rules and not dry.ok:
-            inp = RepairInput(sql, dry, self._tables(), self.functions)
-            proposals = [(name, text, float(k)) for k, (name, text) in enumerate(propose(inp))]
-            tried += self.verify(sql, proposals, dry.kinds)
-        if self.use_model and not any(c.verified for c in tried):
-            tried += self._model(sql, schema, error or dry.message or "", dry.kinds)
-        result.candidates = tried
-        passing = sorted((c for c in tried if c.verified), key=lambda c: (c.changed_lines, c.preference))
+            job.result.note = f"{dry.status}: {dry.message or dry.condition}"
+        elif dry.ok and not error:
+            job.result.fixed_sql, job.result.source, job.result.verified = sql, "unchanged", True
+            job.result.note = "the SQL passes Spark's parser and analyzer against the schema: nothing to fix"
+        else:
+            if self.use_rules and not dry.ok:
+                inp = RepairInput(sql, dry, self._tables(), self.functions)
+                proposals = [(name, text, float(k)) for k, (name, text) in enumerate(propose(inp))]
+                job.tried += self.verify(sql, proposals, dry.kinds)
+            job.open = True
+        job.verify_seconds += self._verify_seconds - verify_before
+        job.seconds += time.perf_counter() - job.started
+        return job
+
+    def _model_phase(self, jobs: list[_Job], phases: list[tuple[str, int, float]], feedback: bool = False) -> None:
+        """One generation call for ``jobs`` (their own prompt, or their closest failing candidate with its
+        error when ``feedback``), then each job's new candidates verified against its schema."""
+        if not jobs:
+            return
+        for source, n, temperature in phases:
+            asks = []
+            for job in jobs:
+                if feedback:
+                    worst = job.feedback()
+                    asks.append((job, render_prompt(job.schema, worst.sql, worst.error.message or ""), worst.sql))
+                else:
+                    dry = job.result.error
+                    asks.append((job, render_prompt(job.schema, job.sql, job.error or dry.message or ""), job.sql))
+            started = time.perf_counter()
+            answers = self.generator.generate([a[1] for a in asks], [a[2] for a in asks], n=n, temperature=temperature,
+                                              progress=False)  # fmt: skip
+            share = (time.perf_counter() - started) / max(1, len(asks))  # generation time, shared out evenly
+            for (job, _, _), cands in zip(asks, answers, strict=True):
+                began, verify_before = time.perf_counter(), self._verify_seconds
+                if job.schema:
+                    self.judge.box.load(job.schema)
+                seen = {t.sql for t in job.tried}
+                fresh = []
+                for c in cands:
+                    if c.sql and c.sql not in seen:
+                        seen.add(c.sql)
+                        fresh.append((source, c.sql, -c.logprob))
+                job.tried += self.verify(job.sql, fresh, job.result.error.kinds)
+                job.verify_seconds += self._verify_seconds - verify_before
+                job.seconds += share + time.perf_counter() - began
+
+    def _finish(self, job: _Job) -> FixResult:
+        result = job.result
+        result.candidates = job.tried
+        passing = sorted((c for c in job.tried if c.verified), key=lambda c: (c.changed_lines, c.preference))
         if passing:
             best = passing[0]
             result.fixed_sql, result.source, result.verified = best.sql, best.source, True
-        elif tried:
-            closest = min(tried, key=lambda c: (c.changed_lines, c.preference))
+        elif job.tried:
+            closest = min(job.tried, key=lambda c: (c.changed_lines, c.preference))
             result.last_error = closest.error
-        return self._done(result, started)
+        result.seconds, result.verify_seconds = job.seconds, job.verify_seconds
+        return result
 
-    def _model(self, sql: str, schema: str | None, error: str, kinds: tuple[str, ...]) -> list[Candidate]:
-        tried: list[Candidate] = []
-        prompt = render_prompt(schema, sql, error)
-        greedy = self.generator.generate([prompt], [sql], progress=False)[0]
-        tried += self.verify(sql, [("model", c.sql, -c.logprob) for c in greedy if c.sql], kinds)
-        if any(c.verified for c in tried):
-            return tried
-        if self.samples > 0:
-            sampled = self.generator.generate(
-                [prompt], [sql], n=self.samples, temperature=self.temperature, progress=False
-            )[0]
-            fresh = [
-                ("model-sample", c.sql, -c.logprob) for c in sampled if c.sql and c.sql not in {t.sql for t in tried}
-            ]
-            tried += self.verify(sql, fresh, kinds)
-            if any(c.verified for c in tried):
-                return tried
-        for round_ in range(1, self.rounds + 1):
-            failing = [c for c in tried if not c.verified and c.error is not None and c.error.status == "error"]
-            if not failing:
-                break
-            worst = min(failing, key=lambda c: (c.changed_lines, c.preference))
-            again = render_prompt(schema, worst.sql, worst.error.message or "")
-            answer = self.generator.generate([again], [worst.sql], progress=False)[0]
-            fresh = [
-                (f"model-round-{round_}", c.sql, -c.logprob)
-                for c in answer
-                if c.sql and c.sql not in {t.sql for t in tried}
-            ]
-            if not fresh:
-                break
-            tried += self.verify(sql, fresh, kinds)
-            if any(c.verified for c in tried):
-                break
-        return tried
+
+@dataclass
+class _Job:
+    """One query on its way through ``fix_many``."""
+
+    sql: str
+    schema: str | None
+    error: str | None
+    started: float
+    result: FixResult | None = None
+    tried: list[Candidate] = field(default_factory=list)
+    open: bool = False  # still to be offered to the model
+    seconds: float = 0.0
+    verify_seconds: float = 0.0
+
+    @property
+    def fixed(self) -> bool:
+        return any(c.verified for c in self.tried)
+
+    def feedback(self) -> Candidate | None:
+        """The closest failing model candidate with an analysis error to feed back, if any."""
+        failing = [c for c in self.tried if c.source.startswith("model") and not c.verified and c.error is not None
+                   and c.error.status == "error"]  # fmt: skip
+        return min(failing, key=lambda c: (c.changed_lines, c.preference)) if failing else None
+
+
+@dataclass
+class _Job:
+    """One query on its way through ``fix_many``."""
+
+    sql: str
+    schema: str | None
+    error: str | None
+    started: float
+    result: FixResult | None = None
+    tried: list[Candidate] = field(default_factory=list)
+    open: bool = False  # still to be offered to the model
+    seconds: float = 0.0
+    verify_seconds: float = 0.0
+
+    @property
+    def fixed(self) -> bool:
+        return any(c.verified for c in self.tried)
+
+    def feedback(self) -> Candidate | None:
+        """The closest failing model candidate with an analysis error to feed back, if any."""
+        failing = [c for c in self.tried if c.source.startswith("model") and not c.verified and c.error is not None
+                   and c.error.status == "error"]  # fmt: skip
+        return min(failing, key=lambda c: (c.changed_lines, c.preference)) if failing else None
 
     def _done(self, result: FixResult, started: float) -> FixResult:
         result.seconds = time.perf_counter() - started

@@ -24,10 +24,16 @@ SHARD = 100_000
 
 
 def simulate(spark, out: Path, events: int, seed: int, variants: int | None = None, fmt: str = "jsonl",
-             malformed_rate: float = 0.0, window_hours: float = 24.0, max_changed_ratio: float = 0.5) -> dict:  # fmt: skip
-    """Write a simulated log; returns counts (events, tasks, users, truth pairs by outcome)."""
+             malformed_rate: float = 0.0, window_hours: float = 24.0, max_changed_ratio: float = 0.5,
+             adhoc_share: float = 0.0, noise: bool = False) -> dict:  # fmt: skip
+    """Write a simulated log; returns counts (events, tasks, users, truth pairs by outcome).
+
+    ``adhoc_share``: the share of tasks that are short ad-hoc analyst queries (6-20 lines) rather than
+    task-level scripts. ``noise``: add transient failures followed by an unrelated edit (the bug side
+    passes a dry run) and saved "fixes" that still fail — pairs the miner cannot tell from real ones."""
     rng = random.Random(seed)
-    factory = ScriptFactory(spark, window_minutes=window_hours * 60, max_changed_ratio=max_changed_ratio)
+    factory = ScriptFactory(spark, window_minutes=window_hours * 60, max_changed_ratio=max_changed_ratio,
+                            adhoc_share=adhoc_share, noise=noise)  # fmt: skip
     n_variants = variants or max(1, events // 4)
     # Each script has its own seeded generator, so the pool is the same whatever the thread schedule.
     build = lambda i: factory.script(random.Random(seed * 1_000_003 + i))  # noqa: E731

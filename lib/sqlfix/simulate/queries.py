@@ -209,3 +209,60 @@ def _final_select(rng, fact: SimTable, ctes, joins: list[SimTable]) -> list[str]
     if rng.random() < 0.5:
         lines.append(f"LIMIT {rng.choice((100, 500, 1000))}")
     return lines
+
+
+def compose_adhoc(rng: random.Random, domain: str | None = None) -> str:
+    """A short ad-hoc analyst query (6-20 lines): one fact table, maybe one dimension, a filter, an
+    aggregate or a window, an order and a limit — the queries people type into a SQL editor."""
+    domain = domain or rng.choice(sorted(DOMAINS))
+    tables = DOMAINS[domain]
+    fact = rng.choice([t for t in tables if t.by_role("measure") and t.by_role("time")])
+    a = fact.alias
+    dims = [c.name for c in fact.by_role("dim")]
+    measures = [c.name for c in fact.by_role("measure")]
+    keys = [c.name for c in fact.by_role("key")]
+    time_col = fact.by_role("time")[0].name
+    day = dt.date(2026, 10, 1) + dt.timedelta(days=rng.randrange(50))
+    lines = [
+        f"-- {domain}: {rng.choice(('quick look at', 'ad-hoc check of', 'question about'))} {fact.name.split('.')[1]}"
+    ]
+    partner = next((t for t in rng.sample(tables, len(tables)) if t is not fact and joinable(fact, t)), None)
+    shape = rng.choice(("aggregate", "aggregate", "aggregate", "detail", "window"))
+    where = [f"WHERE {a}.dt >= '{day - dt.timedelta(days=rng.choice((1, 7, 30))):%Y-%m-%d}'"]
+    if dims and rng.random() < 0.5:
+        values = ", ".join(f"'{v}'" for v in rng.sample(("web", "ios", "android", "paid", "new", "cn", "us"), 2))
+        where.append(f"  AND {a}.{rng.choice(dims)} IN ({values})")
+    if shape == "detail":
+        cols = rng.sample(keys + dims + measures, k=min(4, len(keys + dims + measures)))
+        lines += ["SELECT"] + [f"  {a}.{c}," for c in cols] + [f"  to_date({a}.{time_col}) AS event_date"]
+        lines += [f"FROM {fact.name} {a}", *where, f"ORDER BY {a}.{time_col} DESC", f"LIMIT {rng.choice((20, 100))}"]
+        return "\n".join(lines)
+    group = [f"{a}.{d}" for d in rng.sample(dims, k=min(len(dims), rng.choice((1, 1, 2))))] or [
+        f"to_date({a}.{time_col})"
+    ]
+    select = list(group)
+    join = []
+    if partner is not None and rng.random() < 0.5:
+        key = next(k.name for k in fact.by_role("key") if k.name in {c.name for c in partner.cols})
+        p = partner.alias if partner.alias != a else partner.alias + "2"
+        extra = next((c.name for c in partner.by_role("dim")), None)
+        join = [f"JOIN {partner.name} {p}", f"  ON {a}.{key} = {p}.{key}"]
+        if extra:
+            group.append(f"{p}.{extra}")
+            select.append(f"{p}.{extra}")
+    m = rng.choice(measures)
+    if shape == "window":
+        metrics = [f"SUM({a}.{m}) AS total_{m}",
+                   f"ROW_NUMBER() OVER (ORDER BY SUM({a}.{m}) DESC) AS rank_{m}"]  # fmt: skip
+    else:
+        metrics = ["COUNT(*) AS n", f"{rng.choice(('SUM', 'AVG', 'MAX'))}({a}.{m}) AS agg_{m}"]
+        if rng.random() < 0.4:
+            metrics.append(f"ROUND(AVG({a}.{m}), 2) AS avg_{m}")
+    items = select + metrics
+    lines += ["SELECT"] + [f"  {x}" + ("," if i < len(items) - 1 else "") for i, x in enumerate(items)]
+    lines += [f"FROM {fact.name} {a}", *join, *where, "GROUP BY " + ", ".join(group)]
+    if shape == "aggregate" and rng.random() < 0.3:
+        lines.append(f"HAVING COUNT(*) >= {rng.choice((2, 5, 10))}")
+    lines.append(f"ORDER BY {metrics[0].split(' AS ')[1]} DESC")
+    lines.append(f"LIMIT {rng.choice((10, 20, 50))}")
+    return "\n".join(lines)

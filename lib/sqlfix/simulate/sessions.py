@@ -18,7 +18,7 @@ from sqlfix.filtering.dryrun import DryRun, analyze
 from sqlfix.reference import paper_diff_sizes
 from sqlfix.simulate import bugs
 from sqlfix.simulate.domains import all_tables
-from sqlfix.simulate.queries import compose
+from sqlfix.simulate.queries import compose, compose_adhoc
 from sqlfix.simulate.styles import restyle
 from sqlfix.sql.diff import changed_lines
 
@@ -28,6 +28,13 @@ SCENARIOS = {
     "clean": 24, "fix_run": 30, "multi_attempt": 8, "identical_rerun": 5, "fix_save": 8, "rejected_fix": 5,
     "accepted_fix": 4, "abandoned": 5, "rewrite": 3, "meaning_change": 3, "flaky": 2, "late_fix": 3,
 }  # fmt: skip
+# Noise (``ScriptFactory(noise=True)``): what makes the execution filter and the spot check matter.
+NOISE_SCENARIOS = {"transient_edit": 4, "bad_save": 4}
+TRANSIENT_MESSAGES = (
+    "Query timed out after 3600 seconds (spark.sql.broadcastTimeout / job timeout); the job was cancelled.",
+    "[RESOURCE_EXHAUSTED] Quota exceeded for user: concurrent queries limit (20) reached. Retry later.",
+    "org.apache.spark.SparkException: Job 41 cancelled because SparkContext was shut down",
+)
 FLAKY_MESSAGE = (
     "Job aborted due to stage failure: Task 3 in stage 12.0 failed 4 times, most recent failure: Lost task 3.3 in "
     "stage 12.0 (TID 88) (10.0.3.17 executor 5): ExecutorLostFailure (executor 5 exited caused by one of the running "
@@ -71,6 +78,7 @@ class Truth:
     condition: str | None = None
     message_style: str | None = None
     diff_lines: int | None = None
+    noise: str | None = None  # transient (the bug side runs fine) | fix_still_fails (the "fix" fails too)
 
 
 @dataclass
@@ -91,8 +99,11 @@ class Bug:
 class ScriptFactory:
     """Builds verified task scripts; one Spark session, the simulated catalog created in it."""
 
-    def __init__(self, spark: SparkSession, window_minutes: float = 24 * 60, max_changed_ratio: float = 0.5):
+    def __init__(self, spark: SparkSession, window_minutes: float = 24 * 60, max_changed_ratio: float = 0.5,
+                 adhoc_share: float = 0.0, noise: bool = False):  # fmt: skip
         self.spark = spark
+        self.adhoc_share = adhoc_share  # share of tasks that are short ad-hoc analyst queries
+        self.scenarios = {**SCENARIOS, **(NOISE_SCENARIOS if noise else {})}
         self.window = window_minutes
         self.max_ratio = max_changed_ratio
         self.diff_sizes = paper_diff_sizes()
@@ -113,8 +124,9 @@ class ScriptFactory:
     # -- building blocks ---------------------------------------------------------------------------
     def base(self, rng: random.Random, k: int) -> list[str]:
         size = 6 if k > 12 else (rng.choice((4, 5, 6)) if k > 5 else None)
+        adhoc = self.adhoc_share > 0 and rng.random() < self.adhoc_share
         for _ in range(10):
-            sql = compose(rng, size=size)
+            sql = compose_adhoc(rng) if adhoc else compose(rng, size=size)
             if self.analyze(sql).ok:
                 return sql.split("\n")
         raise RuntimeError("query composer produced no valid query in 10 tries")
@@ -146,7 +158,7 @@ class ScriptFactory:
 
     # -- scenarios ---------------------------------------------------------------------------------
     def script(self, rng: random.Random) -> Script:
-        scenario = rng.choices(list(SCENARIOS), weights=list(SCENARIOS.values()))[0]
+        scenario = rng.choices(list(self.scenarios), weights=list(self.scenarios.values()))[0]
         engine = rng.choices(list(ENGINES), weights=list(ENGINES.values()))[0]
         k = rng.choice(self.diff_sizes)
         lines = self.base(rng, k)
@@ -187,6 +199,20 @@ class ScriptFactory:
             s.scenario = "clean"
             add("execute", fix, "success")
             return s
+        if scenario == "transient_edit":  # fails for the platform's reasons, then a small unrelated edit runs
+            i = add("execute", fix, "error", rng.choice(TRANSIENT_MESSAGES))
+            edited = _trivial_edit(lines, rng)
+            j = add("execute", edited, "success")
+            s.truth.append(Truth(i, j, "run", "kept", bug_kind="transient", message_style="runtime",
+                                 diff_lines=changed_lines(fix, edited), noise="transient"))  # fmt: skip
+            return s
+        if scenario == "bad_save":  # the "fix" the user saved still fails (another mistake)
+            b2 = self.bug(rng, lines, 1)
+            if b2 is not None and b2.sql != b.sql:
+                i, style = fail(b)
+                truth(i, add("save", b2.sql), "save", b, style, noise="fix_still_fails")
+                return s
+            scenario = "fix_run"
         if scenario == "flaky":
             i = add("execute", fix, "error", FLAKY_MESSAGE)
             j = add("execute", fix, "success")
@@ -249,3 +275,15 @@ class ScriptFactory:
             else:
                 truth(i, add("execute", fix, "success"), "run", b, style)
         return s
+
+
+def _trivial_edit(lines: list[str], rng: random.Random) -> str:
+    """The query with one edit that changes nothing Spark would object to: a LIMIT, or a comment line."""
+    out = list(lines)
+    limits = [i for i, line in enumerate(out) if re.fullmatch(r"LIMIT \d+", line.strip())]
+    if limits and rng.random() < 0.6:
+        i = rng.choice(limits)
+        out[i] = f"LIMIT {rng.choice((5, 15, 25, 200))}"
+    else:
+        out.insert(0, f"-- rerun {rng.randrange(1, 99)}")
+    return "\n".join(out)

@@ -38,12 +38,12 @@ def canonical(sql: str | None) -> str | None:
     """
     import sqlglot
     from sqlglot import exp
-    from sqlglot.errors import ParseError
+    from sqlglot.errors import SqlglotError
     from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
     try:
         tree = sqlglot.parse_one(sql or "", read="spark")
-    except ParseError:
+    except SqlglotError:  # a parse or a tokenizer error
         return None
     if tree is None:
         return None
