@@ -61,6 +61,8 @@ def test_spark_generator_matches_local_generation(spark, generator):
     from sqlfix.inference.spark import SparkGenerator
 
     local = generator.generate(PROMPTS, BUGS, progress=False)
-    remote = SparkGenerator(spark, generator.name, batch_size=3, max_new_tokens=40, partitions=2).generate(PROMPTS, BUGS)
+    remote = SparkGenerator(spark, generator.name, batch_size=3, max_new_tokens=40, partitions=2).generate(
+        PROMPTS, BUGS
+    )
     assert [c[0].text for c in remote] == [c[0].text for c in local]
     assert [round(c[0].logprob, 4) for c in remote] == [round(c[0].logprob, 4) for c in local]
