@@ -185,11 +185,13 @@ def missing_group_by(inp: RepairInput) -> list[str]:
 
 
 def select_top(inp: RepairInput) -> list[str]:
-    m = re.search(r"\bSELECT(\s+DISTINCT)?\s+TOP\s+(\d+)\s+", inp.sql, re.I)
+    m = re.search(r"\bSELECT(?:\s+DISTINCT)?(\s+TOP\s+(\d+))(?=\s)", inp.sql, re.I)
     if not m:
         return []
-    body = inp.sql[: m.start()] + "SELECT" + (m.group(1) or "") + " " + inp.sql[m.end() :]
+    body = inp.sql[: m.start(1)] + inp.sql[m.end(1) :]  # the text around TOP n stays as it was
     trimmed = body.rstrip().rstrip(";").rstrip()
+    if re.search(r"\bLIMIT\s+\d+\s*$", trimmed, re.I):  # the query already has its LIMIT: TOP goes
+        return [body]
     return [f"{trimmed}\nLIMIT {m.group(2)}"]
 
 
