@@ -10,6 +10,10 @@
 4. Ranking: passes analysis > smallest line diff against the input (the one line diff) > the source's
    preference (a rule's own order; a model answer's likelihood). The result names its source.
 
+``Fixer.fix_many`` does the same for many queries with one generation call per model phase (greedy,
+samples, each feedback round) for all the queries still without a fix: a batched pass on one machine, or
+one Spark job with ``inference.spark.SparkGenerator``.
+
 A candidate is verified when it passes Spark's parser and analyzer against the schema and does not do
 something the input did not (``policy.kind_changed``: no failing SELECT is "fixed" by a DROP).
 """
@@ -236,33 +240,3 @@ class _Job:
         failing = [c for c in self.tried if c.source.startswith("model") and not c.verified and c.error is not None
                    and c.error.status == "error"]  # fmt: skip
         return min(failing, key=lambda c: (c.changed_lines, c.preference)) if failing else None
-
-
-@dataclass
-class _Job:
-    """One query on its way through ``fix_many``."""
-
-    sql: str
-    schema: str | None
-    error: str | None
-    started: float
-    result: FixResult | None = None
-    tried: list[Candidate] = field(default_factory=list)
-    open: bool = False  # still to be offered to the model
-    seconds: float = 0.0
-    verify_seconds: float = 0.0
-
-    @property
-    def fixed(self) -> bool:
-        return any(c.verified for c in self.tried)
-
-    def feedback(self) -> Candidate | None:
-        """The closest failing model candidate with an analysis error to feed back, if any."""
-        failing = [c for c in self.tried if c.source.startswith("model") and not c.verified and c.error is not None
-                   and c.error.status == "error"]  # fmt: skip
-        return min(failing, key=lambda c: (c.changed_lines, c.preference)) if failing else None
-
-    def _done(self, result: FixResult, started: float) -> FixResult:
-        result.seconds = time.perf_counter() - started
-        result.verify_seconds = self._verify_seconds
-        return result
