@@ -124,13 +124,16 @@ def _fix_held_out(ctx, dcfg: dict, model_ref: str, n: int) -> list[dict]:
     from sqlfix.commands.evaluate import pick, resolve_models
     from sqlfix.commands.filter import make_judge
     from sqlfix.dataset.build import databases
-    from sqlfix.evaluation.metrics import ast_match
+    from sqlfix.evaluation.metrics import ast_match, edit_size
     from sqlfix.inference.generate import load_generator
     from sqlfix.repair.service import Fixer
 
     held = {dcfg["holdout_domain"]}
     rows = [r.asDict() for r in ctx.lake.read("sft_eval").orderBy("sample_id").collect()]
-    rows = pick([r for r in rows if databases(r["bug_sql"]) & held], n)  # one per category first
+    rows = [r for r in rows if databases(r["bug_sql"]) & held]
+    multi = [r for r in rows if edit_size(r["bug_sql"], r["fixed_sql"]) == "multi-token"]
+    single = [r for r in rows if edit_size(r["bug_sql"], r["fixed_sql"]) == "single-token"]
+    rows = pick(multi, n // 2) + pick(single, n - min(len(multi), n // 2))  # both kinds, one per category first
     model = resolve_models(ctx, [model_ref])[0]
     fcfg = ctx.cfg["fix"]
     generator = load_generator(model.path, "hf", int(fcfg["batch_size"]), int(ctx.cfg["evaluate"]["max_new_tokens"]))
@@ -223,7 +226,8 @@ def _summary(ctx, records, trained, decision, fixes, seconds: float, held: str) 
             (
                 f"AST match: {label}",
                 f"{100 * (r['ast'] or 0):.1f}% (exact {100 * (r['exact'] or 0):.1f}%, "
-                f"analysis pass {100 * (r['analysis_pass'] or 0):.1f}%)",
+                f"analysis pass {100 * (r['analysis_pass'] or 0):.1f}%, preservation "
+                f"{100 * (r['preservation'] or 0):.1f}%; held-out domain {_held_out(r, held)})",
             )
             for label, r in by.items()
         ],  # fmt: skip
