@@ -4,6 +4,7 @@ side in one run:
 - ``greedy``: the model's greedy answer as it is (no verification, no retries) — AST-equal to the
   reference, and passing the analyzer;
 - ``repairs``: the deterministic repairs alone, verified;
+- ``model+verify``: the model alone with verification, samples and feedback rounds (no repairs);
 - ``fix``: ``sqlfix fix`` — repairs, then the model with samples and feedback rounds, verified.
 
     .venv/bin/python benchmarks/fix_rate.py --root /tmp/demo --model @champion --database ads [--limit 40]
@@ -50,7 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     greedy = [c[0].sql for c in generator.generate(prompts, [r["bug_sql"] for r in rows])]
     greedy_s = (time.perf_counter() - t0) / max(1, len(rows))
-    rules, full = Fixer(judge), Fixer(judge, generator, samples=args.samples, rounds=args.rounds)
+    # each its own judge: no fixer profits from the other's cache of dry runs
+    rules = Fixer(make_judge(ctx.spark, ctx.cfg))
+    full = Fixer(make_judge(ctx.spark, ctx.cfg), generator, samples=args.samples, rounds=args.rounds)
+    model_only = Fixer(make_judge(ctx.spark, ctx.cfg), generator, samples=args.samples, rounds=args.rounds,
+                       use_rules=False)  # fmt: skip
     stats: dict = defaultdict(lambda: defaultdict(float))
     for r, answer in zip(rows, greedy, strict=True):
         size = edit_size(r["bug_sql"], r["fixed_sql"])
@@ -61,7 +66,8 @@ def main(argv: list[str] | None = None) -> int:
         s["greedy_ast"] += passes and ast_match(answer, r["fixed_sql"])
         s["greedy_pass"] += passes
         s["greedy_s"] += greedy_s
-        for name, fixer in (("repairs", rules), ("fix", full)):
+        for name, fixer in (("repairs", rules), ("model", model_only), ("fix", full)):
+            fixer.judge.box.load(r["schema_ddl"])
             result = fixer.fix(r["bug_sql"], r["schema_ddl"], r["error_message"])
             s[f"{name}_verified"] += result.verified
             s[f"{name}_ast"] += bool(result.fixed_sql) and ast_match(result.fixed_sql, r["fixed_sql"])
@@ -69,7 +75,8 @@ def main(argv: list[str] | None = None) -> int:
             s[f"{name}_verify_s"] += result.verify_seconds
     print(f"model {model.label}; {len(rows)} eval samples of held-out database {args.database}")
     print(f"{'edit size':<13} {'n':>3}  {'greedy: ref / passes':>21}  {'repairs: verified / ref':>24}  "
-          f"{'fix: verified / ref':>20}  {'s/query (repairs, fix)':>22}  {'verify share':>12}")  # fmt: skip
+          f"{'model+verify: verified / ref':>29}  {'fix: verified / ref':>20}  {'s/query (repairs, model, fix)':>30}  "
+          f"{'fix verify share':>16}")  # fmt: skip
     for size in sorted(stats):
         s = stats[size]
         n = s["n"]
@@ -78,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
             return f"{100 * s[key] / n:5.1f}%"
 
         print(f"{size:<13} {int(n):>3}  {pct('greedy_ast'):>10} / {pct('greedy_pass'):>8}  "
-              f"{pct('repairs_verified'):>11} / {pct('repairs_ast'):>10}  {pct('fix_verified'):>8} / {pct('fix_ast'):>9}  "
-              f"{s['repairs_s'] / n:>9.2f} {s['fix_s'] / n:>9.2f}  {100 * s['fix_verify_s'] / max(s['fix_s'], 1e-9):>11.1f}%")  # fmt: skip
+              f"{pct('repairs_verified'):>11} / {pct('repairs_ast'):>10}  {pct('model_verified'):>16} / {pct('model_ast'):>10}  "
+              f"{pct('fix_verified'):>8} / {pct('fix_ast'):>9}  {s['repairs_s'] / n:>9.2f} {s['model_s'] / n:>9.2f} "
+              f"{s['fix_s'] / n:>9.2f}  {100 * s['fix_verify_s'] / max(s['fix_s'], 1e-9):>15.1f}%")  # fmt: skip
     return 0
 
 
