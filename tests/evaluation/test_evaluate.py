@@ -111,3 +111,14 @@ def test_python_api(spark):
         "SELECT order_id FROM qa.api_orders",
         "suggestion",
     )
+
+
+def test_a_limited_pick_covers_every_domain_and_category():
+    from sqlfix.commands.evaluate import pick
+
+    rows = [{"sample_id": str(i), "bug_sql": f"SELECT 1 FROM {'ads' if i % 7 == 0 else 'shop'}.t",
+             "category_l3": f"c{i % 3}"} for i in range(100)]  # fmt: skip
+    picked = pick(rows, 6)
+    assert [(r["bug_sql"][-5:], r["category_l3"]) for r in picked] == [
+        ("ads.t", "c0"), ("hop.t", "c0"), ("ads.t", "c1"), ("hop.t", "c1"), ("ads.t", "c2"), ("hop.t", "c2")]  # fmt: skip
+    assert picked == pick(list(reversed(rows)), 6) and len(pick(rows, None)) == 100
