@@ -58,6 +58,8 @@ def test_metrics_of_a_scripted_model(spark):
     assert summary["overall"] == {"n": 3, "exact": 0.0, "ast": 0.3333, "analysis_pass": 0.6667, "error_gone": 0.6667,
                                   "preservation": 0.875, "over_edits": 0.3333}  # fmt: skip
     assert summary["by_category_l2"]["resolution.relation"]["ast"] == 0.5
+    assert {k: v["n"] for k, v in summary["by_database"].items()} == {"qa": 3}
+    assert {k: v["n"] for k, v in summary["by_edit_size"].items()} == {"single-token": 3}
 
 
 @pytest.mark.slow

@@ -109,7 +109,7 @@ def evaluate(generator, judge, samples: list[dict], progress: bool = True) -> tu
         metrics = score(s["bug_sql"], s["fixed_sql"], prediction, passes, gone)
         rows.append({
             **{k: s.get(k) for k in ("sample_id", "bug_sql", "fixed_sql", "schema_ddl", "error_message", *GROUPS[:3],
-                                     "signal", "source")},
+                                     "signal", "source", "database")},
             "prediction": prediction, "raw_answer": cands[0].text if cands else "",
             "logprob": cands[0].logprob if cands else None, "prediction_condition": getattr(dry, "condition", None),
             **metrics,
