@@ -108,6 +108,6 @@ def test_every_task_runs_as_wired():
                 assert cfg["train"]["output_dir"].startswith("/Volumes/main/sqlfix/sqlfix/")
                 assert cfg["train"]["mlflow"]["tracking_uri"] == "databricks"
     assert dataset_dirs == {
-        "export": "/Volumes/main/sqlfix/sqlfix/datasets/sft",
-        "train": "/Volumes/main/sqlfix/sqlfix/datasets/sft",
+        "export": "/Volumes/main/sqlfix/sqlfix/exports/sft",
+        "train": "/Volumes/main/sqlfix/sqlfix/exports/sft",
     }

@@ -58,3 +58,28 @@ def test_config_show_prints_values_and_sources(run_cli):
     assert shown["train.p"]["value"] == 0.0 and shown["train.p"]["source"].endswith("conf/local.yaml")
     with_recipe = json.loads(run_cli("config", "show", "--json", "--train", "conf/train/dmsft.yaml"))
     assert with_recipe["train.p"] == {"value": 0.5, "source": "conf/train/dmsft.yaml"}
+
+
+def test_no_local_output_folder_shadows_an_installed_package():
+    """A top-level output folder named like a package (``datasets/``) is imported as that package by
+    anything run from the repository root: transformers then believes HF ``datasets`` is installed and
+    the Trainer fails (``make demo`` then ``make test`` in one checkout did exactly that)."""
+    import importlib.machinery
+    import sys
+    from pathlib import PurePosixPath
+
+    from sqlfix.config import PATH_KEYS, load_config
+
+    cfg = load_config("local", overrides=["output_root=."])
+    tops = []
+    for key in PATH_KEYS:
+        value = cfg
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(value, str) and "://" not in value and not value.startswith("/"):
+            tops.append(PurePosixPath(value).parts[0])
+    assert sorted(set(tops)) == [".demo", "exports", "lake", "models", "runs"]
+    installed = [p for p in sys.path if "site-packages" in p or (p and p.startswith(sys.base_prefix))]
+    assert [t for t in tops if importlib.machinery.PathFinder.find_spec(t, installed) is not None] == []
+    probed = {"datasets", "evaluate", "peft", "accelerate", "deepspeed", "vllm", "wandb", "tensorboard", "data"}
+    assert probed.isdisjoint(tops)  # optional packages libraries look for by name, installed here or not
