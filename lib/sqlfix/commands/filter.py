@@ -22,8 +22,7 @@ from tqdm import tqdm
 
 from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
-from sqlfix.filtering.judge import Judge
-from sqlfix.filtering.sandbox import Sandbox
+from sqlfix.filtering.judge import Judge, judge_from_config
 from sqlfix.tables import PAIR_VERDICTS
 from sqlfix.taxonomy.classify import classify
 
@@ -31,15 +30,7 @@ PAIR_FIELDS = ("pair_id", "bug_sql", "fixed_sql", "schema_ddl", "category_l1", "
 
 
 def make_judge(spark, cfg: dict) -> Judge:
-    fcfg = cfg["filter"]
-    return Judge(
-        Sandbox(spark),
-        threads=int(fcfg["threads"]),
-        timeout_s=float(fcfg["timeout_s"]),
-        max_chars=int(fcfg["max_sql_chars"]),
-        max_depth=int(fcfg["max_nesting"]),
-        runtime=bool(fcfg["runtime_check"]),
-    )
+    return judge_from_config(spark, cfg)
 
 
 def pending_pairs(pairs, verdicts, refilter: bool = False):

@@ -182,3 +182,16 @@ def _guarded(fn) -> DryRun:
         return fn()
     except Exception as exc:  # noqa: BLE001 - an unexpected failure is a verdict, not a crashed job
         return DryRun("error", "INTERNAL_ERROR", message=f"{type(exc).__name__}: {str(exc)[:300]}")
+
+
+def judge_from_config(spark, cfg: dict) -> Judge:
+    """The Judge the ``filter:`` settings describe, on a new sandbox (the filter, evaluation and fix share it)."""
+    fcfg = cfg["filter"]
+    return Judge(
+        Sandbox(spark),
+        threads=int(fcfg["threads"]),
+        timeout_s=float(fcfg["timeout_s"]),
+        max_chars=int(fcfg["max_sql_chars"]),
+        max_depth=int(fcfg["max_nesting"]),
+        runtime=bool(fcfg["runtime_check"]),
+    )

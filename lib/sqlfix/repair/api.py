@@ -24,8 +24,7 @@ def fixer(model: str | None = None, profile: str = "local", overrides: tuple[str
             from pathlib import Path
 
             from sqlfix.config import load_config
-            from sqlfix.filtering.judge import Judge
-            from sqlfix.filtering.sandbox import Sandbox
+            from sqlfix.filtering.judge import judge_from_config
             from sqlfix.inference.generate import load_generator
             from sqlfix.registry.models import resolve
             from sqlfix.spark import get_spark
@@ -35,8 +34,7 @@ def fixer(model: str | None = None, profile: str = "local", overrides: tuple[str
             if model:
                 resolved = resolve(model, cfg["train"], Path(cfg["evaluate"]["model_cache"]))
                 generator = load_generator(resolved.path, "hf", int(cfg["fix"]["batch_size"]))
-            fcfg = cfg["filter"]
-            judge = Judge(Sandbox(get_spark(cfg)), threads=int(fcfg["threads"]), timeout_s=float(fcfg["timeout_s"]))
+            judge = judge_from_config(get_spark(cfg), cfg)
             _FIXERS[key] = Fixer(judge, generator, samples=int(cfg["fix"]["samples"]), rounds=int(cfg["fix"]["rounds"]),
                                  temperature=float(cfg["fix"]["temperature"]))  # fmt: skip
         return _FIXERS[key]

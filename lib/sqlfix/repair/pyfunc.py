@@ -23,13 +23,12 @@ class FixerModel(mlflow.pyfunc.PythonModel):
         self.fixer = None
         if shutil.which("java"):
             from sqlfix.config import load_config
-            from sqlfix.filtering.judge import Judge
-            from sqlfix.filtering.sandbox import Sandbox
+            from sqlfix.filtering.judge import judge_from_config
             from sqlfix.repair.service import Fixer
             from sqlfix.spark import get_spark
 
             cfg = load_config("local")
-            self.fixer = Fixer(Judge(Sandbox(get_spark(cfg)), threads=2), self.generator)
+            self.fixer = Fixer(judge_from_config(get_spark(cfg), cfg), self.generator)
 
     def predict(self, context, model_input, params=None):
         import pandas as pd
