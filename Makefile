@@ -7,7 +7,7 @@ EXTRAS ?= data,dev,train
 # DeepSpeed: build no CUDA ops on CPU machines (it JIT-builds the few it needs).
 export DS_BUILD_OPS ?= 0
 
-.PHONY: setup demo test model bench clean
+.PHONY: setup demo test model experiment bench clean
 
 setup: $(VENV)/.installed-$(EXTRAS)
 
@@ -28,6 +28,12 @@ test: setup
 
 model: setup
 	$(VENV)/bin/sqlfix prepare-model --out models/smollm2-135m-instruct
+
+# SFT vs DM-SFT at CPU scale (about an hour on 2 cores): the demo's data of 4,000 events (ads held out),
+# then `sqlfix experiment dmsft` (conf/local.yaml experiment:). Results in runs/experiments/dmsft-cpu/.
+experiment: model
+	$(VENV)/bin/sqlfix --set demo.events=4000 demo --until dataset
+	$(VENV)/bin/sqlfix experiment dmsft
 
 clean:
 	rm -rf lake .demo spark-warehouse .pytest_cache

@@ -47,6 +47,7 @@ setup(
     data_files=[
         ("share/sqlfix/conf", glob("conf/*.yaml") + glob("conf/*.properties")),
         ("share/sqlfix/conf/train", glob("conf/train/*.yaml")),
+        ("share/sqlfix/conf/experiment", glob("conf/experiment/*.yaml")),
         ("share/sqlfix/conf/deepspeed", glob("conf/deepspeed/*.json")),
     ],
 )

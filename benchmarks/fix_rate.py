@@ -32,11 +32,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from sqlfix.commands import Context
-    from sqlfix.commands.evaluate import pick, resolve_models
+    from sqlfix.commands.evaluate import resolve_models
     from sqlfix.commands.filter import make_judge
     from sqlfix.config import load_config
     from sqlfix.dataset.build import databases
     from sqlfix.dataset.prompt import render_prompt
+    from sqlfix.evaluation.evaluate import pick
     from sqlfix.evaluation.metrics import ast_match, edit_size
     from sqlfix.inference.generate import load_generator
     from sqlfix.repair.service import Fixer

@@ -44,3 +44,12 @@ def test_job_scripts_call_the_same_commands():
 def test_console_entry_point_runs(tmp_path):
     out = subprocess.run([sys.executable, "-m", "sqlfix.cli", "tables"], capture_output=True, text=True, check=True)
     assert "| `query_logs` |" in out.stdout
+
+
+def test_set_before_and_after_the_command_are_both_applied(capsys):
+    from sqlfix.cli import main
+
+    assert main(["--set", "output_root=/tmp/elsewhere", "config", "show", "--set", "spark.shuffle_partitions=9"]) == 0
+    shown = capsys.readouterr().out
+    assert 'output_root                                  = "/tmp/elsewhere"    # --set' in shown
+    assert "spark.shuffle_partitions                     = 9    # --set" in shown

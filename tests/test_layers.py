@@ -30,6 +30,7 @@ FLOORS = [
     {"sqlfix.registry"},
     {"sqlfix.inference"},
     {"sqlfix.evaluation"},
+    {"sqlfix.experiment"},
     {"sqlfix.repair"},
     {"sqlfix.commands"},
     {"sqlfix.cli", "sqlfix"},
@@ -142,3 +143,26 @@ def test_the_rule_itself(source, target, allowed):
     """The floors say what the pipeline says: a stage never reaches up to a command or the simulator."""
     up = _floor(target) is not None and _floor(target) >= _floor(source) and _floor(source) != 0
     assert (not up and _unit(target) != SIMULATOR) == allowed
+
+
+def test_training_and_generation_import_without_spark_or_the_sql_parser():
+    """A GPU machine trains and generates with torch and transformers alone: the recipe, the generator and
+    the experiment's train stage import no Spark, sqlglot, Delta or MLflow (they load them where used)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(f"""
+        import importlib.abc, sys
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path, target=None):
+                if name.split(".")[0] in ("pyspark", "sqlglot", "deltalake", "mlflow"):
+                    raise ImportError("blocked " + name)
+        sys.meta_path.insert(0, Block())
+        sys.path.insert(0, {str(LIB)!r})
+        import sqlfix.training.recipe, sqlfix.inference.generate, sqlfix.experiment.dmsft, sqlfix.dataset.prompt
+        from sqlfix.training.examples import build_example
+        print("ok")
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.stdout.strip() == "ok", done.stderr[-2000:]

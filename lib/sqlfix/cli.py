@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 import traceback
 from collections.abc import Sequence
@@ -41,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "rollback": "sqlfix.commands.promote",
     "review": "sqlfix.commands.review",
     "demo": "sqlfix.commands.demo",
+    "experiment": "sqlfix.commands.experiment",
     "config": "sqlfix.commands.config",
 }
 
@@ -50,7 +52,7 @@ def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     parser.add_argument("--profile", default=d("local"), help="conf/<profile>.yaml (default: local)")
     parser.add_argument(
         "--set",
-        dest="overrides",
+        dest="overrides" if defaults else "command_overrides",  # both kept: before and after the command
         action="append",
         default=d([]),
         metavar="KEY=VALUE",
@@ -84,8 +86,11 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     """Run one subcommand and return its exit code; ``ctx`` injects a config and session (tests,
     notebooks). Failures print one line on stderr (``--debug``: and the traceback)."""
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    # sqlglot warns ("falling back to parsing as a Command") on every statement it cannot parse; logged SQL
+    # and model answers are full of them, and Spark's parser is the judge of validity: errors only.
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
-        overrides = list(args.overrides)
+        overrides = [*args.overrides, *getattr(args, "command_overrides", [])]
         if args.catalog:
             overrides.append(f"lake.catalog={args.catalog}")
         if args.schema:

@@ -24,7 +24,8 @@ from sqlfix.errors import UsageError
 BASE_PROFILE = "local"
 # Local paths taken under ``output_root`` when relative (dotted keys; a sqlite MLflow URI's file too).
 PATH_KEYS = ("lake.root", "demo.workdir", "train.dataset_dir", "train.corpus", "train.model", "train.output_dir",
-             "train.mlflow.tracking_uri", "evaluate.model_cache")  # fmt: skip
+             "train.mlflow.tracking_uri", "evaluate.model_cache", "experiment.output_dir",
+             "experiment.dataset_dir")  # fmt: skip
 LAKE_ROOT_ENV = "SQLFIX_LAKE_ROOT"
 CONF_DIR_ENV = "SQLFIX_CONF_DIR"
 

@@ -116,7 +116,7 @@ def test_python_api(spark):
 
 
 def test_a_limited_pick_covers_every_domain_and_category():
-    from sqlfix.commands.evaluate import pick
+    from sqlfix.evaluation.evaluate import pick
 
     rows = [{"sample_id": str(i), "bug_sql": f"SELECT 1 FROM {'ads' if i % 7 == 0 else 'shop'}.t",
              "category_l3": f"c{i % 3}"} for i in range(100)]  # fmt: skip

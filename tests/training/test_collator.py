@@ -72,11 +72,12 @@ def test_padding_and_bad_config():
         DMSFTCollator(pad_token_id=0, mode="word")
 
 
-def test_packed_rows_compute_what_samples_compute_alone(tiny_model_dir):
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_packed_rows_compute_what_samples_compute_alone(tiny_model_dir, attention):
     from sqlfix.training.collator import PackedDMSFTCollator
     from transformers import AutoModelForCausalLM
 
-    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="sdpa").eval()
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation=attention).eval()
     a = {
         "input_ids": list(range(3, 20)),
         "prompt_len": 5,

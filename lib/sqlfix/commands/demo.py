@@ -121,9 +121,10 @@ def _train(ctx, dcfg: dict) -> dict:
 def _fix_held_out(ctx, dcfg: dict, model_ref: str, n: int) -> list[dict]:
     """``sqlfix fix`` (repairs + the champion) on eval samples of the held-out domain: bug SQL and schema in,
     the verified fix and its diff out."""
-    from sqlfix.commands.evaluate import pick, resolve_models
+    from sqlfix.commands.evaluate import resolve_models
     from sqlfix.commands.filter import make_judge
     from sqlfix.dataset.build import databases
+    from sqlfix.evaluation.evaluate import pick
     from sqlfix.evaluation.metrics import ast_match, edit_size
     from sqlfix.inference.generate import load_generator
     from sqlfix.repair.service import Fixer

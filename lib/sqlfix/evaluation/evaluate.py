@@ -124,3 +124,33 @@ def summarize(rows: list[dict]) -> dict:
     for group in GROUPS:
         out[f"by_{group}"] = aggregate(rows, by=group)
     return out
+
+
+def pick(samples: list[dict], limit: int | None) -> list[dict]:
+    """``limit`` samples in a fixed hashed order, round-robin over databases and, within a database, over
+    categories: every domain (a held-out one too) and as many categories as fit (all samples when no limit)."""
+    key = lambda s: hashlib.sha256(str(s["sample_id"]).encode()).hexdigest()  # noqa: E731
+    samples = sorted(samples, key=key)
+    if not limit or limit >= len(samples):
+        return samples
+    tree: dict = {}
+    for s in samples:
+        domain = ",".join(sorted(databases(s.get("bug_sql")))) or "-"
+        tree.setdefault(domain, {}).setdefault(s.get("category_l3") or "", []).append(s)
+    streams = [_round_robin([cats[c] for c in sorted(cats)]) for _, cats in sorted(tree.items())]
+    return _round_robin(streams)[:limit]
+
+
+def _round_robin(queues: list[list]) -> list:
+    """One from each queue in turn until all are empty.
+
+    Example:
+        >>> _round_robin([[1, 2, 3], [4], [5, 6]])
+        [1, 4, 5, 2, 6, 3]
+    """
+    queues, out = [list(q) for q in queues], []
+    while any(queues):
+        for q in queues:
+            if q:
+                out.append(q.pop(0))
+    return out

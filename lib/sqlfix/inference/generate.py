@@ -76,6 +76,20 @@ class HFGenerator:
         self.model.generation_config.pad_token_id = self.tokenizer.pad_token_id
         self.samples_per_second = 0.0
 
+    @classmethod
+    def from_loaded(cls, model, tokenizer, batch_size: int = 8, max_new_tokens: int = 2048, name: str = "live"):
+        """A generator over a model already in memory (a run's model between training steps): nothing is
+        loaded or moved; the caller puts the model in eval mode, and the tokenizer pads on the left while
+        this generator is used (``generate`` sets it)."""
+        self = cls.__new__(cls)
+        self.name, self.model, self.tokenizer = name, model, tokenizer
+        self.batch_size, self.cap = max(1, int(batch_size)), int(max_new_tokens)
+        self.device = str(next(model.parameters()).device)
+        if tokenizer.pad_token_id is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        self.samples_per_second = 0.0
+        return self
+
     def budget(self, bug_sql: str) -> int:
         return token_budget(len(self.tokenizer(bug_sql, add_special_tokens=False)["input_ids"]), cap=self.cap)
 
@@ -88,6 +102,7 @@ class HFGenerator:
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out: list[list[Candidate]] = [[] for _ in texts]
         started = time.perf_counter()
+        self.tokenizer.padding_side = "left"  # a decoder-only model continues the prompt's last token
         with tqdm(total=len(texts), desc="generate", unit="sample", disable=not progress or None, mininterval=2) as bar:
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
@@ -96,7 +111,7 @@ class HFGenerator:
                 sample = temperature > 0
                 with torch.inference_mode():
                     gen = self.model.generate(
-                        **enc, max_new_tokens=max(budgets[i] for i in batch), do_sample=sample,
+                        **enc, max_new_tokens=max(budgets[i] for i in batch), do_sample=sample, pad_token_id=self.tokenizer.pad_token_id,
                         temperature=temperature if sample else None, top_p=None, top_k=None,
                         num_return_sequences=n, use_cache=True, return_dict_in_generate=True, output_scores=True,
                     )  # fmt: skip

@@ -23,9 +23,10 @@ from __future__ import annotations
 import difflib
 import re
 from collections import Counter
+from typing import TYPE_CHECKING
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
+if TYPE_CHECKING:  # Spark is imported by the column functions only: training and generation run without it
+    from pyspark.sql import Column, DataFrame
 
 _BREAK = re.compile(r"\r\n|\n|\r")
 
@@ -119,6 +120,8 @@ def with_diff_stats(pairs: DataFrame, bug: str = "bug_sql", fix: str = "fixed_sq
     the longer side's lines; null when both sides are empty) to a frame of pairs: ``changed_lines`` per row
     with built-in array functions (no Python UDF, no shuffle). Each side's lines are sorted and tagged with
     their occurrence number, so the set intersection counts duplicate lines as a multiset."""
+    from pyspark.sql import functions as F
+
     out = pairs.withColumn("_b", F.sort_array(lines_column(F.col(bug)))).withColumn(
         "_f", F.sort_array(lines_column(F.col(fix)))
     )
@@ -133,6 +136,8 @@ def with_diff_stats(pairs: DataFrame, bug: str = "bug_sql", fix: str = "fixed_sq
 
 def lines_column(sql: Column) -> Column:
     """``split_lines`` as a Spark expression (an array of strings)."""
+    from pyspark.sql import functions as F
+
     # Trailing blanks and trailing line breaks removed by regexes over the whole text, and only where they
     # can be (cheaper than a lambda per line): most SQL just splits at '\n'.
     messy = (
@@ -146,6 +151,8 @@ def lines_column(sql: Column) -> Column:
 
 def _tagged(sorted_col: str) -> Column:
     """Make repeated lines distinct: in a sorted array the k-th copy of a line (k > 1) gets tag k."""
+    from pyspark.sql import functions as F
+
     s = F.col(sorted_col)
     repeat = lambda x, i: (i > 0) & (F.element_at(s, i) == x)  # noqa: E731 - element_at is 1-based: the previous one
     tag = lambda x, i: F.concat(x, F.lit("\u0000"), (i - F.array_position(s, x) + 1).cast("string"))  # noqa: E731

@@ -7,9 +7,10 @@ as a Spark expression: mining attaches each pair's DDL by it, the sandbox fills 
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
-from pyspark.sql import Column
-from pyspark.sql import functions as F
+if TYPE_CHECKING:  # Spark is imported by the column function only
+    from pyspark.sql import Column
 
 # \w is ASCII in Java's regex engine; re.ASCII makes Python's the same.
 TABLE_REF = r"(?i)\b(?:from|join)\s+([`\w]+(?:\.[`\w]+)*)"
@@ -28,5 +29,7 @@ def referenced_tables(sql: str | None) -> list[str]:
 
 def referenced_tables_column(sql: Column) -> Column:
     """``referenced_tables`` as a Spark expression (an array of strings)."""
+    from pyspark.sql import functions as F
+
     names = F.regexp_extract_all(sql, F.lit(TABLE_REF), 1)
     return F.array_distinct(F.transform(names, lambda s: F.lower(F.regexp_replace(s, "`", ""))))

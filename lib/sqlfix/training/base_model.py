@@ -27,14 +27,15 @@ def gguf_path() -> Path:
     return path
 
 
-def prepare(out: Path) -> Path:
-    """Convert once; an existing folder with weights is left as it is."""
+def prepare(out: Path, gguf: Path | None = None) -> Path:
+    """Convert once (``gguf``: another copy of the GGUF file than the package's); an existing folder with
+    weights is left as it is."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if (out / "config.json").is_file() and any(out.glob("*.safetensors")):
         return out
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    source = gguf_path()
+    source = Path(gguf) if gguf else gguf_path()
     tokenizer = AutoTokenizer.from_pretrained(source.parent, gguf_file=source.name)
     loaded = AutoModelForCausalLM.from_pretrained(source.parent, gguf_file=source.name)
     config = loaded.config

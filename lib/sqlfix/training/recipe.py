@@ -9,7 +9,8 @@ kill (``resume: auto`` picks the newest checkpoint); total, diff-line and consis
 per step; MLflow parameters, dataset version, configs, metrics, a loss-curve plot, the model (transformers
 flavour) registered as a new version with alias ``challenger``.
 
-Config errors raised (``RecipeError``): an unknown stage, a CPT stage without a corpus file, no dataset
+``init: random`` trains the model folder's architecture from fresh weights (throughput benchmarks of
+shapes no checkpoint exists for). Config errors raised (``RecipeError``): an unknown stage, an unknown init, a CPT stage without a corpus file, no dataset
 manifest or train file, a base model folder that does
 not exist, p outside [0, 1], an unknown mode, a DeepSpeed config file that does not exist.
 
@@ -44,13 +45,17 @@ def _trainer_class():
             super().__init__(*args, **kwargs)
             self._parts = {"loss_diff": [0.0, 0], "loss_consistent": [0.0, 0]}
             self._tokens, self._since = 0, time.perf_counter()
+            self.tokens_total = 0  # every trained token (padding excluded) since the start: throughput benchmarks
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             diff = inputs.pop("diff_mask")
             consistent = inputs.pop("consistent_mask")
             labels = inputs.pop("labels")
+            n_tokens = inputs.pop("n_tokens", None)
             outputs = model(**inputs)
-            self._tokens += int(inputs["input_ids"].numel())
+            counted_tokens = int(n_tokens) if n_tokens is not None else int(inputs["input_ids"].numel())
+            self._tokens += counted_tokens
+            self.tokens_total += counted_tokens
             logits = outputs.logits[:, :-1, :].float()
             target = labels[:, 1:]
             per_token = torch.nn.functional.cross_entropy(
@@ -110,6 +115,8 @@ class DMSFTRecipe:
                     "no dataset to train on", input=f"dataset_dir {data}",
                     hint="run `sqlfix build-dataset --export DIR`, then pass --dataset-dir DIR",
                 )  # fmt: skip
+        if cfg["init"] not in ("pretrained", "random"):
+            raise RecipeError(f"init must be pretrained or random, got {cfg.get('init')!r}")
         if not Path(cfg["model"]).is_dir():
             raise RecipeError(f"model {cfg['model']}: not a local model folder (see `sqlfix prepare-model`)")
         p = float(cfg["p"])
@@ -171,7 +178,17 @@ class DMSFTRecipe:
         dtype = torch.bfloat16 if self._bf16() else torch.float32
         # Packing passes a 4-D block-diagonal mask, which the sdpa and eager kernels honour (flash-attn would not).
         extra = {"attn_implementation": "sdpa"} if self.cfg["packing"] else {}
-        self.model = AutoModelForCausalLM.from_pretrained(self.cfg["model"], dtype=dtype, **extra)
+        if self.cfg["init"] == "random":  # the folder's architecture with fresh weights (throughput benchmarks)
+            from transformers import AutoConfig
+
+            config = AutoConfig.from_pretrained(self.cfg["model"])
+            torch.manual_seed(int(self.cfg["seed"]))
+            with torch.device(
+                "cuda" if _has_accelerator() else "cpu"
+            ):  # initialised where it trains: seconds, not minutes
+                self.model = AutoModelForCausalLM.from_config(config, dtype=dtype, **extra)
+        else:
+            self.model = AutoModelForCausalLM.from_pretrained(self.cfg["model"], dtype=dtype, **extra)
         if self.cfg["freeze_embeddings"]:  # the paper found this worse than full CPT; kept for the ablation
             self.model.get_input_embeddings().weight.requires_grad_(False)
         if self.cfg["gradient_checkpointing"]:
@@ -197,7 +214,8 @@ class DMSFTRecipe:
             num_train_epochs=float(cfg["epochs"]),
             max_steps=int(cfg["max_steps"]),
             logging_steps=int(cfg["logging_steps"]),
-            save_steps=int(cfg["save_steps"]),
+            save_strategy="steps" if int(cfg["save_steps"]) > 0 else "no",  # 0: no checkpoints (experiments)
+            save_steps=max(1, int(cfg["save_steps"])),
             save_total_limit=int(cfg["save_total_limit"]),
             bf16=self._bf16(),
             gradient_checkpointing=bool(cfg["gradient_checkpointing"]),
