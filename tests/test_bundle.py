@@ -76,7 +76,7 @@ def test_every_task_runs_as_wired():
     installed configs, and the dataset the build task exports is where the train task reads it."""
     import importlib
 
-    from sqlfix.cli import build_parser
+    from sqlfix.cli import build_parser, overrides_of
     from sqlfix.config import load_config, resolve_conf_path
 
     bundle = _bundle()
@@ -90,7 +90,7 @@ def test_every_task_runs_as_wired():
             argv = [_resolved(p, bundle) for p in wheel["parameters"]]
             args = build_parser().parse_args([command, *argv])
             spec = importlib.import_module(COMMANDS[command]).SUBCOMMANDS[command]
-            overrides = [*args.overrides, f"lake.catalog={args.catalog}", f"lake.schema={args.schema}"]
+            overrides = overrides_of(args)
             cfg = load_config(args.profile, overrides, None, spec.layers(args) if spec.layers else {}, spec.section)
             assert (cfg["lake"]["catalog"], cfg["lake"]["schema"], cfg["spark"]["profile"]) == (
                 "main",

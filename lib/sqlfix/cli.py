@@ -82,6 +82,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def overrides_of(args: argparse.Namespace) -> list[str]:
+    """The config overrides a parsed command line asks for: ``--set`` before and after the command, then
+    ``--catalog`` and ``--schema``."""
+    overrides = [*args.overrides, *getattr(args, "command_overrides", [])]
+    if args.catalog:
+        overrides.append(f"lake.catalog={args.catalog}")
+    if args.schema:
+        overrides.append(f"lake.schema={args.schema}")
+    return overrides
+
+
 def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     """Run one subcommand and return its exit code; ``ctx`` injects a config and session (tests,
     notebooks). Failures print one line on stderr (``--debug``: and the traceback)."""
@@ -90,11 +101,7 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     # and model answers are full of them, and Spark's parser is the judge of validity: errors only.
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     try:
-        overrides = [*args.overrides, *getattr(args, "command_overrides", [])]
-        if args.catalog:
-            overrides.append(f"lake.catalog={args.catalog}")
-        if args.schema:
-            overrides.append(f"lake.schema={args.schema}")
+        overrides = overrides_of(args)
         spec = importlib.import_module(args._module).SUBCOMMANDS[args.command]
         layers = spec.layers(args) if spec.layers else {}
         if ctx is None:
