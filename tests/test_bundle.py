@@ -111,3 +111,39 @@ def test_every_task_runs_as_wired():
         "export": "/Volumes/main/sqlfix/sqlfix/exports/sft",
         "train": "/Volumes/main/sqlfix/sqlfix/exports/sft",
     }
+
+
+def test_schedules_and_the_on_demand_pipeline():
+    """Ingest hourly, pairs daily, and build -> train -> evaluate -> promote on demand, in that order, on one
+    registered model; training on a GPU cluster through the DeepSpeed distributor."""
+    from sqlfix.cli import build_parser, overrides_of
+    from sqlfix.config import load_config
+
+    jobs = _bundle()["resources"]["jobs"]
+    assert sorted(jobs) == ["ingest_logs", "pairs_daily", "train_evaluate_promote"]
+    crons = {name: (job.get("schedule") or {}).get("quartz_cron_expression") for name, job in jobs.items()}
+    assert crons == {"ingest_logs": "0 5 * * * ?", "pairs_daily": "0 30 2 * * ?", "train_evaluate_promote": None}
+    for name, job in jobs.items():
+        keys = [t["task_key"] for t in job["tasks"]]
+        for task in job["tasks"]:  # every dependency is an earlier task of the same job
+            for dep in task.get("depends_on", []):
+                assert dep["task_key"] in keys[: keys.index(task["task_key"])], (name, task["task_key"])
+    chain = [(t["task_key"], [d["task_key"] for d in t.get("depends_on", [])], t["python_wheel_task"]["entry_point"])
+             for t in jobs["train_evaluate_promote"]["tasks"]]  # fmt: skip
+    assert chain == [("build", [], "sqlfix-build-dataset"), ("train", ["build"], "sqlfix-train"),
+                     ("evaluate", ["train"], "sqlfix-evaluate"), ("promote", ["evaluate"], "sqlfix-promote")]  # fmt: skip
+    assert [t["task_key"] for t in jobs["pairs_daily"]["tasks"]] == ["mine", "classify", "filter", "sample"]
+    bundle = _bundle()
+    models = set()
+    for task in jobs["train_evaluate_promote"]["tasks"][1:]:
+        wheel = task["python_wheel_task"]
+        args = build_parser().parse_args([wheel["entry_point"].removeprefix("sqlfix-"),
+                                          *[_resolved(p, bundle) for p in wheel["parameters"]]])  # fmt: skip
+        models.add(load_config(args.profile, overrides_of(args))["train"]["mlflow"]["registered_model"])
+        if task["task_key"] == "train":
+            assert args.on_spark and args.use_gpu and args.deepspeed  # -> DeepspeedTorchDistributor
+    assert models == {"sqlfix-fixer"} == {bundle["variables"]["model_name"]["default"]}
+    clusters = {c["job_cluster_key"]: c["new_cluster"] for c in jobs["train_evaluate_promote"]["job_clusters"]}
+    assert "gpu" in clusters["gpu"]["spark_version"] and "gpu" not in clusters["cpu"]["spark_version"]
+    prod = bundle["targets"]["prod"]
+    assert prod["mode"] == "production" and prod["workspace"]["root_path"] and prod["permissions"]
