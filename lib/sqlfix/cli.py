@@ -36,6 +36,7 @@ COMMANDS: dict[str, str] = {
     "show": "sqlfix.commands.analyst",
     "export": "sqlfix.commands.analyst",
     "tables": "sqlfix.commands.analyst",
+    "sql": "sqlfix.commands.analyst",
     "evaluate": "sqlfix.commands.evaluate",
     "fix": "sqlfix.commands.fix",
     "promote": "sqlfix.commands.promote",

@@ -1,4 +1,5 @@
-"""Analyst commands: ``sqlfix tables`` (the contracts), ``sqlfix show NAME``, ``sqlfix export``."""
+"""Analyst commands: ``sqlfix tables`` (the contracts), ``sqlfix show NAME``, ``sqlfix export``, and
+``sqlfix sql "SELECT ..."`` (Spark SQL over the lake's tables by name, as on Databricks)."""
 
 from __future__ import annotations
 
@@ -108,7 +109,35 @@ def _chunks(rows, size):
         yield chunk
 
 
+def _add_sql(parser) -> None:
+    parser.add_argument("query", help='Spark SQL over the lake\'s tables by name, e.g. "SELECT signal, count(*) '
+                        'FROM bug_pairs GROUP BY signal"')  # fmt: skip
+    parser.add_argument("--limit", type=int, default=50, help="rows to print")
+    parser.add_argument("--out", help="write every row to a .jsonl or .parquet file instead")
+
+
+def _run_sql(ctx, args) -> int:
+    from pyspark.errors import PySparkException
+
+    ctx.lake.register_views()
+    try:
+        df = ctx.spark.sql(args.query)
+    except PySparkException as exc:
+        first = str(exc).strip().splitlines()[0][:300]
+        raise UsageError(
+            f"the query failed: {first}", hint="`sqlfix tables --columns` lists tables and columns"
+        ) from None
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        print(f"sql: {export_frame(df, out)} rows -> {out}")
+    else:
+        df.show(args.limit, truncate=60, vertical=len(df.columns) > 8)
+    return 0
+
+
 SUBCOMMANDS = {
+    "sql": Subcommand("Run Spark SQL over the lake's tables by name (read-only views).", _add_sql, _run_sql),
     "tables": Subcommand("List the table contracts (names, keys, purpose).", _add_tables, _run_tables),
     "show": Subcommand("Show rows (or the commit history) of a lake table.", _add_show, _run_show),
     "export": Subcommand("Export a lake table to JSON Lines or Parquet.", _add_export, _run_export),

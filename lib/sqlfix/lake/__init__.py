@@ -67,6 +67,14 @@ class Lake:
     def exists(self, name: str) -> bool:
         return self.backend.exists(self.table(name))
 
+    def register_views(self) -> list[str]:
+        """Every declared table as a temporary view of its name (an absent one empty, with its columns), so
+        that ``spark.sql("SELECT ... FROM bug_pairs")`` reads the lake as it would read catalog tables on
+        Databricks. The views are read-only: a write through one fails. Returns the view names."""
+        for name in TABLES:
+            self.read(name).createOrReplaceTempView(name)
+        return list(TABLES)
+
     def create(self, name: str) -> None:
         """Create the table with its declared schema if it does not exist (idempotent)."""
         self.backend.create(self.table(name))
