@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -223,6 +224,8 @@ class DMSFTRecipe:
             use_cpu=not _has_accelerator(),
             remove_unused_columns=False,
             report_to=[],
+            # a bar on a terminal; in a log (a scheduled job), one line per logged step instead of \r fragments
+            disable_tqdm=not sys.stderr.isatty(),
             seed=int(cfg["seed"]),
             dataloader_num_workers=int(cfg["dataloader_workers"]),
             save_only_model=False,
