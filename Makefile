@@ -7,7 +7,7 @@ EXTRAS ?= data,dev,train
 # DeepSpeed: build no CUDA ops on CPU machines (it JIT-builds the few it needs).
 export DS_BUILD_OPS ?= 0
 
-.PHONY: setup demo test model experiment bench clean
+.PHONY: setup browser demo test model experiment bench clean
 
 setup: $(VENV)/.installed-$(EXTRAS)
 
@@ -23,8 +23,16 @@ $(VENV)/.installed-$(EXTRAS): setup.py requirements/cpu-constraints.txt
 demo: setup
 	$(VENV)/bin/sqlfix demo
 
-test: setup
+test: setup browser
 	$(PY) -m pytest
+
+# Headless Chromium for the report's browser test: Debian's package where apt-get can install it (root);
+# elsewhere that one test is skipped and says why.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ] && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; } || \
+	  echo "no Chromium: the report's browser test will be skipped (install Debian's chromium)"
 
 model: setup
 	$(VENV)/bin/sqlfix prepare-model --out models/smollm2-135m-instruct

@@ -27,9 +27,11 @@ def spark():
 def cfg(tmp_path):
     from sqlfix.config import load_config
 
-    return load_config(
-        overrides=["spark.shuffle_partitions=2", "lake.backend=deltars"], lake_root=str(tmp_path / "lake")
-    )
+    return load_config(  # MLflow in the test's folder too: tests never write the checkout's mlflow.db
+        overrides=["spark.shuffle_partitions=2", "lake.backend=deltars",
+                   f"train.mlflow.tracking_uri=sqlite:///{tmp_path}/mlflow.db"],
+        lake_root=str(tmp_path / "lake"),
+    )  # fmt: skip
 
 
 @pytest.fixture

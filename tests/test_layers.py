@@ -32,6 +32,7 @@ FLOORS = [
     {"sqlfix.evaluation"},
     {"sqlfix.experiment"},
     {"sqlfix.repair"},
+    {"sqlfix.report"},
     {"sqlfix.commands"},
     {"sqlfix.cli", "sqlfix"},
 ]  # fmt: skip

@@ -44,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "review": "sqlfix.commands.review",
     "demo": "sqlfix.commands.demo",
     "experiment": "sqlfix.commands.experiment",
+    "report": "sqlfix.commands.report",
     "config": "sqlfix.commands.config",
 }
 
