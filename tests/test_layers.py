@@ -19,7 +19,7 @@ LIB = Path(__file__).resolve().parents[1] / "lib"
 # The package root is on top: it is the Python API (``sqlfix.fix``), a facade over the repair stage.
 FLOORS = [
     {"sqlfix.errors", "sqlfix.config", "sqlfix.tables", "sqlfix.spark", "sqlfix.sql", "sqlfix.lake",
-     "sqlfix.reference"},
+     "sqlfix.reference", "sqlfix.progress"},
     {"sqlfix.ingest"},
     {"sqlfix.taxonomy"},
     {"sqlfix.mining"},

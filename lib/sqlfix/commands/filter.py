@@ -18,11 +18,11 @@ from collections import Counter
 from pathlib import Path
 
 from pyspark.sql import functions as F
-from tqdm import tqdm
 
 from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
 from sqlfix.filtering.judge import Judge, judge_from_config
+from sqlfix.progress import progress
 from sqlfix.tables import PAIR_VERDICTS
 from sqlfix.taxonomy.classify import classify
 
@@ -55,7 +55,7 @@ def run_filter(ctx, refilter: bool = False) -> dict:
     for row in rows:
         groups.setdefault(row["schema_ddl"] or "", []).append(row)
     records, t0 = [], time.perf_counter()
-    with tqdm(total=len(rows), desc="filter", unit="pair", disable=not rows) as bar:
+    with progress(len(rows), "filter", "pair", disable=not rows) as bar:
         for ddl, group in groups.items():
             judge.box.load(ddl)
             for row, verdict in zip(group, judge.many(group, progress=bar), strict=True):
@@ -98,7 +98,7 @@ def filter_file(ctx, src: Path, ddl: Path | None, dst: Path) -> Counter:
                     row.setdefault("category_l1", c.category_l1)
                     row.setdefault("category_l3", c.category_l3)
                 lines.append(row)
-    with tqdm(total=len(lines), desc="filter", unit="pair", disable=not lines) as bar:
+    with progress(len(lines), "filter", "pair", disable=not lines) as bar:
         verdicts = judge.many(lines, progress=bar)
     counts: Counter = Counter()
     with dst.open("w", encoding="utf-8") as fout:

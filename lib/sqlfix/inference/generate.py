@@ -95,7 +95,8 @@ class HFGenerator:
 
     def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True):
         import torch
-        from tqdm import tqdm
+
+        from sqlfix.progress import progress as bar_for
 
         texts = [prompt_text(self.tokenizer, p) for p in prompts]
         budgets = [self.budget(b) for b in bugs]
@@ -103,7 +104,7 @@ class HFGenerator:
         out: list[list[Candidate]] = [[] for _ in texts]
         started = time.perf_counter()
         self.tokenizer.padding_side = "left"  # a decoder-only model continues the prompt's last token
-        with tqdm(total=len(texts), desc="generate", unit="sample", disable=not progress or None, mininterval=2) as bar:
+        with bar_for(len(texts), "generate", "sample", disable=not progress) as bar:
             for start in range(0, len(order), self.batch_size):
                 batch = order[start : start + self.batch_size]
                 enc = self.tokenizer([texts[i] for i in batch], return_tensors="pt", padding=True,

@@ -70,7 +70,8 @@ class Lake:
     def register_views(self) -> list[str]:
         """Every declared table as a temporary view of its name (an absent one empty, with its columns), so
         that ``spark.sql("SELECT ... FROM bug_pairs")`` reads the lake as it would read catalog tables on
-        Databricks. The views are read-only: a write through one fails. Returns the view names."""
+        Databricks. The views are read-only (a write through one fails) and read each table as it was when
+        they were registered: register again after a write. Returns the view names."""
         for name in TABLES:
             self.read(name).createOrReplaceTempView(name)
         return list(TABLES)

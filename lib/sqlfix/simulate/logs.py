@@ -14,8 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 
-from tqdm import tqdm
-
+from sqlfix.progress import progress
 from sqlfix.simulate.domains import all_tables
 from sqlfix.simulate.sessions import Script, ScriptFactory
 
@@ -37,9 +36,11 @@ def simulate(spark, out: Path, events: int, seed: int, variants: int | None = No
     n_variants = variants or max(1, events // 4)
     # Each script has its own seeded generator, so the pool is the same whatever the thread schedule.
     build = lambda i: factory.script(random.Random(seed * 1_000_003 + i))  # noqa: E731
-    with ThreadPoolExecutor(max_workers=4) as threads:
-        pool: list[Script] = list(tqdm(threads.map(build, range(n_variants)), total=n_variants, desc="task scripts",
-                                       unit="script", disable=None, mininterval=2))  # fmt: skip
+    pool: list[Script] = []
+    with ThreadPoolExecutor(max_workers=4) as threads, progress(n_variants, "task scripts", "script") as bar:
+        for script in threads.map(build, range(n_variants)):
+            pool.append(script)
+            bar.update(1)
     out.mkdir(parents=True, exist_ok=True)
     (out / "logs").mkdir(exist_ok=True)
     for old in (out / "logs").glob("part-*"):
