@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 import traceback
 from collections.abc import Sequence
@@ -102,6 +103,9 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     # sqlglot warns ("falling back to parsing as a Command") on every statement it cannot parse; logged SQL
     # and model answers are full of them, and Spark's parser is the judge of validity: errors only.
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
+    if not sys.stderr.isatty():  # a log: the libraries' own bars (loading weights, artifacts) would be \r fragments
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # huggingface_hub's and transformers' bars
+        os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
         overrides = overrides_of(args)
         spec = importlib.import_module(args._module).SUBCOMMANDS[args.command]
