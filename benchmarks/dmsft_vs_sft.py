@@ -1,8 +1,9 @@
 """The train stage of ``sqlfix experiment dmsft`` on an accelerator machine without Spark: every arm (and the
-base model's step 0) in its own process, all at once on one GPU (a 135M model leaves it mostly idle).
+base model's step 0) in its own process, ``--parallel`` at once on one GPU (a 135M model leaves it mostly idle;
+memory is the limit: 7 arms without activation checkpointing overran an H200's 139 GiB).
 
     sqlfix experiment dmsft --config conf/experiment/gpu.yaml --stage plan --output-dir EXP   # here
-    python benchmarks/dmsft_vs_sft.py --out EXP --model MODEL --dataset-dir DATA --parallel 7  # on the GPU
+    python benchmarks/dmsft_vs_sft.py --out EXP --model MODEL --dataset-dir DATA --parallel 3  # on the GPU
     sqlfix experiment dmsft --config conf/experiment/gpu.yaml --stage score --output-dir EXP  # here again
     sqlfix experiment dmsft --config conf/experiment/gpu.yaml --stage report --output-dir EXP
 
@@ -44,7 +45,12 @@ def main() -> int:
     parser.add_argument("--model", required=True, help="the base model folder")
     parser.add_argument("--dataset-dir", required=True)
     parser.add_argument("--arms", help="comma-separated (default: the plan's arms)")
-    parser.add_argument("--parallel", type=int, default=7, help="processes at once")
+    parser.add_argument(
+        "--parallel",
+        type=int,
+        default=3,
+        help="processes at once (each arm of conf/experiment/gpu.yaml takes about 35 GiB: 3 fit in an H200)",
+    )
     parser.add_argument("--one", help=argparse.SUPPRESS)  # a child process: one arm (or base)
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
