@@ -25,7 +25,7 @@ class LogLines:
     def update(self, n: int = 1) -> None:
         self.n += n
         now = time.perf_counter()
-        if now - self._last >= self.every:
+        if now - self._last >= self.every and self.n != self.total:  # the last line says the rest
             self._last = now
             self._line(now, done=False)
 
