@@ -32,9 +32,27 @@ def test_sql_reads_lake_tables_by_name(run_cli, lake, spark, tmp_path):
     assert "|      0|" in run_cli("sql", "SELECT count(*) AS n_pairs FROM bug_pairs")  # absent: empty, not an error
 
 
-@pytest.mark.parametrize("query", ["SELECT nope FROM spot_checks", "INSERT INTO spot_checks SELECT * FROM spot_checks"])
-def test_a_failing_or_writing_query_is_a_usage_error(run_cli_fails, lake, spark, query):
+def test_a_failing_query_is_a_usage_error(run_cli_fails, lake, spark):
+    _checks(lake, spark)
+    code, message = run_cli_fails("sql", "SELECT nope FROM spot_checks")
+    assert code == 2 and message.startswith("sqlfix sql: the query failed: [UNRESOLVED_COLUMN")
+
+
+@pytest.mark.parametrize(
+    ("query", "why"),
+    [
+        ("INSERT INTO spot_checks SELECT * FROM spot_checks", "InsertIntoStatement is not a query"),
+        ("DROP TABLE spot_checks", "DropTable is not a query"),
+        ("SELECT reflect('java.lang.System', 'exit', 1)", "reflection function reflect()"),
+        ("SELECT * FROM parquet.`/etc`", "direct file query parquet"),
+        ("SELECT * FROM default.secrets", "default.secrets is not a lake table"),
+        ("SELECT * FROM spot_checks WHERE pair_id IN (SELECT x FROM other_db.t)", "other_db.t is not a lake table"),
+        ("SELECT * FROM explode(array(1))", "table function explode"),
+    ],
+)
+def test_only_reads_of_the_lake_are_let_through(run_cli_fails, run_cli, lake, spark, query, why):
     _checks(lake, spark)
     code, message = run_cli_fails("sql", query)
-    assert code == 2 and message.startswith("sqlfix sql: the query failed:")
+    assert code == 2 and message.startswith("sqlfix sql: refused:") and why in message, message
     assert lake.read("spot_checks").count() == 3
+    assert "|  5|" in run_cli("sql", "SELECT count(*) AS n FROM range(5)")  # range is the one table function

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from sqlfix.commands import Subcommand
@@ -116,23 +117,65 @@ def _add_sql(parser) -> None:
     parser.add_argument("--out", help="write every row to a .jsonl or .parquet file instead")
 
 
+_RELATION = re.compile(r"'UnresolvedRelation \[([^\]]*)\]")
+_TVF = re.compile(r"'UnresolvedTableValuedFunction \[([^\]]*)\]")
+
+
+def screen(spark, query: str, views: set[str]) -> None:
+    """Let an analyst's SQL run only as a read of the lake: the filter's text screen and statement allowlist
+    (one query, no command), every table it names one of ``views`` (no file, catalog table or other source;
+    of the table-valued functions, ``range`` only). Raises ``UsageError`` naming what was refused; the caller
+    also removes the filter's denied functions (reflection, files) from the session (``harden``)."""
+    from py4j.protocol import Py4JJavaError
+
+    from sqlfix.filtering.dryrun import call, failure
+    from sqlfix.filtering.policy import check_plan, check_text, statement_kind
+
+    refusal = check_text(query)
+    if refusal is None:
+        try:
+            plan = call(call(call(spark._jsparkSession.sessionState).sqlParser).parsePlan, query)  # noqa: SLF001
+        except Py4JJavaError as exc:
+            raise UsageError(f"the query failed: {failure(exc, plan=False).message[:300]}") from None
+        kind = str(call(call(plan.getClass).getName)).rsplit(".", 1)[-1].rstrip("$")
+        command_class = spark._jvm.java.lang.Class.forName("org.apache.spark.sql.catalyst.plans.logical.Command")  # noqa: SLF001
+        command = bool(call(command_class.isInstance, plan))
+        refusal = check_plan(kind, command=command)
+        if refusal is None and statement_kind(kind, command) != "query":
+            raise UsageError(f"refused: {kind} is not a query", hint="sqlfix sql reads the lake; it changes nothing")
+        tree = str(call(plan.treeString))
+        for names in _RELATION.findall(tree):
+            name = names.replace(", ", ".").lower()
+            if name not in views:
+                raise UsageError(f"refused: {name} is not a lake table", hint="`sqlfix tables` lists them")
+        for function in _TVF.findall(tree):
+            if function.lower() != "range":
+                raise UsageError(f"refused: table function {function}", hint="sqlfix sql reads the lake's tables")
+    if refusal is not None:
+        raise UsageError(f"refused: {refusal.detail}", hint="sqlfix sql reads the lake's tables, nothing else")
+
+
 def _run_sql(ctx, args) -> int:
     from pyspark.errors import PySparkException
 
-    ctx.lake.register_views()
+    from sqlfix.filtering.sandbox import harden
+
+    views = set(ctx.lake.register_views())
+    spark = harden(ctx.spark)  # this process's session: no reflection or file functions, no file queries
+    screen(spark, args.query, views)
     try:
-        df = ctx.spark.sql(args.query)
+        df = spark.sql(args.query)
+        if args.out:
+            out = Path(args.out)
+            out.parent.mkdir(parents=True, exist_ok=True)
+            print(f"sql: {export_frame(df, out)} rows -> {out}")
+        else:
+            df.show(args.limit, truncate=60, vertical=len(df.columns) > 8)
     except PySparkException as exc:
         first = str(exc).strip().splitlines()[0][:300]
         raise UsageError(
             f"the query failed: {first}", hint="`sqlfix tables --columns` lists tables and columns"
         ) from None
-    if args.out:
-        out = Path(args.out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        print(f"sql: {export_frame(df, out)} rows -> {out}")
-    else:
-        df.show(args.limit, truncate=60, vertical=len(df.columns) > 8)
     return 0
 
 
