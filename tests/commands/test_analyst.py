@@ -30,6 +30,8 @@ def test_sql_reads_lake_tables_by_name(run_cli, lake, spark, tmp_path):
     assert [json.loads(line) for line in out.open()] == [
         {"category_l3": "a.b.c", "n": 2, "passed": 1}, {"category_l3": "x.y.z", "n": 1, "passed": 1}]  # fmt: skip
     assert "|      0|" in run_cli("sql", "SELECT count(*) AS n_pairs FROM bug_pairs")  # absent: empty, not an error
+    # The query ran in a hardened session of its own: the caller's session keeps its functions and views.
+    assert spark.catalog.functionExists("reflect") and not spark.catalog.tableExists("spot_checks")
 
 
 def test_a_failing_query_is_a_usage_error(run_cli_fails, lake, spark):

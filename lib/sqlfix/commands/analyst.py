@@ -125,7 +125,7 @@ def screen(spark, query: str, views: set[str]) -> None:
     """Let an analyst's SQL run only as a read of the lake: the filter's text screen and statement allowlist
     (one query, no command), every table it names one of ``views`` (no file, catalog table or other source;
     of the table-valued functions, ``range`` only). Raises ``UsageError`` naming what was refused; the caller
-    also removes the filter's denied functions (reflection, files) from the session (``harden``)."""
+    runs it in a session without the filter's denied functions (reflection, files: ``harden``)."""
     from py4j.protocol import Py4JJavaError
 
     from sqlfix.filtering.dryrun import call, failure
@@ -159,9 +159,12 @@ def _run_sql(ctx, args) -> int:
     from pyspark.errors import PySparkException
 
     from sqlfix.filtering.sandbox import harden
+    from sqlfix.lake import open_lake
 
-    views = set(ctx.lake.register_views())
-    spark = harden(ctx.spark)  # this process's session: no reflection or file functions, no file queries
+    # A session of its own (its registry is a copy: the caller's session keeps every function), without the
+    # filter's denied functions and file queries; the lake's tables are its views.
+    spark = harden(ctx.spark.newSession())
+    views = set(open_lake(ctx.cfg, spark).register_views())
     screen(spark, args.query, views)
     try:
         df = spark.sql(args.query)
