@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-DIFF_BUCKETS = ("1", "2", "3", "4", "5", "6-10", "11-20", "21+")
+from sqlfix.evaluation.metrics import diff_bucket
+
+DIFF_BUCKETS = ("1", "2", "3-5", "6+")  # evaluation.metrics.diff_bucket's, as evaluations report diff size
 
 
 def _plt():
@@ -34,18 +36,9 @@ def bars(counts: dict[str, int], title: str, xlabel: str = "", horizontal: bool 
     return fig
 
 
-def diff_bucket(n: int) -> str:
-    """The report's changed-line bucket.
-
-    Example:
-        >>> [diff_bucket(n) for n in (1, 5, 6, 10, 11, 40)]
-        ['1', '5', '6-10', '6-10', '11-20', '21+']
-    """
-    return str(n) if n <= 5 else "6-10" if n <= 10 else "11-20" if n <= 20 else "21+"
-
-
 def diff_sizes(ours: Counter, paper: list[int]):
-    """Share of pairs per changed-line bucket: this lake's pairs beside the paper's (its Figure 9)."""
+    """Share of pairs per changed-line bucket (the evaluation's buckets): this lake's pairs beside the paper's
+    (its Figure 9)."""
     plt = _plt()
     mine = Counter()
     for n, count in ours.items():
