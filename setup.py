@@ -21,8 +21,8 @@ TRAIN = ["torch>=2.4", "transformers>=5.0", "accelerate>=0.34", "deepspeed>=0.15
 DEV = ["pytest>=8", "pytest-xdist>=3", "jsonschema>=4", "ruff>=0.6"]
 
 # One console entry point per job, plus the umbrella `sqlfix` command.
-JOBS = ["simulate-logs", "ingest", "mine", "classify", "filter", "spotcheck", "build-dataset", "train", "evaluate", "fix",
-        "promote", "demo"]
+JOBS = ["simulate-logs", "ingest", "mine", "classify", "filter", "spotcheck", "corpus", "targets", "generate",
+        "build-dataset", "train", "evaluate", "fix", "promote", "demo"]
 
 setup(
     name="sqlfix",

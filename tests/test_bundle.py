@@ -120,9 +120,12 @@ def test_schedules_and_the_on_demand_pipeline():
     from sqlfix.config import load_config
 
     jobs = _bundle()["resources"]["jobs"]
-    assert sorted(jobs) == ["ingest_logs", "pairs_daily", "train_evaluate_promote"]
+    assert sorted(jobs) == ["ingest_logs", "oriented_generation_weekly", "pairs_daily", "train_evaluate_promote"]
     crons = {name: (job.get("schedule") or {}).get("quartz_cron_expression") for name, job in jobs.items()}
-    assert crons == {"ingest_logs": "0 5 * * * ?", "pairs_daily": "0 30 2 * * ?", "train_evaluate_promote": None}
+    assert crons == {"ingest_logs": "0 5 * * * ?", "pairs_daily": "0 30 2 * * ?",
+                     "oriented_generation_weekly": "0 0 4 ? * SUN", "train_evaluate_promote": None}  # fmt: skip
+    weekly = [t["python_wheel_task"]["entry_point"] for t in jobs["oriented_generation_weekly"]["tasks"]]
+    assert weekly == ["sqlfix-corpus", "sqlfix-targets", "sqlfix-generate"]
     for name, job in jobs.items():
         keys = [t["task_key"] for t in job["tasks"]]
         for task in job["tasks"]:  # every dependency is an earlier task of the same job

@@ -25,6 +25,7 @@ FLOORS = [
     {"sqlfix.mining"},
     {"sqlfix.filtering"},
     {"sqlfix.review"},
+    {"sqlfix.generation"},
     {"sqlfix.dataset"},
     {"sqlfix.training"},
     {"sqlfix.registry"},

@@ -31,6 +31,9 @@ COMMANDS: dict[str, str] = {
     "taxonomy": "sqlfix.commands.classify",
     "filter": "sqlfix.commands.filter",
     "spotcheck": "sqlfix.commands.spotcheck",
+    "corpus": "sqlfix.commands.generate",
+    "targets": "sqlfix.commands.generate",
+    "generate": "sqlfix.commands.generate",
     "build-dataset": "sqlfix.commands.build_dataset",
     "train": "sqlfix.commands.train",
     "prepare-model": "sqlfix.commands.prepare_model",
@@ -155,6 +158,9 @@ mine_main = _entry("mine")
 classify_main = _entry("classify")
 filter_main = _entry("filter")
 spotcheck_main = _entry("spotcheck")
+corpus_main = _entry("corpus")
+targets_main = _entry("targets")
+generate_main = _entry("generate")
 build_dataset_main = _entry("build-dataset")
 train_main = _entry("train")
 evaluate_main = _entry("evaluate")

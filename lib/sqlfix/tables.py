@@ -406,6 +406,114 @@ BATCH_APPROVALS = register(
     )
 )
 
+SQL_CORPUS = register(
+    Table(
+        name="sql_corpus",
+        purpose="Silver: executable SQL (successful runs, .sql files) with its DDL and error features, for generation.",
+        columns=_cols(
+            ("corpus_id", "string", "sha256 of the normalised SQL (one row per distinct query)"),
+            ("sql_text", "string", "the query as written"),
+            ("source", "string", "query_logs, file:<path> or table:<name>"),
+            ("task_id", "string", "its task (variants of it stay on one side of the dataset split)"),
+            ("tables", "array<string>", "catalog tables it reads"),
+            ("schema_ddl", "string", "their CREATE TABLE statements"),
+            ("features", "array<string>", "error features it holds (sqlfix.sql.features)"),
+            ("added_at", "timestamp", "when it entered the corpus"),
+        ),
+        keys=("corpus_id",),
+        layer="silver",
+        volatile=("added_at",),
+    )
+)
+
+SQL_CORPUS_REJECTED = register(
+    Table(
+        name="sql_corpus_rejected",
+        purpose="Quarantine: corpus candidates that cannot be used (unparseable, not_a_query, missing_ddl).",
+        columns=_cols(
+            ("corpus_id", "string", "sha256 of the normalised SQL"),
+            ("sql_text", "string", "the SQL as found"),
+            ("source", "string", "where it came from"),
+            ("task_id", "string", "its task"),
+            ("reason", "string", "unparseable, not_a_query or missing_ddl"),
+            ("detail", "string", "the parser's message, when there is one"),
+            ("added_at", "timestamp", "when it was seen"),
+        ),
+        keys=("corpus_id",),
+        volatile=("added_at",),
+    )
+)
+
+GENERATION_TARGETS = register(
+    Table(
+        name="generation_targets",
+        purpose="Gold: the leaves each generation run aims at (rare, weak or asked for) and how many pairs each.",
+        columns=_cols(
+            ("targets_id", "string", "uuid of the targets computation (sqlfix targets)"),
+            ("category_l3", "string", "the taxonomy leaf"),
+            ("reason", "string", "rare (few kept pairs), weak (low accuracy) or user (asked for)"),
+            ("kept_pairs", "bigint", "kept pairs of this leaf (mined and generated) when computed"),
+            ("accuracy", "double", "its AST accuracy in the latest evaluation (null: not evaluated)"),
+            ("wanted", "bigint", "pairs to generate"),
+            ("computed_at", "timestamp", "when"),
+        ),
+        keys=("targets_id", "category_l3"),
+        layer="gold",
+    )
+)
+
+_GENERATED_COLUMNS = (
+    *_PAIR_COLUMNS,
+    ("source", "string", "oriented: made by oriented generation"),
+    ("generator", "string", "mutator:<name> or llm:<model>"),
+    ("target_leaf", "string", "the leaf it was generated for"),
+    ("corpus_id", "string", "the sql_corpus query it was made from (= fixed_sql)"),
+    ("targets_id", "string", "the generation_targets computation it served"),
+)
+
+GENERATED_PAIRS = register(
+    Table(
+        name="generated_pairs",
+        purpose="Silver: verified generated pairs: the bug fails in the targeted leaf, the fix passes, diff in limits.",
+        columns=_cols(*_GENERATED_COLUMNS),
+        keys=("pair_id",),
+        layer="silver",
+        volatile=("mined_at", "run_id"),
+    )
+)
+
+GENERATED_REJECTED = register(
+    Table(
+        name="generated_rejected",
+        purpose="Silver: generated pairs that failed verification, with the reason (bug_passes, wrong_leaf, ...).",
+        columns=_cols(*_GENERATED_COLUMNS, ("reason", "string", "why it is not in generated_pairs")),
+        keys=("pair_id",),
+        layer="silver",
+        volatile=("mined_at", "run_id"),
+    )
+)
+
+GENERATION_RUNS = register(
+    Table(
+        name="generation_runs",
+        purpose="Bookkeeping: each generation run, its targets and its yield per leaf and generator.",
+        columns=_cols(
+            ("run_id", "string", "uuid of the run"),
+            ("started_at", "timestamp", "when"),
+            ("generator", "string", "mutators or llm"),
+            ("targets_id", "string", "the targets it served"),
+            ("candidates", "bigint", "corpus queries recalled"),
+            ("generated", "bigint", "pairs generated"),
+            ("kept", "bigint", "pairs that passed verification"),
+            ("yield_by_leaf", "string", "JSON: leaf -> {generated, kept, yield}"),
+            ("rejections", "string", "JSON: reason -> count"),
+            ("seconds", "double", "wall time"),
+        ),
+        keys=("run_id",),
+        layer="meta",
+    )
+)
+
 _SFT_COLUMNS = (
     ("sample_id", "string", "the pair it comes from (bug_pairs.pair_id) or a generated pair's id"),
     ("split", "string", "train or eval"),

@@ -1,4 +1,5 @@
-"""``sqlfix build-dataset``: kept pairs of approved spot-check batches -> versioned ``sft_train`` / ``sft_eval``.
+"""``sqlfix build-dataset``: kept pairs of approved spot-check batches, and verified ``generated_pairs``
+(``dataset.generated``), -> versioned ``sft_train`` / ``sft_eval``.
 
 Each build overwrites both tables (a new Delta version each) unless the samples are unchanged, records the
 versions in ``dataset_builds``, and with ``--export DIR`` writes ``train.jsonl``, ``eval.jsonl`` and
@@ -25,7 +26,10 @@ from sqlfix.tables import SFT_TRAIN
 def build(ctx, split_cfg: SplitConfig, anon: dict | None = None) -> dict:
     lake, spark = ctx.lake, ctx.spark
     approved = approved_pairs(lake.read("bug_pairs"), lake.read("pair_verdicts"), lake.read("batch_approvals"))
-    rows = [r.asDict() for r in approved.toLocalIterator()]
+    rows = [{**r.asDict(), "source": "mined"} for r in approved.toLocalIterator()]
+    if split_cfg.generated:
+        generated = lake.read("generated_pairs").withColumn("batch_id", F.col("run_id"))
+        rows += [r.asDict() for r in generated.toLocalIterator()]
     if not rows:  # a scheduled training job must not train on nothing
         raise SqlfixError("no approved batch holds a kept pair; nothing written", hint="run sqlfix spotcheck gate")
     out, duplicates = samples(rows, split_cfg, anon)
@@ -79,6 +83,7 @@ def add_arguments(parser) -> None:
         "--per-category", type=int, default=None, help="eval top-up per category (default dataset.per_category)"
     )
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument("--no-generated", action="store_true", help="leave generated_pairs out (mined pairs only)")
     parser.add_argument(
         "--export", nargs="?", const="",
         help="also write train.jsonl, eval.jsonl and manifest.json to DIR (no DIR: train.dataset_dir, "
@@ -93,6 +98,8 @@ def run(ctx, args) -> int:
         per_category=args.per_category if args.per_category is not None else int(cfg["per_category"]),
         seed=args.seed if args.seed is not None else int(cfg["seed"]),
         holdout_databases=tuple(cfg.get("holdout_databases") or ()),
+        eval_sources=tuple(cfg.get("eval_sources") or ()),
+        generated=bool(cfg.get("generated", True)) and not args.no_generated,
     )
     result = build(ctx, split_cfg, cfg.get("anonymize"))
     state = (

@@ -2,7 +2,7 @@
 
 simulate (short ad-hoc analyst queries, with the noise real logs have) -> ingest (twice: the second adds
 nothing) -> mine -> filter (drops by reason) -> spot check (the reviewer is the simulator's ground truth:
-an automated stand-in for people) -> build-dataset (one domain held out: never trained on) -> train the
+an automated stand-in for people) -> oriented generation (mutators for the rarest leaves, verified) -> build-dataset (one domain held out: never trained on) -> train the
 embedded default base model (SmolLM2-135M-Instruct, ``demo.train_steps`` steps of DM-SFT) -> evaluate
 base vs trained on an eval sample -> register (challenger) -> promote -> ``sqlfix fix`` on failed queries
 of the held-out domain, printing each diff -> one summary table.
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlfix.commands import Subcommand
 
-STEPS = 11
+STEPS = 12
 
 
 def _add(parser) -> None:
@@ -97,6 +97,23 @@ def _spotcheck(ctx, sim: Path, n: int) -> dict:
     return decision
 
 
+def _generate(ctx, leaves: int) -> dict:
+    """Oriented generation for the rarest leaves: corpus, targets, mutators, verification."""
+    from sqlfix.commands.generate import run_corpus, run_generate, run_targets
+
+    corpus = run_corpus(ctx)
+    _, goal = run_targets(ctx, max_targets=leaves)
+    _say(7, f"oriented generation for the {len(goal)} rarest leaves (corpus of {corpus['corpus']} queries; "
+            f"quarantined {corpus['rejected'] or 'none'})")  # fmt: skip
+    out = run_generate(ctx, "mutators")
+    for leaf, e in out["by_leaf"].items():
+        y = "-" if e["yield"] is None else f"{e['yield']:.0%}"
+        print(f"demo:   {leaf:<50} {e['verified']:>3} of {e['generated']:>3} generated verified (yield {y}), "
+              f"kept {e['kept']}")  # fmt: skip
+    print(f"demo: generated_pairs +{out['kept']} verified pairs; rejected by reason {out['reasons'] or 'none'}")
+    return out
+
+
 def _train(ctx, dcfg: dict) -> dict:
     from sqlfix.commands.train import run_training
     from sqlfix.config import lay
@@ -109,7 +126,7 @@ def _train(ctx, dcfg: dict) -> dict:
     cfg = dict(lay(ctx.cfg, overrides=[f"train.{k}={v}" for k, v in dcfg["train"].items()])["train"])
     cfg["max_steps"] = int(dcfg["train_steps"])
     cfg["resume"] = False
-    _say(8, f"training {cfg['model']} with DM-SFT: {cfg['max_steps']} steps, p={cfg['p']}, batch {cfg['batch_size']}")
+    _say(9, f"training {cfg['model']} with DM-SFT: {cfg['max_steps']} steps, p={cfg['p']}, batch {cfg['batch_size']}")
     started = time.perf_counter()
     result = run_training(cfg)
     result["seconds"] = time.perf_counter() - started
@@ -181,12 +198,13 @@ def _run(ctx, args) -> int:
     if not approval["approved"]:
         print("demo: the batch was not approved; the dataset is built only from approved batches. Stopping.")
         return 3
+    generated = _generate(ctx, int(dcfg["generate_leaves"]))
     dset = {**ctx.cfg["dataset"], "holdout_databases": [dcfg["holdout_domain"]]}
     split = SplitConfig(float(dset["eval_fraction"]), int(dset["per_category"]), int(dset["seed"]),
-                        tuple(dset["holdout_databases"]))  # fmt: skip
+                        tuple(dset["holdout_databases"]), eval_sources=("mined",))  # fmt: skip
     built = build(ctx, split, dset.get("anonymize"))
     manifest = export(ctx, Path(ctx.cfg["train"]["dataset_dir"]))
-    _say(7, f"dataset {manifest['dataset_version']}: {built['train_rows']} train / {built['eval_rows']} eval samples "
+    _say(8, f"dataset {manifest['dataset_version']}: {built['train_rows']} train / {built['eval_rows']} eval samples "
             f"(held out, never trained on: {', '.join(dset['holdout_databases']) or 'nothing'})")  # fmt: skip
     if args.until == "dataset":
         return 0
@@ -196,17 +214,17 @@ def _run(ctx, args) -> int:
     ecfg = {**ctx.cfg["evaluate"], "limit": int(dcfg["eval_samples"])}
     models = resolve_models(ctx, ["base", "@challenger"])
     samples, eval_set = eval_samples(ctx, models, None, None, ecfg["limit"])
-    _say(9, f"evaluating base vs trained on {len(samples)} samples of {eval_set}")
+    _say(10, f"evaluating base vs trained on {len(samples)} samples of {eval_set}")
     records = evaluate_models(ctx, models, samples, eval_set, ecfg)
     print(table(records))
     if args.until == "evaluate":
         return 0
-    _say(10, "promotion: the challenger against the champion (the base model when there is none)")
+    _say(11, "promotion: the challenger against the champion (the base model when there is none)")
     decision = promote(ctx, "@challenger", limit=ecfg["limit"])
     champion = "@champion" if decision.promote else "@challenger"
-    _say(11, f"sqlfix fix on failed queries of the held-out domain with {champion} (repairs first, then the model)")
+    _say(12, f"sqlfix fix on failed queries of the held-out domain with {champion} (repairs first, then the model)")
     fixes = _fix_held_out(ctx, dcfg, champion, int(dcfg["fix_queries"]))
-    _summary(ctx, records, trained, decision, fixes, time.perf_counter() - started, dcfg["holdout_domain"])
+    _summary(ctx, records, trained, decision, fixes, time.perf_counter() - started, dcfg["holdout_domain"], generated)
     return 0
 
 
@@ -215,13 +233,17 @@ def _held_out(record: dict, database: str) -> str:
     return f"{100 * (row['ast'] or 0):.1f}% of {row['n']}" if row else "not in the sample"
 
 
-def _summary(ctx, records, trained, decision, fixes, seconds: float, held: str) -> None:
+def _summary(ctx, records, trained, decision, fixes, seconds: float, held: str, generated: dict) -> None:
     verdicts = Counter(r["reason"] for r in ctx.lake.read("pair_verdicts").select("reason").collect())
     by = {r["label"]: r for r in records}
     rows = [
         ("mined pairs", sum(verdicts.values())),
         ("kept by the filter", verdicts.get("kept", 0)),
         ("dropped by the filter", ", ".join(f"{k} {v}" for k, v in sorted(verdicts.items()) if k != "kept") or "none"),
+        (
+            "generated (oriented)",
+            f"{generated['kept']} kept of {generated['generated']} for {len(generated['by_leaf'])} rare leaves",
+        ),
         ("training", f"{trained['steps']} steps in {trained['seconds']:.0f}s"),
         *[
             (

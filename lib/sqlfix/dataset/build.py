@@ -1,7 +1,8 @@
 """Kept pairs of approved batches -> deduplicated, leakage-free train/eval samples with the fixer prompt.
 
 Leakage: pairs of the same task, and pairs whose fixed SQL is near-identical (the same after dropping
-comments, case and whitespace), form one group (union-find); a group lies wholly on one side. The eval set
+comments, case and whitespace), form one group (union-find); a group lies wholly on one side. Generated pairs (``source`` oriented) carry their corpus query's task and fixed SQL,
+so a query and its variants fall in one group. The eval set
 is a natural sample (``eval_fraction`` of the groups, by a seeded hash) topped up to ``per_category``
 samples for each category that has enough groups (never more than half of a category's groups), so the
 long tail is measured too.
@@ -74,6 +75,8 @@ class SplitConfig:
     per_category: int = 5
     seed: int = 0
     holdout_databases: tuple[str, ...] = ()  # pairs reading any of these databases are eval-only
+    generated: bool = True  # the builder also takes verified generated pairs
+    eval_sources: tuple[str, ...] = ()  # only these sources in the eval set (empty: all); others there are left out
 
 
 def databases(sql: str | None) -> set[str]:
@@ -158,6 +161,8 @@ def samples(rows: list[dict], cfg: SplitConfig, anon: dict | None = None) -> tup
     sides, groups = split(rows, cfg), leak_groups(rows)
     out = []
     for row, side, group in zip(rows, sides, groups, strict=True):
+        if side == "eval" and cfg.eval_sources and (row.get("source") or "mined") not in cfg.eval_sources:
+            continue  # never moved to train: its group is on the eval side, and the split must not leak
         schema, bug, error, fix = row.get("schema_ddl"), row["bug_sql"], row.get("error_message"), row["fixed_sql"]
         if anon and anon.get("enabled"):
             schema, bug, error, fix = anonymize(

@@ -16,6 +16,7 @@ import yaml
 
 from sqlfix.config import conf_dir
 from sqlfix.errors import SqlfixError
+from sqlfix.sql.features import FEATURES
 
 N_LEAVES = 81
 UNCLASSIFIED = "unclassified"
@@ -38,6 +39,7 @@ class Leaf:
     quotes_unbalanced: bool
     example: str
     example_sql: str | None
+    features: tuple[str, ...] = ()  # error feature: what a correct query must hold for this bug (sql.features)
 
     @property
     def l1(self) -> str:
@@ -100,7 +102,7 @@ def load_taxonomy(path: str | Path | None = None) -> Taxonomy:
     """Load and check ``conf/taxonomy.yaml`` (or another file).
 
     Raises:
-        TaxonomyError: not exactly 81 leaves, a duplicate or malformed id, an unknown group, a regex
+        TaxonomyError: not exactly 81 leaves, a duplicate or malformed id, an unknown group or feature, a regex
             that does not compile, or a condition claimed unguarded by two leaves.
     """
     path = Path(path) if path else conf_dir() / "taxonomy.yaml"
@@ -126,6 +128,7 @@ def _load(path: str, _mtime: float) -> Taxonomy:
                 quotes_unbalanced=bool(item.get("quotes_unbalanced")),
                 example=item.get("example", ""),
                 example_sql=item.get("example_sql"),
+                features=tuple(item.get("features") or ()),
             )
         )
     taxonomy = Taxonomy(int(raw.get("version", 1)), groups, tuple(leaves))
@@ -145,6 +148,9 @@ def _check(taxonomy: Taxonomy) -> None:
             raise TaxonomyError(f"leaf id {leaf.id!r} is not group.family.name")
         if leaf.l1 not in taxonomy.groups:
             raise TaxonomyError(f"leaf {leaf.id}: unknown group {leaf.l1!r}")
+        unknown = [f for f in leaf.features if f not in FEATURES]
+        if unknown:
+            raise TaxonomyError(f"leaf {leaf.id}: unknown features {unknown} (sqlfix.sql.features.FEATURES)")
         if not leaf.conditions and not leaf.patterns:
             raise TaxonomyError(f"leaf {leaf.id} has neither conditions nor patterns")
         for regex in (leaf.message_regex, leaf.when_message, leaf.when_sql):

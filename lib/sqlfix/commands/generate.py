@@ -1,0 +1,280 @@
+"""``sqlfix corpus``, ``sqlfix targets``, ``sqlfix generate``: oriented generation over the lake.
+
+- ``corpus``: successful executions of ``query_logs`` (and ``--sql-dir`` files, ``--from-table`` tables)
+  -> ``sql_corpus`` (merged on corpus_id: a re-run adds only new queries) / ``sql_corpus_rejected``.
+- ``targets``: rare leaves (kept pairs, mined and generated), weak leaves (the latest ``eval_runs``) and
+  ``--leaves`` -> a new ``generation_targets`` computation.
+- ``generate --generator mutators|llm``: the latest targets, recalled candidates, generated pairs,
+  verified by the filter's judge and the classifier -> ``generated_pairs`` / ``generated_rejected`` (merged
+  on pair_id: re-running adds nothing new), a ``generation_runs`` row with the yield per leaf.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from pyspark.sql import functions as F
+
+from sqlfix.commands import Subcommand
+from sqlfix.errors import SqlfixError, UsageError
+from sqlfix.filtering.judge import judge_from_config
+from sqlfix.generation import corpus as corpus_mod
+from sqlfix.generation.llm import LLMGenerator, backend_from_config
+from sqlfix.generation.mutators import MUTATORS
+from sqlfix.generation.oriented import leaf_accuracy, mutate, pair_id, recall, targets, verify, yield_by_leaf
+from sqlfix.mining.pairs import apply_limits
+from sqlfix.review.spotcheck import kept_pairs
+from sqlfix.sql.diff import with_diff_stats
+from sqlfix.tables import GENERATED_PAIRS, GENERATED_REJECTED, GENERATION_TARGETS, SQL_CORPUS, SQL_CORPUS_REJECTED
+from sqlfix.taxonomy.model import load_taxonomy
+
+
+# ---------------------------------------------------------------------------------------------- corpus
+def run_corpus(ctx, sql_dir: str | None = None, tables: list[str] | None = None, column: str = "sql_text") -> dict:
+    lake, spark = ctx.lake, ctx.spark
+    now = dt.datetime.now(dt.timezone.utc)
+    sources = corpus_mod.from_logs(lake.read("query_logs"))
+    if sql_dir:
+        rows = corpus_mod.read_sql_files(Path(sql_dir))
+        if not rows:
+            raise UsageError("no .sql file with a statement under --sql-dir", input=sql_dir)
+        sources = sources.unionByName(spark.createDataFrame(rows, "sql_text string, source string, task_id string"))
+    for name in tables or []:
+        table = spark.table(name)
+        if column not in table.columns:
+            raise UsageError(f"table has no column {column!r}", input=name, hint="--column NAME")
+        task = F.col("task_id") if "task_id" in table.columns else F.lit(f"table:{name}")
+        sources = sources.unionByName(table.select(F.col(column).alias("sql_text"), F.lit(f"table:{name}").alias(
+            "source"), task.alias("task_id")))  # fmt: skip
+    corpus, rejected = corpus_mod.build_corpus(sources, lake.read("table_schemas"), now)
+    corpus, rejected = corpus.cache(), rejected.cache()
+    added = lake.merge("sql_corpus", lake.conform(SQL_CORPUS, corpus))
+    quarantined = lake.merge("sql_corpus_rejected", lake.conform(SQL_CORPUS_REJECTED, rejected))
+    reasons = {r["reason"]: r["count"] for r in rejected.groupBy("reason").count().collect()}
+    out = {"corpus": corpus.count(), "added": getattr(added, "inserted", None), "rejected": dict(sorted(reasons.items())),
+           "quarantined": getattr(quarantined, "inserted", None)}  # fmt: skip
+    corpus.unpersist()
+    rejected.unpersist()
+    return out
+
+
+# ---------------------------------------------------------------------------------------------- targets
+def kept_counts(lake) -> dict[str, int]:
+    """Kept pairs per leaf: mined pairs the filter kept, plus verified generated pairs."""
+    mined = kept_pairs(lake.read("bug_pairs"), lake.read("pair_verdicts")).select("category_l3")
+    generated = lake.read("generated_pairs").select("category_l3")
+    rows = mined.unionByName(generated).groupBy("category_l3").count().collect()
+    return {r["category_l3"]: r["count"] for r in rows}
+
+
+def latest_accuracy(lake, model_ref: str | None = None) -> dict[str, tuple[float, int]]:
+    runs = lake.read("eval_runs")
+    if model_ref:
+        runs = runs.filter(F.col("model_ref") == model_ref)
+    last = runs.orderBy(F.col("evaluated_at").desc()).first()
+    return leaf_accuracy(last["metrics"]) if last is not None else {}
+
+
+def run_targets(
+    ctx, leaves: list[str] | None = None, generator: str = "mutators", max_targets: int | None = None
+) -> tuple[str, list[dict]]:
+    gcfg = ctx.cfg["generation"]
+    taxonomy = load_taxonomy()
+    generatable = {m.leaf for m in MUTATORS.values()} if generator == "mutators" else None
+    try:
+        rows = targets(
+            taxonomy, kept_counts(ctx.lake), latest_accuracy(ctx.lake, gcfg.get("eval_model")),
+            rare_below=int(gcfg["rare_below"]), weak_below=float(gcfg["weak_below"]), min_eval=int(gcfg["min_eval"]),
+            per_leaf=int(gcfg["per_leaf"]), max_targets=max_targets or gcfg.get("max_targets"), user=leaves, generatable=generatable,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise UsageError(
+            str(exc), hint="sqlfix taxonomy lists the leaves; leaves need features (and a mutator)"
+        ) from exc
+    targets_id, now = uuid.uuid4().hex, dt.datetime.now(dt.timezone.utc)
+    records = [{**r, "targets_id": targets_id, "computed_at": now} for r in rows]
+    if records:
+        ctx.lake.append("generation_targets", ctx.spark.createDataFrame(records, GENERATION_TARGETS.spark_schema))
+    return targets_id, rows
+
+
+# ---------------------------------------------------------------------------------------------- generate
+def latest_targets(lake) -> tuple[str, list[dict]]:
+    table = lake.read("generation_targets")
+    last = table.orderBy(F.col("computed_at").desc()).first()
+    if last is None:
+        raise SqlfixError("no generation targets yet", hint="run sqlfix targets")
+    rows = table.filter(F.col("targets_id") == last["targets_id"]).collect()
+    return last["targets_id"], [r.asDict() for r in rows]
+
+
+def run_generate(ctx, generator: str = "mutators", backend=None, limit: int | None = None) -> dict:
+    lake, spark, gcfg = ctx.lake, ctx.spark, ctx.cfg["generation"]
+    taxonomy = load_taxonomy()
+    run_id, started, t0 = uuid.uuid4().hex, dt.datetime.now(dt.timezone.utc), time.perf_counter()
+    targets_id, goal = latest_targets(lake)
+    goal = [g for g in goal if generator != "mutators" or any(m.leaf == g["category_l3"] for m in MUTATORS.values())]
+    wanted = {g["category_l3"]: taxonomy.leaf(g["category_l3"]).features for g in goal}
+    caps = {g["category_l3"]: int(g["wanted"]) * int(gcfg["oversample"]) for g in goal}
+    if limit is not None:
+        caps = {leaf: min(n, limit) for leaf, n in caps.items()}
+    candidates = [r.asDict() for r in recall(lake.read("sql_corpus"), wanted, int(gcfg["per_group"]), caps,
+                                             int(gcfg["seed"])).toLocalIterator()]  # fmt: skip
+    if generator == "mutators":
+        pairs, misses = mutate(candidates, int(gcfg["seed"]))
+        failures: list[dict] = []
+    else:
+        llm = LLMGenerator(backend or backend_from_config(gcfg), max_requests=int(gcfg["llm"]["max_requests"]))
+        answers = llm.answers(candidates, taxonomy)
+        pairs, failures, misses = [], [], Counter()
+        for c, a in zip(candidates, answers, strict=True):
+            if a.bug_sql:
+                pairs.append(
+                    {**c, "bug_sql": a.bug_sql, "fixed_sql": a.correct_sql or c["sql_text"], "generator": llm.name}
+                )
+            else:
+                failures.append({**c, "reason": a.reason})
+    judge = judge_from_config(spark, ctx.cfg)
+    try:
+        judged = verify(judge, pairs, taxonomy)
+    finally:
+        judge.close()
+    records = [_record(p, run_id, targets_id, started) for p in judged]
+    kept, rejected = _limits(spark, records, ctx.cfg["mining"])
+    kept, surplus = _quota(kept, {g["category_l3"]: int(g["wanted"]) for g in goal})
+    rejected += surplus
+    if kept:
+        lake.merge("generated_pairs", spark.createDataFrame(kept, GENERATED_PAIRS.spark_schema))
+    if rejected:
+        lake.merge("generated_rejected", spark.createDataFrame(rejected, GENERATED_REJECTED.spark_schema))
+    outcome = [{"target_leaf": r["target_leaf"], "reason": "kept"} for r in kept] + [
+        {"target_leaf": r["target_leaf"], "reason": r["reason"]} for r in rejected]  # fmt: skip
+    by_leaf = yield_by_leaf(outcome, misses)
+    reasons = Counter(r["reason"] for r in rejected) + Counter(f["reason"] for f in failures)
+    run = {"run_id": run_id, "started_at": started, "generator": generator, "targets_id": targets_id,
+           "candidates": len(candidates), "generated": len(records), "kept": len(kept),
+           "yield_by_leaf": json.dumps(by_leaf, sort_keys=True), "rejections": json.dumps(dict(sorted(reasons.items()))),
+           "seconds": round(time.perf_counter() - t0, 3)}  # fmt: skip
+    lake.append("generation_runs", spark.createDataFrame([run], lake.table("generation_runs").spark_schema))
+    return {**run, "by_leaf": by_leaf, "reasons": dict(reasons)}
+
+
+def _record(p: dict, run_id: str, targets_id: str, now) -> dict:
+    return {
+        "pair_id": pair_id(p["generator"], p["corpus_id"], p["bug_sql"]), "user_id": None, "task_id": p.get("task_id"),
+        "engine": "spark-dryrun", "bug_event_id": None, "fix_event_id": None, "bug_time": now, "fix_time": now,
+        "bug_sql": p["bug_sql"], "error_message": p.get("error_message"), "fixed_sql": p["fixed_sql"],
+        "signal": p["generator"], "tables": p.get("tables") or [], "schema_ddl": p.get("schema_ddl"),
+        "category_l1": p.get("category_l1"), "category_l2": p.get("category_l2"), "category_l3": p.get("category_l3"),
+        "error_condition": p.get("error_condition"), "mined_at": now, "run_id": run_id, "source": "oriented",
+        "generator": p["generator"], "target_leaf": p["target_leaf"], "corpus_id": p["corpus_id"],
+        "targets_id": targets_id, "reason": None if p["reason"] == "kept" else p["reason"],
+    }  # fmt: skip
+
+
+def _quota(kept: list[dict], wanted: dict[str, int]) -> tuple[list[dict], list[dict]]:
+    """The first ``wanted[leaf]`` kept pairs of each leaf (recall order); the rest are ``surplus``."""
+    taken: Counter = Counter()
+    out, surplus = [], []
+    for r in sorted(kept, key=lambda r: (r["target_leaf"], r["pair_id"])):
+        taken[r["target_leaf"]] += 1
+        if taken[r["target_leaf"]] <= wanted.get(r["target_leaf"], 0):
+            out.append(r)
+        else:
+            surplus.append({**r, "reason": "surplus"})
+    return out, surplus
+
+
+def _limits(spark, records: list[dict], mcfg: dict) -> tuple[list[dict], list[dict]]:
+    """The mining limits (one definition: ``with_diff_stats`` and ``apply_limits``) on verified records."""
+    if not records:
+        return [], []
+    frame = spark.createDataFrame(records, GENERATED_REJECTED.spark_schema).drop(
+        "changed_lines", "bug_lines", "fixed_lines", "changed_line_ratio")  # fmt: skip
+    frame = apply_limits(with_diff_stats(frame), int(mcfg["max_changed_lines"]), float(mcfg["max_changed_ratio"]))
+    rows = [r.asDict() for r in frame.select(*GENERATED_REJECTED.column_names).collect()]
+    kept = [{k: v for k, v in r.items() if k != "reason"} for r in rows if r["reason"] is None]
+    return kept, [r for r in rows if r["reason"] is not None]
+
+
+# ---------------------------------------------------------------------------------------------- CLI
+def _corpus_args(parser) -> None:
+    parser.add_argument("--sql-dir", help="also every statement of the .sql files under this folder")
+    parser.add_argument("--from-table", action="append", default=[], help="also the SQL of this table or view")
+    parser.add_argument("--column", default="sql_text", help="the SQL column of --from-table (default sql_text)")
+
+
+def _corpus_run(ctx, args) -> int:
+    out = run_corpus(ctx, args.sql_dir, args.from_table, args.column)
+    print(f"corpus: sql_corpus holds {out['corpus']} usable queries of this run's sources; "
+          f"quarantined by reason {out['rejected'] or '{}'}")  # fmt: skip
+    return 0
+
+
+def _targets_args(parser) -> None:
+    parser.add_argument("--leaves", help="comma-separated leaves to target besides the rare and weak ones")
+    parser.add_argument("--generator", choices=("mutators", "llm"), default="mutators",
+                        help="mutators: only leaves a mutator can inject (default); llm: any leaf with features")  # fmt: skip
+
+
+def _targets_run(ctx, args) -> int:
+    leaves = [x.strip() for x in (args.leaves or "").split(",") if x.strip()]
+    targets_id, rows = run_targets(ctx, leaves, args.generator)
+    print(f"targets: {len(rows)} leaves (computation {targets_id[:8]} in generation_targets)")
+    for r in rows:
+        acc = "-" if r["accuracy"] is None else f"{r['accuracy']:.0%}"
+        print(f"  {r['category_l3']:<50} {r['reason']:<5} kept {r['kept_pairs']:>4}  accuracy {acc:>4}  "
+              f"wanted {r['wanted']}")  # fmt: skip
+    return 0
+
+
+def _generate_args(parser) -> None:
+    parser.add_argument("--generator", choices=("mutators", "llm"), default="mutators")
+    parser.add_argument("--limit", type=int, default=None, help="at most this many candidates per leaf")
+    parser.add_argument("--model", default=None,
+                        help="llm: a local HF folder (the embedded default: models/base) instead of the "
+                             "generation.llm endpoint")  # fmt: skip
+
+
+def _local_backend(ctx, model: str):
+    """The local transformers model as a chat backend (the command layer may import inference)."""
+    from sqlfix.inference.generate import HFGenerator
+
+    lcfg = ctx.cfg["generation"]["llm"]
+    gen = HFGenerator(model, batch_size=int(lcfg["concurrency"]), max_new_tokens=int(lcfg["max_tokens"]))
+
+    class Local:
+        name = f"llm:{Path(model).name}"
+
+        def complete(self, prompts):
+            found = gen.generate(prompts, ["x " * 200] * len(prompts), temperature=float(lcfg["temperature"]))
+            return [c[0].text if c else None for c in found]
+
+    return Local()
+
+
+def _generate_run(ctx, args) -> int:
+    backend = _local_backend(ctx, args.model) if args.generator == "llm" and args.model else None
+    out = run_generate(ctx, args.generator, backend, args.limit)
+    print(f"generate: {args.generator}: {out['candidates']} candidates, {out['generated']} pairs generated, "
+          f"{out['kept']} kept -> generated_pairs (run {out['run_id'][:8]}); rejected by reason {out['reasons']}")  # fmt: skip
+    for leaf, e in out["by_leaf"].items():
+        y = "-" if e["yield"] is None else f"{e['yield']:.0%}"
+        print(f"  {leaf:<50} generated {e['generated']:>3}  verified {e['verified']:>3}  yield {y:>4}  "
+              f"kept {e['kept']:>3}  no site {e['no_site']}")  # fmt: skip
+    return 0
+
+
+SUBCOMMANDS = {
+    "corpus": Subcommand("Build sql_corpus (executable SQL, its DDL and error features) for generation.",
+                         _corpus_args, _corpus_run),
+    "targets": Subcommand("Choose the leaves to augment (rare, weak, or named) -> generation_targets.",
+                          _targets_args, _targets_run),
+    "generate": Subcommand("Generate verified bug pairs for the latest targets -> generated_pairs.",
+                           _generate_args, _generate_run, section="generation"),
+}  # fmt: skip

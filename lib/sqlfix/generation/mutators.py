@@ -1,0 +1,873 @@
+"""Deterministic mutators: one named rule per taxonomy leaf that turns a correct query into a buggy one.
+
+A mutator reads a ``Source`` (text, tokens, AST, the tables' columns), picks a site with its ``random``
+and returns the text edits of the bug, or ``None`` where the query offers no site. It never decides
+whether the bug really fails: Spark's analyzer does that (``generation.verify``), and the classifier
+decides which leaf the error is in. ``MUTATORS`` is the ordered registry; ``tests/fixtures/mutators.yaml``
+holds each one's input/expected cases, walked by one test.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlfix.generation.source import NUMERIC, Edit, Source, splice
+from sqlfix.sql.features import AGGREGATES, RANKING, function_name
+
+Rule = Callable[[Source, random.Random], "list[Edit] | None"]
+
+
+@dataclass(frozen=True)
+class Mutator:
+    name: str
+    leaf: str  # the taxonomy leaf its bug is meant to land in
+    rule: Rule
+    doc: str
+
+    def apply(self, source: Source, rng: random.Random) -> str | None:
+        """The buggy text, or None when the query has no site for this bug (or the edit changes nothing)."""
+        edits = self.rule(source, rng)
+        if not edits:
+            return None
+        out = splice(source.sql, edits)
+        return out if out != source.sql else None
+
+
+MUTATORS: dict[str, Mutator] = {}
+
+
+def mutator(leaf: str, name: str | None = None):
+    def register(rule: Rule) -> Rule:
+        key = name or rule.__name__
+        if key in MUTATORS:
+            raise ValueError(f"mutator {key} registered twice")
+        MUTATORS[key] = Mutator(key, leaf, rule, (rule.__doc__ or "").strip().splitlines()[0])
+        return rule
+
+    return register
+
+
+def for_leaf(leaf: str) -> list[Mutator]:
+    return [m for m in MUTATORS.values() if m.leaf == leaf]
+
+
+# ---------------------------------------------------------------------------------------------- helpers
+def _exp():
+    from sqlglot import exp
+
+    return exp
+
+
+def _typo(word: str, rng: random.Random, avoid: set[str] = frozenset()) -> str | None:
+    """A misspelling of ``word`` (drop, swap or double a letter) that is not in ``avoid``."""
+    if len(word) < 3:
+        return None
+    for _ in range(8):
+        i = rng.randrange(1, len(word) - 1)
+        kind = rng.choice(("drop", "swap", "double"))
+        if kind == "drop":
+            out = word[:i] + word[i + 1 :]
+        elif kind == "swap":
+            out = word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+        else:
+            out = word[:i] + word[i] + word[i:]
+        if out != word and out.lower() not in avoid:
+            return out
+    return None
+
+
+def _choice(rng: random.Random, items: list):
+    return rng.choice(items) if items else None
+
+
+def _kw(original: str, new: str) -> str:
+    """``new`` in the letter case of ``original``."""
+    return new.upper() if original.isupper() else new.lower() if original.islower() else new
+
+
+def _root_select(src: Source):
+    exp = _exp()
+    tree = src.tree
+    return tree if isinstance(tree, exp.Select) else None
+
+
+def _selects(src: Source) -> list:
+    return list(src.tree.find_all(_exp().Select))
+
+
+def _clause_token(src: Source, kind: str, start: int, end: int) -> int | None:
+    """Index of the first token of ``kind`` at the depth of offset ``start`` within [start, end)."""
+    toks = src.tokens
+    first = next((i for i, t in enumerate(toks) if t.start >= start), None)
+    if first is None:
+        return None
+    depth = toks[first].depth
+    for i in range(first, len(toks)):
+        t = toks[i]
+        if t.start >= end:
+            return None
+        if t.kind == kind and t.depth == depth:
+            return i
+    return None
+
+
+def _delete_with_space_before(src: Source, start: int, end: int) -> Edit:
+    """Delete [start, end) and the blanks before it (a clause on its own line takes its line break)."""
+    s = start
+    while s > 0 and src.sql[s - 1] in " \t":
+        s -= 1
+    if s > 0 and src.sql[s - 1] == "\n" and (end >= len(src.sql) or src.sql[end] in "\n;"):
+        s -= 1
+    return Edit(s, end, "")
+
+
+def _remove_item(src: Source, items: list, index: int) -> list[Edit]:
+    """Remove one element of a comma-separated list (with one of its commas)."""
+    start, end = src.span(items[index])
+    if index + 1 < len(items):
+        nxt, _ = src.span(items[index + 1])
+        return [Edit(start, nxt, "")]
+    prev_end = src.span(items[index - 1])[1]
+    return [Edit(prev_end, end, "")]
+
+
+def _family(typ: str | None) -> str | None:
+    if typ is None:
+        return None
+    if NUMERIC.match(typ):
+        return "number"
+    if typ.startswith(("date", "timestamp")):
+        return "datetime"
+    if typ.startswith(("array", "map", "struct")):
+        return "complex"
+    return typ
+
+
+def _columns(src: Source, node=None) -> list:
+    return list((node or src.tree).find_all(_exp().Column))
+
+
+# ---------------------------------------------------------------------------------------------- syntax
+@mutator("syntax.dialect.select_top")
+def limit_to_top(src, rng):
+    """T-SQL habit: LIMIT n becomes SELECT TOP n."""
+    exp = _exp()
+    root = _root_select(src)
+    limit = root and root.args.get("limit")
+    if not isinstance(limit, exp.Limit) or not isinstance(limit.expression, exp.Literal):
+        return None
+    i = _clause_token(src, "LIMIT", src.span(root)[0], len(src.sql))
+    head = src.token_at(src.span(root)[0])
+    if i is None or src.tokens[head].kind != "SELECT":
+        return None
+    after = head + 1 if src.tokens[head + 1].kind == "DISTINCT" else head
+    n_start, n_end = src.name_span(limit.expression)
+    top = _kw(src.tokens[head].text, "TOP") + " " + src.sql[n_start:n_end] + " "
+    return [Edit(src.tokens[after].end + 1, src.tokens[after].end + 1, top),
+            _delete_with_space_before(src, src.tokens[i].start, n_end)]  # fmt: skip
+
+
+@mutator("syntax.dialect.limit_offset_comma")
+def limit_offset_comma(src, rng):
+    """MySQL habit: LIMIT n becomes LIMIT 0, n."""
+    exp = _exp()
+    limit = src.tree.find(exp.Limit)
+    if limit is None or not isinstance(limit.expression, exp.Literal) or limit.expression.is_string:
+        return None
+    start, _ = src.name_span(limit.expression)
+    return [Edit(start, start, "0, ")]
+
+
+@mutator("syntax.dialect.bracket_identifier")
+def bracket_identifier(src, rng):
+    """T-SQL habit: a column written as [name]."""
+    exp = _exp()
+    root = _root_select(src)
+    cols = [c for e in (root.expressions if root else []) for c in e.find_all(exp.Column)]
+    col = _choice(rng, [c for c in cols if "start" in c.this.meta])
+    if col is None:
+        return None
+    start, end = src.name_span(col.this)
+    return [Edit(start, end, f"[{src.sql[start:end].strip('`')}]")]
+
+
+@mutator("syntax.punctuation.unbalanced_parenthesis")
+def drop_closing_paren(src, rng):
+    """A function call loses its closing parenthesis."""
+    exp = _exp()
+    calls = [f for f in src.tree.find_all(exp.Func) if "start" in f.meta and f.args]
+    sites = []
+    for f in calls:
+        i = src.token_at(f.meta["start"])
+        if i + 1 < len(src.tokens) and src.tokens[i + 1].kind == "L_PAREN":
+            j = src.match(i + 1)
+            if j > i + 2:
+                sites.append(j)
+    j = _choice(rng, sites)
+    return None if j is None else [Edit(src.tokens[j].start, src.tokens[j].end, "")]
+
+
+@mutator("syntax.punctuation.unclosed_quote")
+def unclosed_quote(src, rng):
+    """A string literal loses its closing quote."""
+    exp = _exp()
+    lits = [lit for lit in src.tree.find_all(exp.Literal) if lit.is_string and "start" in lit.meta]
+    lit = _choice(rng, lits)
+    if lit is None:
+        return None
+    start, end = src.name_span(lit)
+    if src.sql[end - 1] != "'" or src.sql.count("'") % 2:
+        return None
+    return [Edit(end - 1, end, "")]
+
+
+@mutator("syntax.punctuation.trailing_comma")
+def trailing_comma(src, rng):
+    """A comma after the last SELECT item."""
+    select = _choice(rng, [s for s in _selects(src) if s.args.get("from") or s.args.get("from_")])
+    if select is None:
+        return None
+    end = src.span(select.expressions[-1])[1]
+    return [Edit(end, end, ",")]
+
+
+_MISSPELT = {"FROM": "FORM", "WHERE": "WHRE", "HAVING": "HAVNG", "JOIN": "JION", "GROUP_BY": "GROUP",
+             "ORDER_BY": "ORDER"}  # fmt: skip
+
+
+@mutator("syntax.keyword.misspelled_keyword")
+def misspell_keyword(src, rng):
+    """A keyword misspelt (FORM, WHRE, JION) or GROUP/ORDER without BY."""
+    sites = [t for t in src.tokens if t.kind in _MISSPELT]
+    t = _choice(rng, sites)
+    if t is None:
+        return None
+    word = _MISSPELT[t.kind]
+    if t.kind in ("GROUP_BY", "ORDER_BY"):
+        return [Edit(t.start, t.end, t.text.split()[0])]
+    return [Edit(t.start, t.end, _kw(t.text, word))]
+
+
+@mutator("syntax.punctuation.missing_comma")
+def missing_comma(src, rng):
+    """The comma between an aliased SELECT item and the next one is lost."""
+    exp = _exp()
+    sites = []
+    for select in _selects(src):
+        items = select.expressions
+        for a, b in zip(items, items[1:], strict=False):
+            if isinstance(a, exp.Alias):
+                a_end, b_start = src.span(a)[1], src.span(b)[0]
+                comma = [t for t in src.tokens if a_end <= t.start < b_start and t.kind == "COMMA"]
+                first_b = src.tokens[src.token_at(b_start)]
+                if len(comma) == 1 and first_b.kind == "VAR":
+                    sites.append(comma[0])
+    t = _choice(rng, sites)
+    return None if t is None else [Edit(t.start, t.end, "")]
+
+
+@mutator("syntax.keyword.unexpected_end")
+def dangling_comparison(src, rng):
+    """The statement stops after a comparison operator (its right side is lost)."""
+    exp = _exp()
+    root = _root_select(src)
+    where = root and root.args.get("where")
+    if where is None:
+        return None
+    last_tok = max((t for t in src.tokens if t.kind not in ("SEMICOLON",)), key=lambda t: t.end)
+    cmps = [c for c in where.find_all(exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NEQ)
+            if src.span(c.expression)[1] == last_tok.end]  # fmt: skip
+    if not cmps:
+        return None
+    start, end = src.span(cmps[0].expression)
+    s = start
+    while s > 0 and src.sql[s - 1] in " \t":
+        s -= 1
+    return [Edit(s, end, "")]
+
+
+@mutator("syntax.keyword.misplaced_clause")
+def where_after_group_by(src, rng):
+    """The WHERE clause written after GROUP BY."""
+    root = _root_select(src)
+    if root is None or root.args.get("where") is None or root.args.get("group") is None:
+        return None
+    w = _clause_token(src, "WHERE", src.span(root)[0], len(src.sql))
+    g = _clause_token(src, "GROUP_BY", src.span(root)[0], len(src.sql))
+    if w is None or g is None or g < w:
+        return None
+    where_end = src.span(root.args["where"].this)[1]
+    group_end = src.span(root.args["group"])[1]
+    gap = src.sql[where_end : src.tokens[g].start]
+    if gap.strip():  # a comment between them: leave this query alone
+        return None
+    where_text = src.sql[src.tokens[w].start : where_end]
+    group_text = src.sql[src.tokens[g].start : group_end]
+    return [Edit(src.tokens[w].start, group_end, group_text + " " + where_text)]
+
+
+@mutator("syntax.statement.unclosed_comment")
+def unclosed_comment(src, rng):
+    """A line comment opened as a block comment that never closes."""
+    if "*/" in src.sql:
+        return None
+    sites = [m.start() for m in re.finditer(r"--", src.sql) if src.sql.count("'", 0, m.start()) % 2 == 0]
+    at = _choice(rng, sites)
+    return None if at is None else [Edit(at, at + 2, "/*")]
+
+
+@mutator("syntax.statement.invalid_literal")
+def invalid_date_literal(src, rng):
+    """A typed DATE/TIMESTAMP literal with month 13."""
+    exp = _exp()
+    sites = [c.this for c in src.tree.find_all(exp.Cast)
+             if isinstance(c.this, exp.Literal) and c.this.is_string and re.match(r"\d{4}-\d{2}", c.this.name)
+             and "start" in c.this.meta]  # fmt: skip
+    lit = _choice(rng, sites)
+    if lit is None:
+        return None
+    start, _ = src.name_span(lit)
+    month = src.sql.index("-", start) + 1
+    if src.tokens[src.token_at(start) - 1].kind not in ("DATE", "TIMESTAMP", "VAR"):
+        return None
+    return [Edit(month, month + 2, "13")]
+
+
+# ---------------------------------------------------------------------------------------------- resolution
+def _names_in_scope(src: Source) -> set[str]:
+    return {c for cols in src.schema.values() for c in cols}
+
+
+@mutator("resolution.column.misspelled_column")
+def column_typo(src, rng):
+    """A qualified column name misspelt."""
+    cols = [c for c in _columns(src) if c.table and "start" in c.this.meta]
+    col = _choice(rng, cols)
+    if col is None:
+        return None
+    new = _typo(col.name, rng, _names_in_scope(src) | {col.name.lower()})
+    start, end = src.name_span(col.this)
+    return None if new is None else [Edit(start, end, new)]
+
+
+@mutator("resolution.column.struct_field_not_found")
+def struct_field_typo(src, rng):
+    """A struct field name misspelt (address.cty)."""
+    exp = _exp()
+    sites = [c.this for c in _columns(src) if len(c.parts) >= 3 and "start" in c.this.meta]
+    sites += [d.expression for d in src.tree.find_all(exp.Dot)
+              if isinstance(d.expression, exp.Identifier) and "start" in d.expression.meta]  # fmt: skip
+    ident = _choice(rng, sites)
+    if ident is None:
+        return None
+    new = _typo(ident.name, rng, {ident.name.lower()})
+    start, end = src.name_span(ident)
+    return None if new is None else [Edit(start, end, new)]
+
+
+@mutator("resolution.column.using_column_missing")
+def using_column_typo(src, rng):
+    """A JOIN ... USING column misspelt."""
+    idents = [i for j in src.tree.find_all(_exp().Join) for i in (j.args.get("using") or []) if "start" in i.meta]
+    ident = _choice(rng, idents)
+    if ident is None:
+        return None
+    new = _typo(ident.name, rng, _names_in_scope(src) | {ident.name.lower()})
+    start, end = src.name_span(ident)
+    return None if new is None else [Edit(start, end, new)]
+
+
+@mutator("resolution.relation.table_not_found")
+def table_typo(src, rng):
+    """A table name misspelt."""
+    tables = [t for t in src.tree.find_all(_exp().Table) if t.db and "start" in t.this.meta]
+    table = _choice(rng, tables)
+    if table is None:
+        return None
+    known = {name.split(".")[-1] for name in src.schema}
+    new = _typo(table.name, rng, known | {table.name.lower()})
+    start, end = src.name_span(table.this)
+    return None if new is None else [Edit(start, end, new)]
+
+
+@mutator("resolution.function.unknown_function")
+def function_typo(src, rng):
+    """A function name misspelt (SUMM, cnt, uppper)."""
+    exp = _exp()
+    calls = [f for f in src.tree.find_all(exp.Func) if "start" in f.meta and re.fullmatch(r"\w{3,}", src.sql[
+        f.meta["start"] : f.meta["end"] + 1])]  # fmt: skip
+    call = _choice(rng, calls)
+    if call is None:
+        return None
+    start, end = src.name_span(call)
+    word = src.sql[start:end]
+    for _ in range(4):
+        new = _typo(word, rng, {word.lower()})
+        if new and not _is_function(new):
+            return [Edit(start, end, new)]
+    return None
+
+
+def _is_function(name: str) -> bool:
+    from sqlglot.dialects.spark import Spark
+
+    return name.upper() in Spark.Parser.FUNCTIONS
+
+
+_MIN_TWO = {"date_add", "date_sub", "datediff", "date_format", "nvl", "ifnull", "split", "substr", "substring",
+            "instr", "add_months", "date_trunc", "trunc", "pow", "power", "mod", "array_contains", "nullif",
+            "regexp_replace", "months_between", "left", "right", "locate", "concat_ws", "element_at",
+            "regexp_extract", "pmod", "greatest", "least", "get_json_object", "to_char", "lpad", "rpad"}  # fmt: skip
+
+
+@mutator("resolution.function.wrong_arguments")
+def drop_last_argument(src, rng):
+    """A function that needs two or more arguments called with one fewer."""
+    exp = _exp()
+    sites = []
+    for f in src.tree.find_all(exp.Func):
+        if "start" not in f.meta or src.sql[f.meta["start"] : f.meta["end"] + 1].lower() not in _MIN_TWO:
+            continue
+        i = src.token_at(f.meta["start"])
+        if src.tokens[i + 1].kind != "L_PAREN":
+            continue
+        j = src.match(i + 1)
+        commas = [k for k in range(i + 2, j) if src.tokens[k].kind == "COMMA"
+                  and src.tokens[k].depth == src.tokens[i + 1].depth + 1]  # fmt: skip
+        if commas:
+            sites.append((src.tokens[commas[-1]].start, src.tokens[j].start))
+    site = _choice(rng, sites)
+    return None if site is None else [Edit(site[0], site[1], "")]
+
+
+@mutator("resolution.function.wrong_function_kind")
+def drop_over(src, rng):
+    """A ranking or offset window function without its OVER clause."""
+    exp = _exp()
+    sites = [w for w in src.tree.find_all(exp.Window) if function_name(w.this) in RANKING]
+    w = _choice(rng, sites)
+    if w is None:
+        return None
+    call_end = src.span(w.this)[1]
+    return [Edit(call_end, src.span(w)[1], "")]
+
+
+@mutator("resolution.ambiguity.ambiguous_reference")
+def drop_qualifier(src, rng):
+    """A joined column's table qualifier dropped where both tables have that column."""
+    exp = _exp()
+    if src.tree.find(exp.Join) is None:
+        return None
+    scope = src.scope_columns()
+    sites = [c for c in _columns(src) if c.table and len(scope.get(c.name.lower(), [])) >= 2
+             and "start" in c.args["table"].meta and c.find_ancestor(exp.Subquery) is None]  # fmt: skip
+    col = _choice(rng, sites)
+    if col is None:
+        return None
+    start = col.args["table"].meta["start"]
+    return [Edit(start, src.name_span(col.this)[0], "")]
+
+
+@mutator("resolution.ambiguity.duplicate_cte_name")
+def duplicate_cte(src, rng):
+    """Two CTEs given one name."""
+    exp = _exp()
+    with_ = src.tree.find(exp.With)
+    if with_ is None or len(with_.expressions) < 2:
+        return None
+    first, other = with_.expressions[0].alias, rng.choice(with_.expressions[1:])
+    ident = other.args["alias"].this
+    if "start" not in ident.meta:
+        return None
+    return [Edit(*src.name_span(ident), first)]
+
+
+@mutator("resolution.variable.unresolved_variable")
+def literal_to_parameter(src, rng):
+    """A WHERE literal left as a notebook parameter (:name) nobody binds."""
+    exp = _exp()
+    sites = [c for w in src.tree.find_all(exp.Where) for c in w.find_all(exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE)
+             if isinstance(c.left, exp.Column) and isinstance(c.right, exp.Literal) and "start" in c.right.meta]  # fmt: skip
+    cmp = _choice(rng, sites)
+    if cmp is None:
+        return None
+    return [Edit(*src.name_span(cmp.right), f":{cmp.left.name.lower()}")]
+
+
+# ---------------------------------------------------------------------------------------------- types
+@mutator("types.mismatch.operator_operand_types")
+def date_as_number(src, rng):
+    """A date column compared with a number (20240101) instead of a date string."""
+    exp = _exp()
+    sites = [c for c in src.tree.find_all(exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NEQ)
+             if isinstance(c.left, exp.Column) and _family(src.column_type(c.left)) == "datetime"
+             and isinstance(c.right, exp.Literal) and c.right.is_string and re.match(r"\d{4}-\d{2}-\d{2}", c.right.name)
+             and "start" in c.right.meta]  # fmt: skip
+    cmp = _choice(rng, sites)
+    if cmp is None:
+        return None
+    start, end = src.name_span(cmp.right)
+    prefix = src.tokens[src.token_at(start) - 1]
+    if prefix.kind in ("DATE", "TIMESTAMP"):
+        start = prefix.start
+    return [Edit(start, end, cmp.right.name[:10].replace("-", ""))]
+
+
+@mutator("types.mismatch.function_argument_type")
+def aggregate_of_date(src, rng):
+    """SUM/AVG over a date column of the same table (the wrong column)."""
+    exp = _exp()
+    sites = []
+    for agg in src.tree.find_all(exp.Sum, exp.Avg):
+        col = agg.this
+        if isinstance(col, exp.Column) and col.table and _family(src.column_type(col)) == "number":
+            dates = [n for n, t in src.columns_of(col.table).items() if _family(t) == "datetime"]
+            if dates and "start" in col.this.meta:
+                sites.append((col, dates))
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    col, dates = site
+    return [Edit(*src.name_span(col.this), rng.choice(sorted(dates)))]
+
+
+@mutator("types.mismatch.cast_not_allowed")
+def impossible_cast(src, rng):
+    """A CAST to a type its column cannot become (a date to INT, a number to DATE)."""
+    exp = _exp()
+    sites = []
+    for cast in src.tree.find_all(exp.Cast):
+        if not isinstance(cast.this, exp.Column):
+            continue
+        family = _family(src.column_type(cast.this))
+        target = {"datetime": "INT", "number": "DATE"}.get(family)
+        if target and (cast.args["to"].sql(dialect="spark").upper() != target):
+            sites.append((cast, target))
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    cast, target = site
+    first, last = src.token_span(cast)
+    ast = [k for k in range(first, last) if src.tokens[k].kind == "ALIAS" and src.tokens[k].depth
+           == src.tokens[first + 1].depth + 1]  # fmt: skip
+    if not ast:
+        return None
+    return [Edit(src.tokens[ast[-1] + 1].start, src.tokens[last].start, _kw(src.tokens[ast[-1]].text, target))]
+
+
+@mutator("types.mismatch.branch_types_differ")
+def coalesce_default_type(src, rng):
+    """COALESCE of a date with 0, or of a number with a date: branches of incompatible types."""
+    exp = _exp()
+    sites = []
+    for co in src.tree.find_all(exp.Coalesce):
+        first = co.this
+        rest = co.expressions
+        if not isinstance(first, exp.Column) or not rest:
+            continue
+        family = _family(src.column_type(first))
+        new = {"datetime": "0", "number": "DATE '1970-01-01'"}.get(family)
+        if new:
+            sites.append((rest[-1], new))
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    node, new = site
+    return [Edit(*src.span(node), new)]
+
+
+@mutator("types.mismatch.condition_not_boolean")
+def comparison_lost(src, rng):
+    """A WHERE or JOIN condition reduced to its column (the comparison is lost)."""
+    exp = _exp()
+    sites = []
+    for clause in [*src.tree.find_all(exp.Where), *[j.args["on"] for j in src.tree.find_all(exp.Join)
+                                                     if j.args.get("on") is not None]]:  # fmt: skip
+        cond = clause.this if isinstance(clause, exp.Where) else clause
+        parts = list(cond.flatten()) if isinstance(cond, exp.And) else [cond]
+        for part in parts:
+            if isinstance(part, exp.EQ | exp.GT | exp.GTE | exp.LT | exp.LTE | exp.NEQ) and isinstance(
+                part.left, exp.Column
+            ):
+                if src.column_type(part.left) not in (None, "boolean"):
+                    sites.append(part)
+    cmp = _choice(rng, sites)
+    if cmp is None:
+        return None
+    return [Edit(src.span(cmp.left)[1], src.span(cmp)[1], "")]
+
+
+def _union_branches(src: Source):
+    exp = _exp()
+    for op in src.tree.find_all(exp.SetOperation):
+        left, right = op.this, op.expression
+        if isinstance(left, exp.Select) and isinstance(right, exp.Select):
+            yield left, right
+
+
+@mutator("types.set_operation.column_count_mismatch")
+def union_drops_column(src, rng):
+    """One branch of a UNION loses its last column."""
+    sites = [r for _, r in _union_branches(src) if len(r.expressions) >= 2]
+    right = _choice(rng, sites)
+    return None if right is None else _remove_item(src, right.expressions, len(right.expressions) - 1)
+
+
+@mutator("types.set_operation.column_type_mismatch")
+def union_swaps_columns(src, rng):
+    """Two columns of one UNION branch swapped, putting a date where a number goes."""
+    exp = _exp()
+    sites = []
+    for _, right in _union_branches(src):
+        items = right.expressions
+        fams = [_family(src.column_type(e.unalias())) if isinstance(e.unalias(), exp.Column) else None for e in items]
+        for i in range(len(items)):
+            for j in range(i + 1, len(items)):
+                if {fams[i], fams[j]} == {"number", "datetime"}:
+                    sites.append((items[i], items[j]))
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    a, b = site
+    ta, tb = src.text(a.unalias()), src.text(b.unalias())
+    return [Edit(*src.span(a.unalias()), tb), Edit(*src.span(b.unalias()), ta)]
+
+
+_TYPE_TYPOS = {"INT": "INTEGR", "INTEGER": "INTERGER", "BIGINT": "BIGINTEGER", "STRING": "STRNG",
+               "DOUBLE": "DOUBEL", "DATE": "DATETYPE", "TIMESTAMP": "TIMESTMP", "FLOAT": "FLOT",
+               "DECIMAL": "DECIMEL", "BOOLEAN": "BOOLEN", "SMALLINT": "SMALINT"}  # fmt: skip
+
+
+@mutator("types.expression.invalid_data_type_definition")
+def type_name_typo(src, rng):
+    """A CAST to a misspelt type name (INTEGR, DOUBEL)."""
+    exp = _exp()
+    sites = []
+    for cast in src.tree.find_all(exp.Cast):
+        if isinstance(cast.this, exp.Literal) and cast.this.is_string:
+            continue  # a typed literal, not a cast
+        try:
+            first, last = src.token_span(cast)
+        except ValueError:
+            continue
+        for k in range(first, last):
+            if src.tokens[k].kind == "ALIAS" and src.tokens[k + 1].text.upper() in _TYPE_TYPOS:
+                sites.append(src.tokens[k + 1])
+    t = _choice(rng, sites)
+    return None if t is None else [Edit(t.start, t.end, _kw(t.text, _TYPE_TYPOS[t.text.upper()]))]
+
+
+# ---------------------------------------------------------------------------------------------- aggregation
+def _grouped(src: Source):
+    for select in _selects(src):
+        group = select.args.get("group")
+        if group is not None and group.expressions:
+            yield select, group
+
+
+def _is_aggregate(node) -> bool:
+    exp = _exp()
+    return any(function_name(f) in AGGREGATES for f in node.find_all(exp.Func)) and node.find(exp.Window) is None
+
+
+@mutator("aggregation.group_by.missing_from_group_by")
+def drop_group_key(src, rng):
+    """A GROUP BY key that the SELECT list shows is dropped."""
+    exp = _exp()
+    sites = []
+    for select, group in _grouped(src):
+        keys = group.expressions
+        shown = {e.unalias().sql() for e in select.expressions}
+        if len(keys) >= 2 and not any(isinstance(k, exp.Literal) for k in keys):
+            sites += [(keys, i) for i, k in enumerate(keys) if isinstance(k, exp.Column) and k.sql() in shown]
+    site = _choice(rng, sites)
+    return None if site is None else _remove_item(src, *site)
+
+
+@mutator("aggregation.group_by.missing_group_by")
+def drop_group_by(src, rng):
+    """The whole GROUP BY clause is forgotten."""
+    exp = _exp()
+    sites = []
+    for select, group in _grouped(src):
+        if select.args.get("having") is not None:
+            continue
+        plain = [e for e in select.expressions if not _is_aggregate(e) and e.find(exp.Column) is not None]
+        if plain and any(_is_aggregate(e) for e in select.expressions):
+            sites.append(group)
+    group = _choice(rng, sites)
+    if group is None:
+        return None
+    start, end = src.span(group)
+    g = _clause_token(src, "GROUP_BY", src.span(group.parent)[0], start + 1)
+    return None if g is None else [_delete_with_space_before(src, src.tokens[g].start, end)]
+
+
+def _position_of_aggregate(select) -> int | None:
+    for i, e in enumerate(select.expressions, 1):
+        if _is_aggregate(e):
+            return i
+    return None
+
+
+@mutator("aggregation.group_by.invalid_grouping")
+def group_by_aggregate_position(src, rng):
+    """A GROUP BY key replaced by the position of an aggregate (GROUP BY 2 for SUM(...))."""
+    exp = _exp()
+    sites = []
+    for select, group in _grouped(src):
+        pos = _position_of_aggregate(select)
+        if pos is not None:
+            sites += [(k, pos) for k in group.expressions if isinstance(k, exp.Column | exp.Literal)]
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    key, pos = site
+    return [Edit(*src.span(key), str(pos))]
+
+
+@mutator("aggregation.group_by.position_out_of_range")
+def group_by_position_out_of_range(src, rng):
+    """A GROUP BY position past the end of the SELECT list."""
+    exp = _exp()
+    sites = [(k, len(select.expressions) + 1) for select, group in _grouped(src) for k in group.expressions
+             if isinstance(k, exp.Literal) and not k.is_string]  # fmt: skip
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    key, pos = site
+    return [Edit(*src.span(key), str(pos))]
+
+
+@mutator("aggregation.misuse.invalid_aggregate_argument")
+def nested_aggregate(src, rng):
+    """An aggregate's argument wrapped in another aggregate (SUM(MAX(x)))."""
+    exp = _exp()
+    sites = [a for a in src.tree.find_all(exp.Sum, exp.Avg, exp.Max, exp.Min)
+             if a.find_ancestor(exp.Window) is None and isinstance(a.this, exp.Column)]  # fmt: skip
+    agg = _choice(rng, sites)
+    if agg is None:
+        return None
+    start, end = src.span(agg.this)
+    inner = "MAX" if not isinstance(agg, exp.Max) else "SUM"
+    name = src.sql[agg.meta["start"] : agg.meta["end"] + 1] if "start" in agg.meta else "SUM"
+    return [Edit(start, end, f"{_kw(name, inner)}({src.sql[start:end]})")]
+
+
+@mutator("aggregation.misuse.aggregate_in_where")
+def having_into_where(src, rng):
+    """The HAVING condition written in WHERE."""
+    sites = [s for s, _ in _grouped(src) if s.args.get("having") is not None]
+    select = _choice(rng, sites)
+    if select is None:
+        return None
+    having = select.args["having"]
+    cond_start, cond_end = src.span(having.this)
+    h = _clause_token(src, "HAVING", src.span(select)[0], cond_start)
+    if h is None:
+        return None
+    cond = src.sql[cond_start:cond_end]
+    where = select.args.get("where")
+    if where is not None:
+        add = Edit(src.span(where.this)[1], src.span(where.this)[1], f" {_kw(src.tokens[h].text, 'AND')} {cond}")
+    else:
+        g = _clause_token(src, "GROUP_BY", src.span(select)[0], len(src.sql))
+        if g is None:
+            return None
+        line_start = src.sql.rfind("\n", 0, src.tokens[g].start) + 1
+        indent = src.sql[line_start : src.tokens[g].start]
+        sep = "\n" + indent if not indent.strip() and line_start > 0 else " "
+        at = src.tokens[g].start
+        add = Edit(at, at, f"{_kw(src.tokens[h].text, 'WHERE')} {cond}{sep}")
+    return [add, _delete_with_space_before(src, src.tokens[h].start, cond_end)]
+
+
+@mutator("aggregation.window.missing_order_by")
+def drop_window_order(src, rng):
+    """A ranking or offset window function loses the ORDER BY of its window."""
+    exp = _exp()
+    sites = [w for w in src.tree.find_all(exp.Window)  # OVER () left empty is another error (MISSING_WINDOW_SPEC...)
+             if function_name(w.this) in RANKING and w.args.get("order") and w.args.get("partition_by")]  # fmt: skip
+    w = _choice(rng, sites)
+    if w is None:
+        return None
+    order = w.args["order"]
+    start, end = src.span(order)
+    o = [t for t in src.tokens if t.kind == "ORDER_BY" and src.span(w.this)[1] <= t.start < start]
+    if not o:
+        return None
+    s = o[-1].start
+    while s > 0 and src.sql[s - 1] in " \t\n":
+        s -= 1
+    if w.args.get("spec") is not None:
+        return None  # a frame after the ORDER BY: leave it
+    return [Edit(s, end, "")]
+
+
+@mutator("aggregation.window.frame_mismatch")
+def frame_on_offset(src, rng):
+    """lag/lead given a ROWS frame (they take none)."""
+    exp = _exp()
+    sites = [w for w in src.tree.find_all(exp.Window)
+             if function_name(w.this) in ("lag", "lead") and w.args.get("order") and not w.args.get("spec")]  # fmt: skip
+    w = _choice(rng, sites)
+    if w is None:
+        return None
+    close = src.tokens[src.token_span(w)[1]]
+    kw = src.sql[src.tokens[src.token_at(src.span(w.args["order"])[0]) - 1].start :].split()[0]
+    return [Edit(close.start, close.start, " " + _kw(kw, "ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW"))]
+
+
+@mutator("aggregation.window.unsupported_window_expression")
+def distinct_in_window(src, rng):
+    """DISTINCT inside an aggregate over a window (COUNT(DISTINCT x) OVER ...)."""
+    exp = _exp()
+    sites = [w.this for w in src.tree.find_all(exp.Window)
+             if isinstance(w.this, exp.Sum | exp.Count | exp.Avg) and "start" in w.this.meta
+             and w.this.find(exp.Distinct) is None and not isinstance(w.this.this, exp.Star)]  # fmt: skip
+    agg = _choice(rng, sites)
+    if agg is None:
+        return None
+    i = src.token_at(agg.meta["start"])
+    if src.tokens[i + 1].kind != "L_PAREN":
+        return None
+    at = src.tokens[i + 1].end
+    return [Edit(at, at, _kw(src.tokens[i].text, "DISTINCT") + " ")]
+
+
+# ---------------------------------------------------------------------------------------------- query shape
+@mutator("query_shape.subquery.subquery_column_count")
+def in_subquery_star(src, rng):
+    """IN (SELECT col FROM t) written as IN (SELECT * FROM t) over a table of several columns."""
+    exp = _exp()
+    sites = []
+    for node in src.tree.find_all(exp.In):
+        query = node.args.get("query")
+        select = query.this if isinstance(query, exp.Subquery) else query
+        if isinstance(select, exp.Select) and len(select.expressions) == 1:
+            tables = [t for t in select.find_all(exp.Table)]
+            if len(tables) == 1 and len(src.schema.get(".".join(p for p in (tables[0].db, tables[0].name) if p).lower(),
+                                                       {})) >= 2:  # fmt: skip
+                sites.append(select.expressions[0])
+    item = _choice(rng, sites)
+    return None if item is None else [Edit(*src.span(item), "*")]
+
+
+@mutator("query_shape.generator.generator_misuse")
+def lateral_view_extra_alias(src, rng):
+    """LATERAL VIEW explode(...) given two column aliases (as if it returned a position too)."""
+    exp = _exp()
+    sites = []
+    for lateral in src.tree.find_all(exp.Lateral):
+        alias = lateral.args.get("alias")
+        if isinstance(lateral.this, exp.Explode) and not isinstance(lateral.this, exp.Posexplode) and alias \
+                and len(alias.columns) == 1 and "start" in alias.columns[0].meta:  # fmt: skip
+            sites.append(alias.columns[0])
+    col = _choice(rng, sites)
+    if col is None:
+        return None
+    end = src.name_span(col)[1]
+    return [Edit(end, end, ", pos")]

@@ -1,0 +1,181 @@
+"""Oriented generation: which leaves to augment, which corpus queries can carry their bugs, the pairs.
+
+``targets``: rare leaves (fewer kept pairs than ``rare_below``), weak leaves (AST accuracy below
+``weak_below`` in the latest evaluation, with at least ``min_eval`` samples) and leaves the user names;
+only leaves with an error feature are targets. ``recall``: per target, the corpus queries holding all its
+features, at most ``per_group`` per task and per table set, in a seeded order. ``mutate``: each candidate
+through its leaf's mutators. ``verify``: each pair through the execution filter's judge and the
+classifier; kept only when the bug fails in the targeted leaf and the fix passes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+from collections import Counter, defaultdict
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql.window import Window
+from sqlfix.generation.mutators import for_leaf
+from sqlfix.generation.source import Source, parse_schema
+from sqlfix.taxonomy.classify import classify
+
+
+def leaf_accuracy(metrics_json: str | None) -> dict[str, tuple[float, int]]:
+    """Leaf -> (AST accuracy, samples) from an ``eval_runs.metrics`` JSON.
+
+    Example:
+        >>> leaf_accuracy('{"by_category_l3": {"a.b.c": {"n": 4, "ast": 0.25}}}')
+        {'a.b.c': (0.25, 4)}
+    """
+    data = json.loads(metrics_json or "{}")
+    return {
+        leaf: (float(m.get("ast") or 0.0), int(m.get("n") or 0)) for leaf, m in data.get("by_category_l3", {}).items()
+    }
+
+
+def targets(
+    taxonomy,
+    kept: dict[str, int],
+    accuracy: dict[str, tuple[float, int]],
+    *,
+    rare_below: int,
+    weak_below: float,
+    min_eval: int,
+    per_leaf: int,
+    max_targets: int | None = None,
+    user: list[str] | None = None,
+    generatable: set[str] | None = None,
+) -> list[dict]:
+    """The target leaves, rarest first: (category_l3, reason, kept_pairs, accuracy, wanted)."""
+    out = {}
+    for leaf in taxonomy.leaves:
+        if not leaf.features or (generatable is not None and leaf.id not in generatable):
+            continue
+        n = kept.get(leaf.id, 0)
+        acc, samples = accuracy.get(leaf.id, (None, 0))
+        if leaf.id in (user or []):
+            out[leaf.id] = ("user", per_leaf)
+        elif acc is not None and samples >= min_eval and acc < weak_below:
+            out[leaf.id] = ("weak", per_leaf)
+        elif n < rare_below:
+            out[leaf.id] = ("rare", min(per_leaf, rare_below - n))
+    unknown = [leaf for leaf in user or [] if leaf not in out]
+    if unknown:
+        raise ValueError(f"not a generatable leaf: {unknown}")
+    ranked = sorted(out.items(), key=lambda kv: (kv[1][0] != "user", kv[1][0] != "weak", kept.get(kv[0], 0), kv[0]))
+    if max_targets is not None:
+        ranked = ranked[:max_targets]
+    return [{"category_l3": leaf, "reason": reason, "kept_pairs": kept.get(leaf, 0),
+             "accuracy": accuracy.get(leaf, (None, 0))[0], "wanted": wanted} for leaf, (reason, wanted) in ranked]  # fmt: skip
+
+
+def recall(
+    corpus: DataFrame, wanted: dict[str, tuple[str, ...]], per_group: int, limit: dict[str, int], seed: int
+) -> DataFrame:
+    """Candidates per target leaf: corpus queries holding all the leaf's features (``wanted``: leaf ->
+    features), at most ``per_group`` per task and per table set, at most ``limit[leaf]`` per leaf."""
+    parts = []
+    for leaf, feats in sorted(wanted.items()):
+        need = F.array(*[F.lit(f) for f in feats]).cast("array<string>")
+        parts.append(corpus.filter(F.size(F.array_except(need, F.col("features"))) == 0)
+                     .withColumn("target_leaf", F.lit(leaf)))  # fmt: skip
+    if not parts:
+        return corpus.limit(0).withColumn("target_leaf", F.lit(None).cast("string"))
+    out = parts[0]
+    for part in parts[1:]:
+        out = out.unionByName(part)
+    order = F.xxhash64(F.lit(str(seed)), "target_leaf", "corpus_id")
+    out = out.withColumn("_o", order)
+    out = out.withColumn("_t", F.row_number().over(Window.partitionBy("target_leaf", "task_id").orderBy("_o")))
+    out = out.withColumn("_s", F.row_number().over(Window.partitionBy("target_leaf", F.array_join(F.array_sort(
+        "tables"), ",")).orderBy("_o")))  # fmt: skip
+    out = out.filter((F.col("_t") <= per_group) & (F.col("_s") <= per_group))
+    out = out.withColumn("_n", F.row_number().over(Window.partitionBy("target_leaf").orderBy("_o")))
+    caps = F.create_map(*[x for leaf, n in sorted(limit.items()) for x in (F.lit(leaf), F.lit(int(n)))])
+    return out.filter(F.col("_n") <= F.element_at(caps, F.col("target_leaf"))).drop("_o", "_t", "_s", "_n")
+
+
+def _rng(seed: int, *parts: str) -> random.Random:
+    return random.Random(int(hashlib.sha256(":".join((str(seed), *parts)).encode()).hexdigest()[:16], 16))
+
+
+def mutate(candidates: list[dict], seed: int) -> tuple[list[dict], Counter]:
+    """One pair per candidate from the first of its leaf's mutators (in a seeded order) that finds a site;
+    returns (pairs, candidates without a site by leaf)."""
+    pairs, misses = [], Counter()
+    schemas: dict[str, dict] = {}
+    for c in candidates:
+        ddl = c.get("schema_ddl") or ""
+        if ddl not in schemas:
+            schemas[ddl] = parse_schema(ddl)
+        rng = _rng(seed, c["target_leaf"], c["corpus_id"])
+        mutators = for_leaf(c["target_leaf"])
+        rng.shuffle(mutators)
+        bug = name = None
+        for m in mutators:
+            try:
+                bug = m.apply(Source(c["sql_text"], schemas[ddl]), rng)
+            except Exception:  # noqa: BLE001 - a mutator that trips on an odd query: no site there
+                bug = None
+            if bug:
+                name = m.name
+                break
+        if bug is None:
+            misses[c["target_leaf"]] += 1
+            continue
+        pairs.append({**c, "bug_sql": bug, "fixed_sql": c["sql_text"], "generator": f"mutator:{name}"})
+    return pairs, misses
+
+
+def verify(judge, pairs: list[dict], taxonomy) -> list[dict]:
+    """Each pair with the verdict: ``reason`` (kept, bug_passes, fix_fails, wrong_leaf, refused, ...),
+    the bug's dry-run message as ``error_message`` and its categories. The sandbox holds one schema at a
+    time: pairs are judged one DDL group after another."""
+    groups: dict[str, list[int]] = defaultdict(list)
+    for i, p in enumerate(pairs):
+        groups[p.get("schema_ddl") or ""].append(i)
+    out: list[dict | None] = [None] * len(pairs)
+    for ddl, idx in groups.items():
+        judge.box.load(ddl)
+        batch = [{"bug_sql": pairs[i]["bug_sql"], "fixed_sql": pairs[i]["fixed_sql"],
+                  "category_l1": pairs[i]["target_leaf"].split(".")[0]} for i in idx]  # fmt: skip
+        for i, verdict in zip(idx, judge.many(batch), strict=True):
+            p = pairs[i]
+            message = verdict.bug.message if verdict.bug.status == "error" else None
+            cat = classify(message, p["bug_sql"], taxonomy) if message else None
+            reason = verdict.reason
+            if reason == "kept" and (cat is None or cat.category_l3 != p["target_leaf"]):
+                reason = "wrong_leaf"
+            out[i] = {**p, "reason": reason, "error_message": message, "error_condition": verdict.bug.condition,
+                      "category_l1": cat.category_l1 if cat else None, "category_l2": cat.category_l2 if cat else None,
+                      "category_l3": cat.category_l3 if cat else None}  # fmt: skip
+    return out  # type: ignore[return-value]
+
+
+def pair_id(generator: str, corpus_id: str, bug_sql: str) -> str:
+    return hashlib.sha256(f"{generator}\x00{corpus_id}\x00{bug_sql}".encode()).hexdigest()
+
+
+def yield_by_leaf(rows: list[dict], misses: Counter | None = None) -> dict[str, dict]:
+    """Leaf -> generated, verified (passed verification), yield (verified / generated), kept (verified and
+    within the leaf's quota: ``surplus`` is verified but not wanted) and candidates without a site.
+
+    Example:
+        >>> yield_by_leaf([{"target_leaf": "a", "reason": "kept"}, {"target_leaf": "a", "reason": "surplus"},
+        ...                {"target_leaf": "a", "reason": "bug_passes"}, {"target_leaf": "a", "reason": "kept"}])
+        {'a': {'generated': 4, 'verified': 3, 'kept': 2, 'yield': 0.75, 'no_site': 0}}
+    """
+    out: dict[str, dict] = {}
+    for r in rows:
+        e = out.setdefault(r["target_leaf"], {"generated": 0, "verified": 0, "kept": 0})
+        e["generated"] += 1
+        e["verified"] += r["reason"] in ("kept", "surplus")
+        e["kept"] += r["reason"] == "kept"
+    for leaf in set(out) | set(misses or {}):
+        e = out.setdefault(leaf, {"generated": 0, "verified": 0, "kept": 0})
+        e["yield"] = round(e["verified"] / e["generated"], 4) if e["generated"] else None
+        e["no_site"] = (misses or {}).get(leaf, 0)
+    return dict(sorted(out.items()))

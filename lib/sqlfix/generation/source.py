@@ -1,0 +1,245 @@
+"""A query as mutators see it: its text, its tokens, its AST and its tables' columns.
+
+Mutators choose *what* to change on the sqlglot AST and change it in the *text*: every edit is a splice
+at token offsets of the original string, so comments, formatting and keyword case stay byte-identical
+and the line diff is exactly the lines the edit touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlfix.sql.features import parse
+
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str  # sqlglot token type name: VAR, L_PAREN, COMMA, STRING, ...
+    text: str
+    start: int
+    end: int  # exclusive
+    depth: int  # parenthesis depth before the token
+
+
+@dataclass(frozen=True)
+class Edit:
+    start: int
+    end: int  # exclusive
+    text: str
+
+
+def splice(sql: str, edits: list[Edit]) -> str:
+    """``sql`` with non-overlapping edits applied.
+
+    Example:
+        >>> splice("SELECT a FROM t", [Edit(7, 8, "b"), Edit(14, 15, "u")])
+        'SELECT b FROM u'
+    """
+    out, pos = [], 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        if edit.start < pos:
+            raise ValueError("overlapping edits")
+        out.append(sql[pos : edit.start])
+        out.append(edit.text)
+        pos = edit.end
+    out.append(sql[pos:])
+    return "".join(out)
+
+
+def parse_schema(ddl: str | None) -> dict[str, dict[str, str]]:
+    """Table -> column -> lower-case Spark type, from CREATE TABLE statements (unparseable ones skipped).
+
+    Example:
+        >>> parse_schema("CREATE TABLE s.t (a BIGINT, b ARRAY<STRING>) USING parquet")
+        {'s.t': {'a': 'bigint', 'b': 'array<string>'}}
+    """
+    import sqlglot
+    from sqlglot import exp
+    from sqlglot.errors import SqlglotError
+
+    out: dict[str, dict[str, str]] = {}
+    try:
+        statements = sqlglot.parse(ddl or "", read="spark")
+    except SqlglotError:
+        return out
+    for stmt in statements:
+        if not isinstance(stmt, exp.Create) or not isinstance(stmt.this, exp.Schema):
+            continue
+        table = stmt.this.this
+        name = ".".join(p for p in (table.db, table.name) if p).lower()
+        out[name] = {
+            c.name.lower(): c.args["kind"].sql(dialect="spark").lower()
+            for c in stmt.this.expressions
+            if isinstance(c, exp.ColumnDef) and c.args.get("kind") is not None
+        }
+    return out
+
+
+_NAMES = ("VAR", "CAST", "TRY_CAST")
+_SELECT_HEAD = ("SELECT", "DISTINCT")
+NUMERIC = re.compile(r"^(tinyint|smallint|int|integer|bigint|long|float|double|decimal|numeric)\b")
+
+
+@dataclass
+class Source:
+    """One parsed query. ``schema``: table -> column -> type (``parse_schema``)."""
+
+    sql: str
+    schema: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    @cached_property
+    def tree(self):
+        return parse(self.sql)
+
+    @cached_property
+    def tokens(self) -> list[Tok]:
+        from sqlglot.dialects.spark import Spark
+
+        out, depth = [], 0
+        for t in Spark().tokenize(self.sql):
+            kind = t.token_type.name
+            if kind == "R_PAREN":
+                depth -= 1
+            out.append(Tok(kind, t.text, t.start, t.end + 1, depth))
+            if kind == "L_PAREN":
+                depth += 1
+        return out
+
+    # ------------------------------------------------------------------ positions
+    def token_at(self, start: int) -> int:
+        for i, t in enumerate(self.tokens):
+            if t.start == start:
+                return i
+        raise KeyError(start)
+
+    def match(self, i: int) -> int:
+        """Index of the parenthesis matching the one at token ``i``."""
+        t = self.tokens[i]
+        if t.kind == "L_PAREN":
+            for j in range(i + 1, len(self.tokens)):
+                if self.tokens[j].kind == "R_PAREN" and self.tokens[j].depth == t.depth:
+                    return j
+        elif t.kind == "R_PAREN":
+            for j in range(i - 1, -1, -1):
+                if self.tokens[j].kind == "L_PAREN" and self.tokens[j].depth == t.depth:
+                    return j
+        raise ValueError("no matching parenthesis")
+
+    def token_span(self, node) -> tuple[int, int]:
+        """First and last token index of an AST node: its leaves' positions, widened to balanced
+        parentheses, to a call's name and parentheses, and to a window's OVER (...)."""
+        from sqlglot import exp
+
+        metas = [n.meta for n in node.walk() if "start" in n.meta]
+        if not metas:
+            raise ValueError(f"no position for {type(node).__name__}")
+        toks = self.tokens
+        first = self.token_at(min(m["start"] for m in metas))
+        last = self.token_at(max(m["start"] for m in metas))
+        wrapped = isinstance(node, exp.Func | exp.Window | exp.Paren | exp.Subquery | exp.Tuple)
+        for child in node.iter_expressions():  # children whose own span is wider than their leaves
+            if isinstance(child, exp.Alias | exp.Case | exp.Func | exp.Window | exp.Paren | exp.Subquery) and any(
+                "start" in n.meta for n in child.walk()
+            ):
+                f, lst = self.token_span(child)
+                first, last = min(first, f), max(last, lst)
+        while True:
+            before = (first, last)
+            for j in range(first, last + 1):  # widen to balanced parentheses
+                if toks[j].kind in ("L_PAREN", "R_PAREN"):
+                    k = self.match(j)
+                    first, last = min(first, k), max(last, k)
+            if isinstance(node, exp.Select | exp.Subquery) and first > 0 and toks[first - 1].kind in _SELECT_HEAD:
+                first -= 1  # SELECT [DISTINCT] keywords carry no position of their own
+                continue
+            own = isinstance(node, exp.Func) and "start" in node.meta
+            if wrapped and not own and first > 0 and toks[first - 1].kind == "L_PAREN":
+                if self.match(first - 1) == last + 1:
+                    first, last = first - 1, last + 1  # (a + b), (SELECT ...)
+                elif isinstance(node, exp.Func) and first > 1 and toks[first - 2].kind in _NAMES:
+                    first, last = first - 2, max(last, self.match(first - 1))  # CAST(x AS INT)
+            if toks[first].kind == "L_PAREN" and first > 0 and toks[first - 1].kind in _NAMES \
+                    and toks[first - 1].end == toks[first].start:  # fmt: skip
+                first -= 1  # a call's name before its parenthesis
+            if first + 1 < len(toks) and toks[first].kind in _NAMES and toks[first + 1].kind == "L_PAREN":
+                last = max(last, self.match(first + 1))
+            if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and first > 0 \
+                    and toks[first - 1].kind in ("DATE", "TIMESTAMP"):  # fmt: skip
+                first -= 1  # a typed literal: DATE '2024-01-01'
+            if isinstance(node, exp.Case):
+                first, last = self._case_bounds(first, last)
+            if isinstance(node, exp.Window) and last + 2 < len(toks) and toks[last + 1].kind == "OVER":
+                last = self.match(last + 2)
+            if (first, last) == before:
+                return first, last
+
+    def _case_bounds(self, first: int, last: int) -> tuple[int, int]:
+        toks, depth = self.tokens, self.tokens[first].depth
+        nested = 0
+        while first > 0 and not (toks[first].kind == "CASE" and nested == 0 and toks[first].depth == depth):
+            first -= 1
+            nested += {"END": 1, "CASE": -1}.get(toks[first].kind, 0) if toks[first].kind != "CASE" or nested else 0
+        nested = 0
+        while last + 1 < len(toks) and not (toks[last].kind == "END" and nested == 0 and toks[last].depth == depth):
+            last += 1
+            if toks[last].kind == "CASE":
+                nested += 1
+            elif toks[last].kind == "END" and nested:
+                nested -= 1
+                last += 1
+        return first, last
+
+    def span(self, node) -> tuple[int, int]:
+        """Character offsets [start, end) of an AST node in the text."""
+        first, last = self.token_span(node)
+        return self.tokens[first].start, self.tokens[last].end
+
+    def text(self, node) -> str:
+        start, end = self.span(node)
+        return self.sql[start:end]
+
+    def name_span(self, node) -> tuple[int, int]:
+        """Offsets of a node's own name (an identifier, a function name, a literal)."""
+        if "start" not in node.meta:
+            raise ValueError(f"{type(node).__name__} has no position of its own")
+        return node.meta["start"], node.meta["end"] + 1
+
+    # ------------------------------------------------------------------ scope
+    @cached_property
+    def aliases(self) -> dict[str, str]:
+        """Alias (and bare table name) -> qualified table name, for the tables of the schema."""
+        from sqlglot import exp
+
+        out = {}
+        for table in self.tree.find_all(exp.Table):
+            name = ".".join(p for p in (table.db, table.name) if p).lower()
+            if name in self.schema:
+                out[table.name.lower()] = name
+                if table.alias:
+                    out[table.alias.lower()] = name
+        return out
+
+    def column_type(self, column) -> str | None:
+        """The schema type of a column node (qualified, or unique among the query's tables)."""
+        name = column.name.lower()
+        if column.table:
+            table = self.aliases.get(column.table.lower())
+            return self.schema.get(table, {}).get(name) if table else None
+        types = [cols[name] for t, cols in self.schema.items() if t in self.aliases.values() and name in cols]
+        return types[0] if len(types) == 1 else None
+
+    def columns_of(self, qualifier: str) -> dict[str, str]:
+        return self.schema.get(self.aliases.get(qualifier.lower(), ""), {})
+
+    def scope_columns(self) -> dict[str, list[tuple[str, str]]]:
+        """Column name -> [(qualifier, type)] over the query's tables (qualifier: alias or table name)."""
+        from sqlglot import exp
+
+        out: dict[str, list[tuple[str, str]]] = {}
+        for table in self.tree.find_all(exp.Table):
+            name = ".".join(p for p in (table.db, table.name) if p).lower()
+            for col, typ in self.schema.get(name, {}).items():
+                out.setdefault(col, []).append((table.alias or table.name, typ))
+        return out

@@ -1,0 +1,102 @@
+"""Corpus (features in Arrow batches, quarantine reasons), targets, recall, and the commands end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import functions as F
+from sqlfix.generation.corpus import build_corpus, corpus_id, with_features, with_features_per_row
+from sqlfix.generation.oriented import recall, targets
+from sqlfix.tables import QUERY_LOGS, TABLE_SCHEMAS
+from sqlfix.taxonomy.model import load_taxonomy
+
+DDL = "CREATE TABLE qa.orders (order_id BIGINT, user_id BIGINT, status STRING, amount DOUBLE) USING parquet"
+GROUPED = "SELECT o.user_id, o.status, SUM(o.amount) AS total\nFROM qa.orders o\nGROUP BY o.user_id, o.status"
+NOW = dt.datetime(2026, 12, 1, tzinfo=dt.timezone.utc)
+
+
+def _sources(spark):
+    rows = [
+        (GROUPED, "query_logs", "t1"),
+        (GROUPED.replace("\n", "  \n").lower(), "query_logs", "t1"),  # the same query: one corpus row
+        ("SELECT o.order_id FROM qa.orders o WHERE o.status = 'paid'", "query_logs", "t2"),
+        ("SELECT FROM WHERE (", "query_logs", "t3"),  # unparseable
+        ("INSERT INTO qa.orders SELECT * FROM qa.orders", "query_logs", "t4"),  # not a query
+        ("SELECT x.a FROM qa.unknown x", "query_logs", "t5"),  # no DDL
+    ]
+    return spark.createDataFrame(rows, "sql_text string, source string, task_id string")
+
+
+def test_corpus_rows_features_and_quarantine_reasons(spark):
+    schemas = spark.createDataFrame([("qa.orders", DDL, NOW, "f")], TABLE_SCHEMAS.spark_schema)
+    corpus, rejected = build_corpus(_sources(spark), schemas, NOW)
+    got = {r["sql_text"]: r["features"] for r in corpus.collect()}
+    assert got == {
+        GROUPED: ["select", "multi_item_select", "qualified_column", "table", "group_by", "group_by_multi", "aggregate"],
+        "SELECT o.order_id FROM qa.orders o WHERE o.status = 'paid'":
+            ["select", "qualified_column", "table", "where", "where_comparison", "string_literal", "comparison"],
+    }  # fmt: skip
+    assert sorted((r["task_id"], r["reason"]) for r in rejected.collect()) == [
+        ("t3", "unparseable"),
+        ("t4", "not_a_query"),
+        ("t5", "missing_ddl"),
+    ]
+    assert {r["corpus_id"] for r in corpus.collect()} >= {corpus_id(GROUPED)}
+
+
+def test_the_batch_and_per_row_paths_agree(spark):
+    batch = with_features(_sources(spark)).orderBy("task_id", "sql_text").collect()
+    row = with_features_per_row(_sources(spark)).orderBy("task_id", "sql_text").collect()
+    assert [r.asDict() for r in batch] == [r.asDict() for r in row]
+
+
+def test_targets_rare_weak_and_user_leaves():
+    taxonomy = load_taxonomy()
+    kept = {leaf.id: 50 for leaf in taxonomy.leaves}
+    kept.update({"aggregation.group_by.missing_group_by": 2, "syntax.dialect.select_top": 0})
+    accuracy = {"resolution.column.misspelled_column": (0.1, 5), "resolution.function.unknown_function": (0.1, 1)}
+    rows = targets(taxonomy, kept, accuracy, rare_below=10, weak_below=0.3, min_eval=3, per_leaf=6,
+                   user=["types.mismatch.cast_not_allowed"])  # fmt: skip
+    assert [(r["category_l3"], r["reason"], r["wanted"]) for r in rows] == [
+        ("types.mismatch.cast_not_allowed", "user", 6),
+        ("resolution.column.misspelled_column", "weak", 6),
+        ("syntax.dialect.select_top", "rare", 6),
+        ("aggregation.group_by.missing_group_by", "rare", 6),
+    ]
+
+
+def test_recall_matches_all_features_and_caps_each_task(spark):
+    rows = [(f"c{i}", f"t{i % 2}", ["qa.orders"], ["select", "group_by", "aggregate"] if i < 5 else ["select"])
+            for i in range(8)]  # fmt: skip
+    corpus = spark.createDataFrame(
+        rows, "corpus_id string, task_id string, tables array<string>, features array<string>"
+    )
+    got = recall(corpus, {"aggregation.group_by.missing_group_by": ("group_by", "aggregate")}, per_group=2,
+                 limit={"aggregation.group_by.missing_group_by": 10}, seed=0).collect()  # fmt: skip
+    assert len(got) == 2  # 5 match; 2 per task and 2 per table set
+    assert {r["corpus_id"] for r in got} <= {"c0", "c1", "c2", "c3", "c4"}
+
+
+def test_corpus_targets_generate_commands(run_cli, lake, spark):
+    logs = [{"event_id": f"e{i}", "event_time": NOW, "user_id": "u", "task_id": f"t{i}", "action": "execute",
+             "sql_text": sql, "status": "success", "event_date": NOW.date()}
+            for i, sql in enumerate([GROUPED, GROUPED.replace("o.status", "o.order_id"), "SELECT 1 +"])]  # fmt: skip
+    lake.append("query_logs", spark.createDataFrame(logs, QUERY_LOGS.spark_schema))
+    lake.append("table_schemas", spark.createDataFrame([("qa.orders", DDL, NOW, "f")], TABLE_SCHEMAS.spark_schema))
+    out = run_cli("corpus")
+    assert "quarantined by reason {'unparseable': 1}" in out
+    out = run_cli("--set", "generation.max_targets=1", "targets", "--leaves",
+                  "aggregation.group_by.missing_from_group_by")  # fmt: skip
+    assert "targets: 1 leaves" in out and "aggregation.group_by.missing_from_group_by         user  kept    0" in out
+    run_cli("generate")
+    got = lake.read("generated_pairs").orderBy("corpus_id").collect()
+    assert len(got) == 2 and {r["fixed_sql"] for r in got} == {GROUPED, GROUPED.replace("o.status", "o.order_id")}
+    assert all(r["bug_sql"].split("\n")[:2] == r["fixed_sql"].split("\n")[:2] for r in got)  # only GROUP BY changed
+    assert {(r["category_l3"], r["source"], r["changed_lines"], r["error_condition"]) for r in got} == {
+        ("aggregation.group_by.missing_from_group_by", "oriented", 1, "MISSING_AGGREGATION")
+    }
+    runs = lake.read("generation_runs").collect()
+    assert [(r["generated"], r["kept"]) for r in runs] == [(2, 2)]
+    run_cli("generate")  # again: nothing new is written
+    assert lake.read("generated_pairs").count() == 2
+    assert lake.read("generated_pairs").filter(F.col("fixed_sql") == GROUPED).count() == 1
