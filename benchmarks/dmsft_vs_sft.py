@@ -59,6 +59,10 @@ def main() -> int:
     out = Path(args.out)
     plan = json.loads((out / "plan.json").read_text())
     names = ["base", *(args.arms.split(",") if args.arms else [a["name"] for a in plan["arms"]])]
+    done = [n for n in names if (out / "arms" / n / ("predictions.jsonl" if n == "base" else "done.json")).is_file()]
+    names = [n for n in names if n not in done]  # a rerun resumes: the base model and finished arms are kept
+    if done:
+        print(f"dmsft_vs_sft: already done, kept: {', '.join(done)}", flush=True)
     (out / "logs").mkdir(exist_ok=True)
     pending, running, failed = list(names), {}, []
     started = time.perf_counter()
