@@ -93,3 +93,31 @@ def test_a_held_out_database_is_never_trained_on():
     plain = split(rows, SplitConfig(eval_fraction=0.1, per_category=0, seed=0))
     assert rest == [side for row, side in zip(rows, plain, strict=True) if "shop." in row["bug_sql"]]  # as before
     assert rest.count("train") == 80 - rest.count("eval") and rest.count("eval") < 20
+
+
+def test_generated_variants_share_their_corpus_querys_side_and_can_be_kept_out_of_eval():
+    fix = "SELECT o.user_id, SUM(o.amount) AS total\nFROM qa.orders o\nGROUP BY o.user_id"
+    rows = [{"pair_id": f"m{i}", "task_id": f"t{i}", "bug_sql": f"SELEC {i}", "fixed_sql": f"SELECT {i}",
+             "category_l3": "c", "source": "mined"} for i in range(40)]  # fmt: skip
+    rows += [{"pair_id": f"g{i}", "task_id": "t7", "bug_sql": fix.replace("SUM", f"SUMM{i}"), "fixed_sql": fix,
+              "category_l3": "g", "source": "oriented"} for i in range(3)]  # fmt: skip
+    rows.append(
+        {
+            "pair_id": "m_fix",
+            "task_id": "t99",
+            "bug_sql": "SELEC x",
+            "fixed_sql": fix.lower(),
+            "category_l3": "c",
+            "source": "mined",
+        }
+    )  # the same query in another task: one group
+    out, _ = samples(rows, SplitConfig(eval_fraction=0.5, per_category=0, seed=3))
+    side = {s["sample_id"]: s["split"] for s in out}
+    assert {side[p] for p in ("g0", "g1", "g2", "m7", "m_fix")} == {"eval"}  # one group, drawn to eval (seed 3)
+    evals = [s for s in out if s["split"] == "eval"]
+    mined_only, _ = samples(rows, SplitConfig(eval_fraction=0.5, per_category=0, seed=3, eval_sources=("mined",)))
+    assert {s["sample_id"] for s in mined_only} == {s["sample_id"] for s in out} - {
+        s["sample_id"] for s in evals if s["source"] == "oriented"
+    }
+    assert {s["source"] for s in mined_only if s["split"] == "eval"} == {"mined"}
+    assert {s["source"] for s in out if s["sample_id"].startswith("g")} == {"oriented"}

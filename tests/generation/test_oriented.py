@@ -34,7 +34,8 @@ def test_corpus_rows_features_and_quarantine_reasons(spark):
     assert got == {
         GROUPED: ["select", "multi_item_select", "qualified_column", "table", "group_by", "group_by_multi", "aggregate"],
         "SELECT o.order_id FROM qa.orders o WHERE o.status = 'paid'":
-            ["select", "qualified_column", "table", "where", "where_comparison", "string_literal", "comparison"],
+            ["select", "qualified_column", "table", "where", "where_comparison", "string_literal", "where_last",
+             "comparison"],
     }  # fmt: skip
     assert sorted((r["task_id"], r["reason"]) for r in rejected.collect()) == [
         ("t3", "unparseable"),
@@ -100,3 +101,23 @@ def test_corpus_targets_generate_commands(run_cli, lake, spark):
     run_cli("generate")  # again: nothing new is written
     assert lake.read("generated_pairs").count() == 2
     assert lake.read("generated_pairs").filter(F.col("fixed_sql") == GROUPED).count() == 1
+
+
+def test_the_site_rule_drops_queries_whose_features_match_but_offer_no_site(spark):
+    rows = [
+        (
+            "a",
+            "t1",
+            ["qa.orders"],
+            DDL,
+            ["where_comparison"],
+            "SELECT o.order_id FROM qa.orders o WHERE o.status = 'x'",
+        ),
+        ("b", "t2", ["qa.orders"], DDL, ["where_comparison"], "SELECT o.order_id FROM qa.orders o WHERE o.amount > 5"),
+    ]  # a STRING column read as a condition would pass; a DOUBLE one fails: only b has a site
+    corpus = spark.createDataFrame(rows, "corpus_id string, task_id string, tables array<string>, schema_ddl string, "
+                                         "features array<string>, sql_text string")  # fmt: skip
+    leaf = {"types.mismatch.condition_not_boolean": ("where_comparison",)}
+    caps = {"types.mismatch.condition_not_boolean": 10}
+    assert sorted(r["corpus_id"] for r in recall(corpus, leaf, 2, caps, 0).collect()) == ["a", "b"]
+    assert [r["corpus_id"] for r in recall(corpus, leaf, 2, caps, 0, sites=True).collect()] == ["b"]

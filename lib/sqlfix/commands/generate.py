@@ -53,7 +53,7 @@ def run_corpus(ctx, sql_dir: str | None = None, tables: list[str] | None = None,
             "source"), task.alias("task_id")))  # fmt: skip
     corpus, rejected = corpus_mod.build_corpus(sources, lake.read("table_schemas"), now)
     corpus, rejected = corpus.cache(), rejected.cache()
-    added = lake.merge("sql_corpus", lake.conform(SQL_CORPUS, corpus))
+    added = lake.merge("sql_corpus", lake.conform(SQL_CORPUS, corpus), update=True)  # features follow the vocabulary
     quarantined = lake.merge("sql_corpus_rejected", lake.conform(SQL_CORPUS_REJECTED, rejected))
     reasons = {r["reason"]: r["count"] for r in rejected.groupBy("reason").count().collect()}
     out = {"corpus": corpus.count(), "added": getattr(added, "inserted", None), "rejected": dict(sorted(reasons.items())),
@@ -123,8 +123,9 @@ def run_generate(ctx, generator: str = "mutators", backend=None, limit: int | No
     caps = {g["category_l3"]: int(g["wanted"]) * int(gcfg["oversample"]) for g in goal}
     if limit is not None:
         caps = {leaf: min(n, limit) for leaf, n in caps.items()}
-    candidates = [r.asDict() for r in recall(lake.read("sql_corpus"), wanted, int(gcfg["per_group"]), caps,
-                                             int(gcfg["seed"])).toLocalIterator()]  # fmt: skip
+    recalled = recall(lake.read("sql_corpus"), wanted, int(gcfg["per_group"]), caps, int(gcfg["seed"]),
+                      sites=generator == "mutators")  # fmt: skip
+    candidates = [r.asDict() for r in recalled.toLocalIterator()]
     if generator == "mutators":
         pairs, misses = mutate(candidates, int(gcfg["seed"]))
         failures: list[dict] = []

@@ -15,6 +15,7 @@ from pathlib import Path
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
+
 from sqlfix.mining.pairs import attach_schemas
 from sqlfix.sql.features import features
 from sqlfix.sql.normalize import normalized

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlfix.generation.source import NUMERIC, Edit, Source, splice
-from sqlfix.sql.features import AGGREGATES, RANKING, function_name
+from sqlfix.sql.features import AGGREGATES, MIN_TWO_ARGS, RANKING, function_name
 
 Rule = Callable[[Source, random.Random], "list[Edit] | None"]
 
@@ -331,7 +331,7 @@ def invalid_date_literal(src, rng):
         return None
     start, _ = src.name_span(lit)
     month = src.sql.index("-", start) + 1
-    if src.tokens[src.token_at(start) - 1].kind not in ("DATE", "TIMESTAMP", "VAR"):
+    if not src.tokens[src.token_at(start) - 1].kind.startswith(("DATE", "TIMESTAMP")):
         return None
     return [Edit(month, month + 2, "13")]
 
@@ -417,10 +417,7 @@ def _is_function(name: str) -> bool:
     return name.upper() in Spark.Parser.FUNCTIONS
 
 
-_MIN_TWO = {"date_add", "date_sub", "datediff", "date_format", "nvl", "ifnull", "split", "substr", "substring",
-            "instr", "add_months", "date_trunc", "trunc", "pow", "power", "mod", "array_contains", "nullif",
-            "regexp_replace", "months_between", "left", "right", "locate", "concat_ws", "element_at",
-            "regexp_extract", "pmod", "greatest", "least", "get_json_object", "to_char", "lpad", "rpad"}  # fmt: skip
+_MIN_TWO = MIN_TWO_ARGS
 
 
 @mutator("resolution.function.wrong_arguments")
@@ -504,27 +501,32 @@ def date_as_number(src, rng):
     exp = _exp()
     sites = [c for c in src.tree.find_all(exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NEQ)
              if isinstance(c.left, exp.Column) and _family(src.column_type(c.left)) == "datetime"
-             and isinstance(c.right, exp.Literal) and c.right.is_string and re.match(r"\d{4}-\d{2}-\d{2}", c.right.name)
-             and "start" in c.right.meta]  # fmt: skip
+             and re.match(r"\d{4}-\d{2}-\d{2}", _literal(c.right).name if _literal(c.right) else "")]  # fmt: skip
     cmp = _choice(rng, sites)
     if cmp is None:
         return None
-    start, end = src.name_span(cmp.right)
-    prefix = src.tokens[src.token_at(start) - 1]
-    if prefix.kind in ("DATE", "TIMESTAMP"):
-        start = prefix.start
-    return [Edit(start, end, cmp.right.name[:10].replace("-", ""))]
+    start, end = src.span(cmp.right)
+    return [Edit(start, end, _literal(cmp.right).name[:10].replace("-", ""))]
+
+
+def _literal(node):
+    """The string literal of ``'2024-01-01'`` or ``DATE '2024-01-01'`` (else None)."""
+    exp = _exp()
+    if isinstance(node, exp.Cast):
+        node = node.this
+    return node if isinstance(node, exp.Literal) and node.is_string and "start" in node.meta else None
 
 
 @mutator("types.mismatch.function_argument_type")
 def aggregate_of_date(src, rng):
-    """SUM/AVG over a date column of the same table (the wrong column)."""
+    """SUM/AVG over a date or collection column of the same table (the wrong column)."""
     exp = _exp()
     sites = []
     for agg in src.tree.find_all(exp.Sum, exp.Avg):
         col = agg.this
         if isinstance(col, exp.Column) and col.table and _family(src.column_type(col)) == "number":
-            dates = [n for n, t in src.columns_of(col.table).items() if _family(t) == "datetime"]
+            dates = [n for n, t in src.columns_of(col.table).items()  # SUM(timestamp) and SUM(string) pass
+                     if t == "date" or _family(t) == "complex"]  # fmt: skip
             if dates and "start" in col.this.meta:
                 sites.append((col, dates))
     site = _choice(rng, sites)
@@ -536,14 +538,22 @@ def aggregate_of_date(src, rng):
 
 @mutator("types.mismatch.cast_not_allowed")
 def impossible_cast(src, rng):
-    """A CAST to a type its column cannot become (a date to INT, a number to DATE)."""
+    """A CAST to a type its column cannot become (a date to INT, a timestamp to BOOLEAN, a number to DATE)."""
     exp = _exp()
     sites = []
     for cast in src.tree.find_all(exp.Cast):
         if not isinstance(cast.this, exp.Column):
             continue
-        family = _family(src.column_type(cast.this))
-        target = {"datetime": "INT", "number": "DATE"}.get(family)
+        typ = src.column_type(cast.this)
+        target = (
+            "INT"
+            if typ == "date"
+            else "BOOLEAN"
+            if _family(typ) == "datetime"
+            else "DATE"
+            if _family(typ) == "number"
+            else None
+        )  # fmt: skip  (a TIMESTAMP casts to INT: no bug)
         if target and (cast.args["to"].sql(dialect="spark").upper() != target):
             sites.append((cast, target))
     site = _choice(rng, sites)
@@ -592,8 +602,8 @@ def comparison_lost(src, rng):
             if isinstance(part, exp.EQ | exp.GT | exp.GTE | exp.LT | exp.LTE | exp.NEQ) and isinstance(
                 part.left, exp.Column
             ):
-                if src.column_type(part.left) not in (None, "boolean"):
-                    sites.append(part)
+                if _family(src.column_type(part.left)) in ("number", "datetime", "complex"):
+                    sites.append(part)  # a STRING column would be cast to boolean and pass
     cmp = _choice(rng, sites)
     if cmp is None:
         return None
@@ -794,17 +804,17 @@ def drop_window_order(src, rng):
     w = _choice(rng, sites)
     if w is None:
         return None
-    order = w.args["order"]
-    start, end = src.span(order)
+    if w.args.get("spec") is not None:
+        return None  # a frame after the ORDER BY: leave it
+    start, _ = src.span(w.args["order"])
+    close = src.tokens[src.token_span(w)[1]]  # the window's ")": ASC/DESC/NULLS carry no position of their own
     o = [t for t in src.tokens if t.kind == "ORDER_BY" and src.span(w.this)[1] <= t.start < start]
     if not o:
         return None
     s = o[-1].start
     while s > 0 and src.sql[s - 1] in " \t\n":
         s -= 1
-    if w.args.get("spec") is not None:
-        return None  # a frame after the ORDER BY: leave it
-    return [Edit(s, end, "")]
+    return [Edit(s, close.start, "")]
 
 
 @mutator("aggregation.window.frame_mismatch")

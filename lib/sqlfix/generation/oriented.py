@@ -18,6 +18,7 @@ from collections import Counter, defaultdict
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql.window import Window
+
 from sqlfix.generation.mutators import for_leaf
 from sqlfix.generation.source import Source, parse_schema
 from sqlfix.taxonomy.classify import classify
@@ -73,10 +74,17 @@ def targets(
 
 
 def recall(
-    corpus: DataFrame, wanted: dict[str, tuple[str, ...]], per_group: int, limit: dict[str, int], seed: int
+    corpus: DataFrame,
+    wanted: dict[str, tuple[str, ...]],
+    per_group: int,
+    limit: dict[str, int],
+    seed: int,
+    sites: bool = False,
 ) -> DataFrame:
     """Candidates per target leaf: corpus queries holding all the leaf's features (``wanted``: leaf ->
-    features), at most ``per_group`` per task and per table set, at most ``limit[leaf]`` per leaf."""
+    features), at most ``per_group`` per task and per table set, at most ``limit[leaf]`` per leaf. With
+    ``sites``, the per-leaf rule too: only queries where one of the leaf's mutators finds a site (checked
+    in Arrow batches on the executors), for leaves whose features are coarser than their bug."""
     parts = []
     for leaf, feats in sorted(wanted.items()):
         need = F.array(*[F.lit(f) for f in feats]).cast("array<string>")
@@ -87,6 +95,11 @@ def recall(
     out = parts[0]
     for part in parts[1:]:
         out = out.unionByName(part)
+    if sites:
+        from pyspark.sql import types as T
+
+        schema = T.StructType([*out.schema.fields, T.StructField("has_site", T.BooleanType())])
+        out = out.mapInArrow(_site_batches(seed), schema).filter("has_site").drop("has_site")
     order = F.xxhash64(F.lit(str(seed)), "target_leaf", "corpus_id")
     out = out.withColumn("_o", order)
     out = out.withColumn("_t", F.row_number().over(Window.partitionBy("target_leaf", "task_id").orderBy("_o")))
@@ -102,32 +115,56 @@ def _rng(seed: int, *parts: str) -> random.Random:
     return random.Random(int(hashlib.sha256(":".join((str(seed), *parts)).encode()).hexdigest()[:16], 16))
 
 
+def first_bug(sql: str, schema: dict, leaf: str, corpus_id: str, seed: int) -> tuple[str | None, str | None]:
+    """(bug, mutator name) from the first of the leaf's mutators, in a seeded order, that finds a site."""
+    rng = _rng(seed, leaf, corpus_id)
+    mutators = for_leaf(leaf)
+    rng.shuffle(mutators)
+    for m in mutators:
+        try:
+            bug = m.apply(Source(sql, schema), rng)
+        except Exception:  # noqa: BLE001 - a mutator that trips on an odd query: no site there
+            bug = None
+        if bug:
+            return bug, m.name
+    return None, None
+
+
 def mutate(candidates: list[dict], seed: int) -> tuple[list[dict], Counter]:
-    """One pair per candidate from the first of its leaf's mutators (in a seeded order) that finds a site;
-    returns (pairs, candidates without a site by leaf)."""
+    """One pair per candidate (``first_bug``); returns (pairs, candidates without a site by leaf)."""
     pairs, misses = [], Counter()
     schemas: dict[str, dict] = {}
     for c in candidates:
         ddl = c.get("schema_ddl") or ""
         if ddl not in schemas:
             schemas[ddl] = parse_schema(ddl)
-        rng = _rng(seed, c["target_leaf"], c["corpus_id"])
-        mutators = for_leaf(c["target_leaf"])
-        rng.shuffle(mutators)
-        bug = name = None
-        for m in mutators:
-            try:
-                bug = m.apply(Source(c["sql_text"], schemas[ddl]), rng)
-            except Exception:  # noqa: BLE001 - a mutator that trips on an odd query: no site there
-                bug = None
-            if bug:
-                name = m.name
-                break
+        bug, name = first_bug(c["sql_text"], schemas[ddl], c["target_leaf"], c["corpus_id"], seed)
         if bug is None:
             misses[c["target_leaf"]] += 1
             continue
         pairs.append({**c, "bug_sql": bug, "fixed_sql": c["sql_text"], "generator": f"mutator:{name}"})
     return pairs, misses
+
+
+def _site_batches(seed: int):
+    """mapInArrow body: ``has_site`` per candidate row (the per-leaf rule where features are too coarse)."""
+
+    def run(batches):
+        import pyarrow as pa
+
+        schemas: dict[str, dict] = {}
+        for batch in batches:
+            cols = batch.to_pydict()
+            out = []
+            for sql, ddl, leaf, cid in zip(cols["sql_text"], cols["schema_ddl"], cols["target_leaf"],
+                                           cols["corpus_id"], strict=True):  # fmt: skip
+                if (ddl or "") not in schemas:
+                    schemas[ddl or ""] = parse_schema(ddl)
+                out.append(first_bug(sql or "", schemas[ddl or ""], leaf, cid, seed)[0] is not None)
+            yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(out, pa.bool_())],
+                                             names=[*batch.schema.names, "has_site"])  # fmt: skip
+
+    return run
 
 
 def verify(judge, pairs: list[dict], taxonomy) -> list[dict]:

@@ -166,7 +166,7 @@ class Source:
             if first + 1 < len(toks) and toks[first].kind in _NAMES and toks[first + 1].kind == "L_PAREN":
                 last = max(last, self.match(first + 1))
             if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal) and first > 0 \
-                    and toks[first - 1].kind in ("DATE", "TIMESTAMP"):  # fmt: skip
+                    and toks[first - 1].kind.startswith(("DATE", "TIMESTAMP")):  # fmt: skip
                 first -= 1  # a typed literal: DATE '2024-01-01'
             if isinstance(node, exp.Case):
                 first, last = self._case_bounds(first, last)

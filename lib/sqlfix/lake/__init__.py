@@ -126,6 +126,17 @@ class Lake:
                 time.sleep(random.uniform(0.1, 0.5) * attempt)
         raise AssertionError("unreachable")
 
+    def write_dataset(self, table: Table, df: DataFrame) -> None:
+        """Overwrite a data table the suite generates (an optimisation database): a contract that is not
+        one of ``TABLES``, written like them (one Delta commit)."""
+        self.backend.create(table)
+        self.backend.write(table, self.conform(table, df), mode="overwrite")
+
+    def read_dataset(self, table: Table) -> DataFrame:
+        if not self.backend.exists(table):
+            raise LakeError(f"table {table.name} does not exist", hint="sqlfix optimize databases")
+        return self.backend.read(table, None).select(*table.column_names)
+
     def history(self, name: str) -> list[dict]:
         """Commits of a table, newest first: version, timestamp, operation."""
         table = self.table(name)

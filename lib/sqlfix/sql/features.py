@@ -31,6 +31,7 @@ FEATURES: dict[str, str] = {
     "window": "a window function (OVER)",
     "window_ordered": "a ranking or offset window function with ORDER BY (row_number, rank, lag, lead, ...)",
     "window_offset": "lag or lead over an ordered window",
+    "window_partitioned": "a ranking or offset window function with PARTITION BY and ORDER BY",
     "window_aggregate": "an aggregate over a window (SUM(...) OVER)",
     "cast": "a CAST",
     "case": "a CASE expression with ELSE",
@@ -46,6 +47,8 @@ FEATURES: dict[str, str] = {
     "string_literal": "a string literal",
     "typed_literal": "a typed literal (DATE '...', TIMESTAMP '...')",
     "function": "a scalar function call",
+    "fixed_arity_call": "a call of a function that needs two or more arguments (date_add, datediff, nvl, ...)",
+    "where_last": "a query that ends with its WHERE clause, the last condition a comparison",
     "arithmetic": "arithmetic (+, -, *, /)",
     "comparison": "a comparison (=, <, >, ...)",
     "distinct": "SELECT DISTINCT or an aggregate over DISTINCT",
@@ -56,6 +59,11 @@ AGGREGATES = frozenset({"sum", "count", "avg", "min", "max", "stddev", "variance
                         "approx_count_distinct", "percentile_approx", "first", "last", "count_if", "max_by",
                         "min_by", "bool_and", "bool_or", "any_value", "median"})  # fmt: skip
 RANKING = frozenset({"row_number", "rank", "dense_rank", "percent_rank", "cume_dist", "ntile", "lag", "lead"})
+MIN_TWO_ARGS = frozenset({"date_add", "date_sub", "datediff", "date_format", "nvl", "ifnull", "split", "substr",
+                          "substring", "instr", "add_months", "date_trunc", "trunc", "pow", "power", "mod",
+                          "array_contains", "nullif", "regexp_replace", "months_between", "left", "right", "locate",
+                          "concat_ws", "element_at", "regexp_extract", "pmod", "greatest", "least",
+                          "get_json_object", "to_char", "lpad", "rpad"})  # fmt: skip
 
 
 def _checks() -> dict[str, Callable]:
@@ -87,6 +95,19 @@ def _checks() -> dict[str, Callable]:
                 return True
         return False
 
+    def written(tree, node) -> str:  # the name as the query spells it (sqlglot renames date_add, nvl, ...)
+        text = tree.meta.get("source") or ""
+        return text[node.meta["start"] : node.meta["end"] + 1].lower() if "start" in node.meta else ""
+
+    def where_last(tree) -> bool:
+        if not isinstance(tree, exp.Select) or tree.args.get("where") is None:
+            return False
+        if any(tree.args.get(k) for k in ("group", "having", "order", "limit", "qualify", "windows")):
+            return False
+        cond = tree.args["where"].this
+        last = cond.expression if isinstance(cond, exp.And) else cond
+        return isinstance(last, exp.EQ | exp.GT | exp.GTE | exp.LT | exp.LTE | exp.NEQ)
+
     def group_keys(tree) -> list:
         return [g.expressions for g in tree.find_all(exp.Group)]
 
@@ -111,6 +132,10 @@ def _checks() -> dict[str, Callable]:
         "window": lambda t: t.find(exp.Window) is not None,
         "window_ordered": lambda t: window_named(t, RANKING),
         "window_offset": lambda t: window_named(t, {"lag", "lead"}),
+        "window_partitioned": lambda t: any(
+            function_name(w.this) in RANKING and w.args.get("order") is not None and w.args.get("partition_by")
+            for w in t.find_all(exp.Window)
+        ),
         "window_aggregate": lambda t: any(function_name(w.this) in AGGREGATES for w in t.find_all(exp.Window)),
         "cast": lambda t: t.find(exp.Cast) is not None,
         "case": lambda t: any(c.args.get("default") is not None for c in t.find_all(exp.Case)),
@@ -131,6 +156,8 @@ def _checks() -> dict[str, Callable]:
             isinstance(c.this, exp.Literal) and c.this.is_string for c in t.find_all(exp.Cast)
         ),
         "function": lambda t: any(name not in AGGREGATES for _, name in funcs(t)),
+        "fixed_arity_call": lambda t: any(written(t, f) in MIN_TWO_ARGS for f in t.find_all(exp.Func)),
+        "where_last": where_last,
         "arithmetic": lambda t: t.find(exp.Add, exp.Sub, exp.Mul, exp.Div) is not None,
         "comparison": lambda t: t.find(exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NEQ) is not None,
         "distinct": lambda t: t.find(exp.Distinct) is not None,
@@ -166,8 +193,10 @@ def parse(sql: str):
     return trees[0]
 
 
-def tree_features(tree) -> list[str]:
-    """The features a parsed query holds, in vocabulary order."""
+def tree_features(tree, sql: str | None = None) -> list[str]:
+    """The features a parsed query holds, in vocabulary order (``sql``: its text, for names as written)."""
+    if sql is not None:
+        tree.meta["source"] = sql
     if not _CHECKS:
         _CHECKS.update(_checks())
     return [name for name, check in _CHECKS.items() if check(tree)]
@@ -180,4 +209,4 @@ def features(sql: str) -> list[str]:
         >>> features("SELECT o.user_id, SUM(o.amount) AS total FROM shop.orders o GROUP BY o.user_id")
         ['select', 'multi_item_select', 'qualified_column', 'table', 'group_by', 'aggregate']
     """
-    return tree_features(parse(sql))
+    return tree_features(parse(sql), sql)

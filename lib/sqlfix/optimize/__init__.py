@@ -1,0 +1,1 @@
+"""SQL optimisation data (ReSTEM): generated databases, slow queries, verified faster rewrites, rewards."""
