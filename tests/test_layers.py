@@ -32,6 +32,7 @@ FLOORS = [
     {"sqlfix.inference"},
     {"sqlfix.evaluation"},
     {"sqlfix.experiment"},
+    {"sqlfix.optimize"},
     {"sqlfix.repair"},
     {"sqlfix.report"},
     {"sqlfix.commands"},

@@ -48,6 +48,7 @@ COMMANDS: dict[str, str] = {
     "review": "sqlfix.commands.review",
     "demo": "sqlfix.commands.demo",
     "experiment": "sqlfix.commands.experiment",
+    "optimize": "sqlfix.commands.optimize",
     "report": "sqlfix.commands.report",
     "config": "sqlfix.commands.config",
 }

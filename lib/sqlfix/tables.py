@@ -514,6 +514,50 @@ GENERATION_RUNS = register(
     )
 )
 
+OPT_PAIRS = register(
+    Table(
+        name="opt_pairs",
+        purpose="Gold: slow query -> verified faster equivalent, with pattern, domain, speed-up, metrics, provenance.",
+        columns=_cols(
+            ("pair_id", "string", "sha256 of slow and fast SQL"),
+            ("iteration", "int", "the ReSTEM iteration that produced it (0: rule-based)"),
+            ("seed_id", "string", "the good query the slow one was made from (the split's group)"),
+            ("split", "string", "train or validation (drawn per seed query, before any augmentation)"),
+            ("domain", "string", "ecommerce, social, hr, analytics, content or star"),
+            ("pattern", "string", "the de-optimiser that made the slow query"),
+            ("slow_sql", "string", "the slow query"),
+            ("fast_sql", "string", "the candidate rewrite"),
+            ("candidate", "string", "inverse (the seed), sqlglot (its optimizer) or policy:<model>"),
+            ("tier", "string", "the last verification tier reached (allowlist, analyze, small, instances, cost)"),
+            ("equivalent", "boolean", "equal results on every instance"),
+            ("reason", "string", "why it failed verification (empty when it passed)"),
+            ("differs_on", "array<string>", "instances where the results differ"),
+            ("speedup", "double", "median slow seconds / median fast seconds on the large instance"),
+            ("reward", "double", "log-scaled capped reward (sqlfix.optimize.reward)"),
+            ("kept", "boolean", "reward at or above the keep threshold"),
+            ("slow_seconds", "double", "median wall time of the slow query"),
+            ("fast_seconds", "double", "median wall time of the rewrite"),
+            ("slow_metrics", "string", "JSON: stages, input rows/bytes, shuffle bytes of the slow query"),
+            ("fast_metrics", "string", "JSON: the same for the rewrite"),
+            ("verify_seconds", "string", "JSON: seconds spent per verification tier"),
+            ("created_at", "timestamp", "when"),
+        ),
+        keys=("pair_id",),
+        layer="gold",
+        volatile=(
+            "created_at",
+            "verify_seconds",
+            "slow_seconds",
+            "fast_seconds",
+            "speedup",
+            "reward",
+            "kept",
+            "slow_metrics",
+            "fast_metrics",
+        ),
+    )
+)
+
 _SFT_COLUMNS = (
     ("sample_id", "string", "the pair it comes from (bug_pairs.pair_id) or a generated pair's id"),
     ("split", "string", "train or eval"),

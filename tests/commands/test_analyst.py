@@ -58,3 +58,11 @@ def test_only_reads_of_the_lake_are_let_through(run_cli_fails, run_cli, lake, sp
     assert code == 2 and message.startswith("sqlfix sql: refused:") and why in message, message
     assert lake.read("spot_checks").count() == 3
     assert "|  5|" in run_cli("sql", "SELECT count(*) AS n FROM range(5)")  # range is the one table function
+
+
+def test_a_query_may_name_its_own_ctes_but_not_hide_other_tables_in_them(run_cli_fails, run_cli, lake, spark):
+    _checks(lake, spark)
+    out = run_cli("sql", "WITH x AS (SELECT * FROM spot_checks), y AS (SELECT * FROM x) SELECT count(*) AS n FROM y")
+    assert "|  3|" in out
+    code, message = run_cli_fails("sql", "WITH x AS (SELECT * FROM default.secrets) SELECT * FROM x")
+    assert code == 2 and "default.secrets is not a lake table" in message

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from sqlfix.commands import Subcommand
@@ -117,42 +116,24 @@ def _add_sql(parser) -> None:
     parser.add_argument("--out", help="write every row to a .jsonl or .parquet file instead")
 
 
-_RELATION = re.compile(r"'UnresolvedRelation \[([^\]]*)\]")
-_TVF = re.compile(r"'UnresolvedTableValuedFunction \[([^\]]*)\]")
-
-
 def screen(spark, query: str, views: set[str]) -> None:
-    """Let an analyst's SQL run only as a read of the lake: the filter's text screen and statement allowlist
-    (one query, no command), every table it names one of ``views`` (no file, catalog table or other source;
-    of the table-valued functions, ``range`` only). Raises ``UsageError`` naming what was refused; the caller
-    runs it in a session without the filter's denied functions (reflection, files: ``harden``)."""
-    from py4j.protocol import Py4JJavaError
+    """Let an analyst's SQL run only as a read of the lake (``filtering.readonly``); raises ``UsageError``
+    naming what was refused."""
+    from sqlfix.filtering.readonly import read_only_refusal
 
-    from sqlfix.filtering.dryrun import call, failure
-    from sqlfix.filtering.policy import check_plan, check_text, statement_kind
-
-    refusal = check_text(query)
+    refusal = read_only_refusal(spark, query, views)
     if refusal is None:
-        try:
-            plan = call(call(call(spark._jsparkSession.sessionState).sqlParser).parsePlan, query)  # noqa: SLF001
-        except Py4JJavaError as exc:
-            raise UsageError(f"the query failed: {failure(exc, plan=False).message[:300]}") from None
-        kind = str(call(call(plan.getClass).getName)).rsplit(".", 1)[-1].rstrip("$")
-        command_class = spark._jvm.java.lang.Class.forName("org.apache.spark.sql.catalyst.plans.logical.Command")  # noqa: SLF001
-        command = bool(call(command_class.isInstance, plan))
-        refusal = check_plan(kind, command=command)
-        if refusal is None and statement_kind(kind, command) != "query":
-            raise UsageError(f"refused: {kind} is not a query", hint="sqlfix sql reads the lake; it changes nothing")
-        tree = str(call(plan.treeString))
-        for names in _RELATION.findall(tree):
-            name = names.replace(", ", ".").lower()
-            if name not in views:
-                raise UsageError(f"refused: {name} is not a lake table", hint="`sqlfix tables` lists them")
-        for function in _TVF.findall(tree):
-            if function.lower() != "range":
-                raise UsageError(f"refused: table function {function}", hint="sqlfix sql reads the lake's tables")
-    if refusal is not None:
-        raise UsageError(f"refused: {refusal.detail}", hint="sqlfix sql reads the lake's tables, nothing else")
+        return
+    kind, detail = refusal
+    if kind == "failed":
+        raise UsageError(f"the query failed: {detail}") from None
+    if kind == "not_a_query":
+        raise UsageError(f"refused: {detail} is not a query", hint="sqlfix sql reads the lake; it changes nothing")
+    if kind == "not_a_view":
+        raise UsageError(f"refused: {detail} is not a lake table", hint="`sqlfix tables` lists them")
+    if kind == "table_function":
+        raise UsageError(f"refused: table function {detail}", hint="sqlfix sql reads the lake's tables")
+    raise UsageError(f"refused: {detail}", hint="sqlfix sql reads the lake's tables, nothing else")
 
 
 def _run_sql(ctx, args) -> int:

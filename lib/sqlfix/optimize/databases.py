@@ -227,12 +227,16 @@ def build_instance(lake, instance: Instance) -> dict[str, int]:
     return out
 
 
-def instance_session(cfg: dict, spark: SparkSession, instance: Instance) -> SparkSession:
-    """A session of its own whose views are the instance's tables under their plain names (read-only)."""
+def instance_session(cfg: dict, spark: SparkSession, instance: Instance, udfs: dict | None = None) -> SparkSession:
+    """A hardened session of its own (no file access, no reflection: ``filtering.sandbox.harden``) whose views
+    are the instance's tables under their plain names, read-only; ``udfs``: name -> (function, return type)."""
+    from sqlfix.filtering.sandbox import harden
     from sqlfix.lake import open_lake
 
-    session = spark.newSession()
+    session = harden(spark.newSession())
     lake = open_lake(cfg, session)
     for table in all_tables():
         lake.read_dataset(contract(table, instance.name)).createOrReplaceTempView(table.name)
+    for name, (fn, returns) in (udfs or {}).items():
+        session.udf.register(name, fn, returns)
     return session

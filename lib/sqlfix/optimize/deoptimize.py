@@ -1,0 +1,274 @@
+"""De-optimisers: deterministic rules that turn a good query into a realistic, equivalent, slower one.
+
+Each rule is one anti-pattern people write (``PATTERNS``), registered like the mutators: it reads a
+``Source`` (generation.source), finds its shape, and returns text edits, so the slow query keeps the good
+one's formatting. Equivalence and slowness are not assumed here: verification runs both on every database
+instance. ``select_with_quotas`` draws a set where no pattern and no domain exceeds a share (Quill had 93 %
+of one pattern).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlfix.generation.source import Edit, Source, splice
+from sqlfix.optimize.queries import PARTITION_COLUMNS
+
+Rule = Callable[[Source], "list[Edit] | None"]
+
+
+@dataclass(frozen=True)
+class Deoptimizer:
+    pattern: str
+    rule: Rule
+    doc: str
+    spark_undoes: str | None = None  # why Spark's optimizer makes the slow form as fast (then it is not drawn)
+
+    def apply(self, sql: str) -> str | None:
+        try:
+            edits = self.rule(Source(sql))
+        except (ValueError, KeyError):
+            return None
+        out = splice(sql, edits) if edits else None
+        return out if out and out != sql else None
+
+
+PATTERNS: dict[str, Deoptimizer] = {}
+
+# Python UDFs the verification sessions register: the slow twins of built-ins.
+PYTHON_UDFS: dict[str, tuple[Callable, str]] = {
+    "py_upper": (lambda s: None if s is None else s.upper(), "string"),
+    "py_lower": (lambda s: None if s is None else s.lower(), "string"),
+}
+
+
+def deoptimizer(pattern: str, spark_undoes: str | None = None):
+    def register(rule: Rule) -> Rule:
+        if pattern in PATTERNS:
+            raise ValueError(f"pattern {pattern} registered twice")
+        PATTERNS[pattern] = Deoptimizer(pattern, rule, (rule.__doc__ or "").strip().splitlines()[0], spark_undoes)
+        return rule
+
+    return register
+
+
+def _exp():
+    from sqlglot import exp
+
+    return exp
+
+
+@deoptimizer("union_for_union_all")
+def union_all_to_union(src):
+    """UNION where UNION ALL would do: the branches never overlap, but Spark now de-duplicates."""
+    toks = src.tokens
+    for i, t in enumerate(toks[:-1]):
+        if t.kind == "UNION" and toks[i + 1].kind == "ALL":
+            return [Edit(t.end, toks[i + 1].end, "")]
+    return None
+
+
+@deoptimizer("distinct_over_unique")
+def distinct_over_key(src):
+    """SELECT DISTINCT over rows a key column already makes unique: Spark does not know the key, so it
+    shuffles and de-duplicates every row."""
+    exp = _exp()
+    root = src.tree
+    if not isinstance(root, exp.Select) or root.args.get("group") is not None or root.args.get("distinct"):
+        return None
+    if any(f.find_ancestor(exp.Window) is None and f.sql_name().lower() in ("sum", "count", "avg", "min", "max")
+           for f in root.find_all(exp.AggFunc)) or root.args.get("joins"):  # fmt: skip
+        return None
+    first = root.expressions[0].unalias() if root.expressions else None
+    if not (isinstance(first, exp.Column) and first.name.lower().endswith(("_id", "_sk"))):
+        return None
+    head = src.tokens[src.token_at(src.span(root)[0])]
+    if head.kind != "SELECT":
+        return None
+    return [Edit(head.end, head.end, " DISTINCT")]
+
+
+def _correlation(subquery_select, outer_aliases: set[str]):
+    """(inner column, outer column) of a subquery whose WHERE is one equality between them."""
+    exp = _exp()
+    where = subquery_select.args.get("where")
+    if where is None or not isinstance(where.this, exp.EQ):
+        return None
+    a, b = where.this.left, where.this.right
+    if not (isinstance(a, exp.Column) and isinstance(b, exp.Column)):
+        return None
+    inner_aliases = {t.alias_or_name for t in subquery_select.find_all(exp.Table)}
+    if a.table in inner_aliases and b.table in outer_aliases:
+        return a, b
+    if b.table in inner_aliases and a.table in outer_aliases:
+        return b, a
+    return None
+
+
+def _from(select):
+    """The FROM clause of a select (sqlglot names the argument ``from_`` or ``from``)."""
+    return select.args.get("from_") or select.args.get("from")
+
+
+def _outer_aliases(src: Source, node) -> set[str]:
+    exp = _exp()
+    select = node.find_ancestor(exp.Select)
+    return {t.alias_or_name for t in _from(select).find_all(exp.Table)} if select and _from(select) else set()
+
+
+@deoptimizer("not_in_for_not_exists")
+def not_exists_to_not_in(src):
+    """NOT IN (SELECT ...) instead of NOT EXISTS: a null-aware anti-join Spark runs as a nested loop."""
+    exp = _exp()
+    for node in src.tree.find_all(exp.Not):
+        if not isinstance(node.this, exp.Exists):
+            continue
+        select = node.this.this
+        pair = _correlation(select, _outer_aliases(src, node))
+        if pair is None or _from(select) is None:
+            continue
+        inner, outer = pair
+        start = src.span(select)[0]
+        e = max(i for i, t in enumerate(src.tokens) if t.kind == "EXISTS" and t.start < start)
+        if e == 0 or src.tokens[e - 1].kind != "NOT" or src.tokens[e + 1].kind != "L_PAREN":
+            continue
+        k = e - 1
+        from_text = src.text(_from(select).this)
+        new = f"{src.text(outer)} NOT IN (SELECT {src.text(inner)} FROM {from_text})"
+        end = src.tokens[src.match(e + 1)].end
+        return [Edit(src.tokens[k].start, end, new)]
+    return None
+
+
+@deoptimizer("count_for_exists")
+def exists_to_count(src):
+    """(SELECT COUNT(*) ...) > 0 instead of EXISTS: every match is counted, not just the first found."""
+    exp = _exp()
+    for node in src.tree.find_all(exp.Exists):
+        if isinstance(node.parent, exp.Not):
+            continue
+        select = node.this
+        if not isinstance(select, exp.Select) or len(select.expressions) != 1:
+            continue
+        i = next((k for k, t in enumerate(src.tokens) if t.kind == "EXISTS" and src.tokens[k + 1].kind == "L_PAREN"),
+                 None)  # fmt: skip
+        if i is None:
+            continue
+        close = src.tokens[src.match(i + 1)]
+        item = select.expressions[0]
+        return [Edit(src.tokens[i].start, src.tokens[i + 1].start, ""), Edit(*src.span(item), "COUNT(*)"),
+                Edit(close.end, close.end, " > 0")]  # fmt: skip
+    return None
+
+
+@deoptimizer("function_on_partition_column")
+def range_to_function_on_partition(src):
+    """A date range on a partition column written through date_format(): no partition pruning."""
+    exp = _exp()
+    for cmp in src.tree.find_all(exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ):
+        col, lit = cmp.left, cmp.right
+        if not (isinstance(col, exp.Column) and col.name.lower() in PARTITION_COLUMNS):
+            continue
+        if not (isinstance(lit, exp.Cast) and isinstance(lit.this, exp.Literal) and lit.this.is_string):
+            continue
+        col_text = src.text(col)
+        return [Edit(*src.span(col), f"date_format({col_text}, 'yyyy-MM-dd')"),
+                Edit(*src.span(lit), f"'{lit.this.name}'")]  # fmt: skip
+    return None
+
+
+@deoptimizer(
+    "correlated_subquery_for_join",
+    spark_undoes="Spark decorrelates a scalar subquery on a key into the same left outer join",
+)
+def join_to_correlated_scalar(src):
+    """A correlated scalar subquery per row instead of a LEFT JOIN to a dimension on its key."""
+    exp = _exp()
+    root = src.tree
+    if not isinstance(root, exp.Select):
+        return None
+    for join in root.args.get("joins") or []:
+        if join.side != "LEFT" or not isinstance(join.args.get("on"), exp.EQ) or not isinstance(join.this, exp.Table):
+            continue
+        alias = join.this.alias_or_name
+        on = join.args["on"]
+        dim_key = on.left if on.left.table == alias else on.right
+        fact_key = on.right if dim_key is on.left else on.left
+        uses = [c for c in root.find_all(exp.Column) if c.table == alias and c.find_ancestor(exp.Join) is None]
+        if len(uses) != 1 or uses[0].find_ancestor(exp.Where) is not None:
+            continue
+        table = src.text(join.this)
+        scalar = f"(SELECT {src.text(uses[0])} FROM {table} WHERE {src.text(dim_key)} = {src.text(fact_key)})"
+        j_start = src.span(join)[0]
+        j_tok = src.token_at(j_start)
+        while j_tok > 0 and src.tokens[j_tok - 1].kind in ("LEFT", "OUTER", "JOIN"):
+            j_tok -= 1
+        start = src.tokens[j_tok].start
+        while start > 0 and src.sql[start - 1] in " \t\n":
+            start -= 1
+        return [Edit(*src.span(uses[0]), scalar), Edit(start, src.span(on)[1], "")]
+    return None
+
+
+@deoptimizer("python_udf_for_builtin")
+def builtin_to_python_udf(src):
+    """A Python UDF where a built-in exists (py_upper for upper): rows leave the JVM for Python."""
+    exp = _exp()
+    for f in src.tree.find_all(exp.Upper, exp.Lower):
+        if "start" in f.meta:
+            name = src.sql[f.meta["start"] : f.meta["end"] + 1]
+            return [Edit(f.meta["start"], f.meta["end"] + 1, f"py_{name.lower()}")]
+    return None
+
+
+def deoptimize(sql: str, include_undone: bool = False) -> list[tuple[str, str]]:
+    """Every (pattern, slow query) the registered rules make of one good query (``include_undone``: also
+    the patterns Spark's optimizer undoes)."""
+    out = []
+    for pattern, d in PATTERNS.items():
+        if d.spark_undoes and not include_undone:
+            continue
+        slow = d.apply(sql)
+        if slow:
+            out.append((pattern, slow))
+    return out
+
+
+def select_with_quotas(
+    items: list[dict], n: int, max_share: float = 0.25, by: tuple[str, ...] = ("pattern", "domain")
+) -> list[dict]:
+    """At most ``n`` items, none of whose ``by`` values holds more than ``max_share`` of the selection:
+    round-robin over patterns (then domains), skipping a value at its cap.
+
+    Example:
+        >>> items = [{"pattern": p, "domain": d, "i": i} for i, (p, d) in enumerate(
+        ...     [("a", "x")] * 6 + [("b", "y")] * 2 + [("c", "x"), ("d", "z"), ("e", "y")])]
+        >>> [(s["pattern"], s["domain"]) for s in select_with_quotas(items, 8, 0.5)]
+        [('a', 'x'), ('b', 'y'), ('c', 'x'), ('d', 'z'), ('e', 'y'), ('a', 'x'), ('b', 'y'), ('a', 'x')]
+    """
+    cap = max(1, math.floor(max_share * n))
+    pools: dict[str, list[dict]] = defaultdict(list)
+    for item in items:
+        pools[item[by[0]]].append(item)
+    counts: dict[str, Counter] = {key: Counter() for key in by}
+    out: list[dict] = []
+    while len(out) < n:
+        progressed = False
+        for key in sorted(pools):
+            pool = pools[key]
+            pick = next((i for i, it in enumerate(pool) if all(counts[b][it[b]] < cap for b in by)), None)
+            if pick is None:
+                continue
+            item = pool.pop(pick)
+            out.append(item)
+            for b in by:
+                counts[b][item[b]] += 1
+            progressed = True
+            if len(out) == n:
+                break
+        if not progressed:
+            break
+    return out

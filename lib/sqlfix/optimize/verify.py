@@ -1,0 +1,134 @@
+"""Verification of a rewrite on Spark, in tiers so that most candidates cost little.
+
+1. ``allowlist``: candidates are model output: the read-only screen (``filtering.readonly``) over the
+   instance's views, before anything runs;
+2. ``analyze``: Spark parses and analyses it;
+3. ``small``: the same result as the slow query on the small instance (``compare.same_result``);
+4. ``instances``: the same on every other instance (a rewrite equal on one and different on another is
+   recorded: the false positive a single-instance check lets through);
+5. ``cost``: on the large instance, the median wall time of ``repeats`` runs of each side and Spark's own
+   metrics of one run (stages, input rows and bytes, shuffle bytes) from its status store.
+
+Every instance runs in a hardened session of its own whose views are that instance's tables.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from sqlfix.filtering.readonly import read_only_refusal
+from sqlfix.optimize.compare import orders_and_limits, same_result
+
+TIERS = ("allowlist", "analyze", "small", "instances", "cost")
+
+
+@dataclass
+class Check:
+    tier: str  # the last tier reached: passed means every tier passed
+    passed: bool
+    reason: str = ""
+    speedup: float | None = None
+    slow_seconds: float | None = None
+    fast_seconds: float | None = None
+    slow_metrics: dict = field(default_factory=dict)
+    fast_metrics: dict = field(default_factory=dict)
+    differs_on: list[str] = field(default_factory=list)  # instances where the results differ
+    seconds_by_tier: dict = field(default_factory=dict)
+
+
+def stage_metrics(spark, group: str) -> dict:
+    """Spark's metrics of the jobs run under job group ``group``: stages, input rows and bytes, shuffle bytes."""
+    sc = spark.sparkContext
+    tracker = sc.statusTracker()
+    stages = sorted({s for j in tracker.getJobIdsForGroup(group) for s in (tracker.getJobInfo(j).stageIds or [])})
+    store = sc._jsc.sc().statusStore()  # noqa: SLF001 - the status store is where Spark keeps stage metrics
+    out = {"stages": len(stages), "input_rows": 0, "input_bytes": 0, "shuffle_read_bytes": 0, "shuffle_write_bytes": 0}
+    for stage in stages:
+        try:
+            data = store.stageAttempt(stage, 0, False, None, False, None)._1()
+        except Exception:  # noqa: BLE001 - a stage skipped by adaptive execution has no record
+            continue
+        out["input_rows"] += int(data.inputRecords())
+        out["input_bytes"] += int(data.inputBytes())
+        out["shuffle_read_bytes"] += int(data.shuffleReadBytes())
+        out["shuffle_write_bytes"] += int(data.shuffleWriteBytes())
+    return out
+
+
+class Verifier:
+    """Tiered checks of (slow, fast) pairs over instance sessions (``{name: session}``; the first is the small
+    instance, ``large`` names the one costs are measured on)."""
+
+    def __init__(self, sessions: dict, large: str, views: set[str], repeats: int = 3, max_rows: int = 200_000):
+        self.sessions, self.large, self.views = sessions, large, views
+        self.small = next(iter(sessions))
+        self.repeats, self.max_rows = int(repeats), int(max_rows)
+        self._rows: dict[tuple[str, str], list] = {}
+        self._cost: dict[str, tuple[float, dict]] = {}
+
+    def rows(self, instance: str, sql: str) -> list[tuple]:
+        key = (instance, sql)
+        if key not in self._rows:
+            got = self.sessions[instance].sql(sql).limit(self.max_rows + 1).collect()
+            if len(got) > self.max_rows:
+                raise ValueError(f"more than {self.max_rows} rows: compare on a smaller instance")
+            self._rows[key] = [tuple(r) for r in got]
+        return self._rows[key]
+
+    def cost(self, sql: str) -> tuple[float, dict]:
+        """(median seconds, metrics of the first run) of ``sql`` on the large instance (cached per text)."""
+        if sql not in self._cost:
+            session = self.sessions[self.large]
+            times, metrics = [], {}
+            for i in range(self.repeats):
+                group = f"sqlfix-opt-{uuid.uuid4().hex}"
+                session.sparkContext.setJobGroup(group, "sqlfix optimize cost")
+                t0 = time.perf_counter()
+                session.sql(sql).write.format("noop").mode("overwrite").save()
+                times.append(time.perf_counter() - t0)
+                if i == 0:
+                    metrics = stage_metrics(session, group)
+            session.sparkContext.setJobGroup("", "")
+            self._cost[sql] = (statistics.median(times), metrics)
+        return self._cost[sql]
+
+    def check(self, slow_sql: str, fast_sql: str, measure: bool = True) -> Check:
+        spent: dict[str, float] = {}
+        t = time.perf_counter()
+
+        def lap(tier: str) -> None:
+            nonlocal t
+            spent[tier] = round(spent.get(tier, 0.0) + time.perf_counter() - t, 4)
+            t = time.perf_counter()
+
+        refusal = read_only_refusal(self.sessions[self.small], fast_sql, self.views)
+        lap("allowlist")
+        if refusal is not None:
+            return Check("allowlist", False, f"{refusal[0]}: {refusal[1]}"[:300], seconds_by_tier=spent)
+        try:
+            self.sessions[self.small].sql(fast_sql)
+        except Exception as exc:  # noqa: BLE001 - Spark's analysis error is the verdict
+            lap("analyze")
+            return Check("analyze", False, str(exc).strip().splitlines()[0][:300], seconds_by_tier=spent)
+        lap("analyze")
+        ordered = orders_and_limits(slow_sql)
+        equal, why = same_result(self.rows(self.small, slow_sql), self.rows(self.small, fast_sql), ordered)
+        lap("small")
+        if not equal:
+            return Check("small", False, f"different result on {self.small}: {why}", seconds_by_tier=spent)
+        differs = [name for name in list(self.sessions)[1:]
+                   if not same_result(self.rows(name, slow_sql), self.rows(name, fast_sql), ordered)[0]]  # fmt: skip
+        lap("instances")
+        if differs:
+            return Check("instances", False, f"equal on {self.small}, different on {', '.join(differs)}",
+                         differs_on=differs, seconds_by_tier=spent)  # fmt: skip
+        if not measure:
+            return Check("instances", True, seconds_by_tier=spent)
+        slow_s, slow_m = self.cost(slow_sql)
+        fast_s, fast_m = self.cost(fast_sql)
+        lap("cost")
+        return Check("cost", True, "", slow_s / fast_s if fast_s > 0 else None, slow_s, fast_s, slow_m, fast_m,
+                     seconds_by_tier=spent)  # fmt: skip

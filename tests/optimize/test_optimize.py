@@ -1,0 +1,135 @@
+"""Optimisation data: databases, de-optimisers (equivalent and slower on Spark), comparison, reward, quotas,
+the split, tiered verification and the rule-based round end to end."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlfix.optimize.compare import same_result
+from sqlfix.optimize.databases import DOMAINS, all_tables, generate_table, row_counts
+from sqlfix.optimize.deoptimize import PATTERNS, PYTHON_UDFS, deoptimize, select_with_quotas
+from sqlfix.optimize.queries import SEEDS
+from sqlfix.optimize.reward import Reward, distribution
+from sqlfix.optimize.rules import slow_queries, split_of
+
+TINY = [{"name": "small_a", "scale": 0.005, "seed": 1}, {"name": "small_b", "scale": 0.01, "seed": 2},
+        {"name": "large", "scale": 0.02, "seed": 3}]  # fmt: skip
+
+
+def _overrides():
+    return [f"optimize.instances={json.dumps(TINY)}", "optimize.large=large", "optimize.repeats=1"]
+
+
+def test_instances_are_seeded_skewed_and_nullable(spark):
+    orders = next(t for t in DOMAINS["ecommerce"] if t.name == "orders")
+    customers = next(t for t in DOMAINS["ecommerce"] if t.name == "customers")
+    a = generate_table(spark, orders, 0.05, 1).collect()
+    assert a == generate_table(spark, orders, 0.05, 1).collect()  # a seed is a fixed draw
+    assert a != generate_table(spark, orders, 0.05, 2).collect()  # another seed, other data
+    assert len(a) == row_counts(0.05)["orders"] == 1000
+    per_customer = {}
+    for row in a:
+        per_customer[row["customer_id"]] = per_customer.get(row["customer_id"], 0) + 1
+    assert max(per_customer.values()) > 10 * len(a) / row_counts(0.05)["customers"]  # skewed keys
+    segments = [r["segment"] for r in generate_table(spark, customers, 0.5, 1).collect()]
+    assert 0.02 < segments.count(None) / len(segments) < 0.09  # about 5 % nulls
+    assert {t.name for t in all_tables()} >= {"orders", "posts", "comments", "employees", "events", "articles",
+                                               "article_tags", "store_sales", "date_dim"}  # fmt: skip
+
+
+def test_same_result_multisets_nulls_floats_and_order():
+    assert same_result([(1, None), (1, None), (2.0000001, "x")], [(2.0, "x"), (1, None), (1, None)])[0]
+    assert not same_result([(1, None), (1, None)], [(1, None), (2, None)])[0]  # duplicates count
+    assert not same_result([(None,)], [(0,)])[0]  # NULL is not 0
+    assert not same_result([(1.0,)], [(1.01,)])[0]
+    assert same_result([(1,), (2,)], [(2,), (1,)])[0] and not same_result([(1,), (2,)], [(2,), (1,)], True)[0]
+    assert not same_result([(1, 2)], [(1,)])[0]
+
+
+def test_reward_is_log_scaled_capped_and_penalises_regressions():
+    r = Reward(cap=100, keep_threshold=0.25)
+    scores = [r.score(s, True) for s in (1.5, 2, 3.2, 10, 100, 1000, 10**6)]
+    assert scores == sorted(scores) and scores[-3:] == [1.0, 1.0, 1.0] and scores[0] < 0.1
+    assert [r.keep(s) for s in scores[:3]] == [False, False, True]
+    assert r.score(0.5, True) == pytest.approx(-2 * 0.150515, rel=1e-4) and r.score(5, False) == -1.0
+    spread = distribution([r.score(s, True) for s in (1.2, 2, 4, 8, 16, 1e4)])
+    assert spread["share_at_cap"] == pytest.approx(1 / 6, abs=1e-3) and spread["stdev"] > 0.2  # not saturated
+
+
+def test_quotas_and_the_split_come_before_anything_else():
+    items = slow_queries(n=12, max_share=0.25, validation_share=0.25)
+    patterns = [i["pattern"] for i in items]
+    assert len(items) == 12 and max(patterns.count(p) for p in set(patterns)) <= 3
+    assert max([i["domain"] for i in items].count(d) for d in DOMAINS) <= 3
+    sides = {}
+    for i in slow_queries(n=100, max_share=1.0, validation_share=0.25):
+        sides.setdefault(i["seed_id"], set()).add(i["split"])
+    assert all(len(s) == 1 for s in sides.values())  # a seed's variants are on one side
+    assert {split_of(s, 0.25) for s in sides} == {"train", "validation"}
+    skewed = [{"pattern": "a", "domain": "x"}] * 20 + [{"pattern": "b", "domain": "y"}] * 2
+    assert len(select_with_quotas(skewed, 8, 0.25)) == 4  # 2 per pattern: the cap holds, the set falls short
+
+
+@pytest.mark.slow
+def test_each_deoptimiser_is_equivalent_and_does_more_work_on_spark(spark):
+    session = spark.newSession()
+    for table in all_tables():
+        generate_table(session, table, 0.01, 1).createOrReplaceTempView(table.name)
+    for name, (fn, returns) in PYTHON_UDFS.items():
+        session.udf.register(name, fn, returns)
+
+    def plan(sql: str) -> str:
+        return str(session.sql(sql)._jdf.queryExecution().executedPlan().toString())
+
+    signals = {  # what the slow plan does that the fast one does not
+        "union_for_union_all": lambda p: p.count("HashAggregate"),
+        "distinct_over_unique": lambda p: p.count("HashAggregate"),
+        "count_for_exists": lambda p: p.count("HashAggregate"),
+        "python_udf_for_builtin": lambda p: p.count("EvalPython"),
+        "not_in_for_not_exists": lambda p: p.count("LeftAnti, BuildRight, true"),  # null-aware anti-join
+    }
+    seen = set()
+    for _, _, sql in SEEDS:
+        for pattern, slow in deoptimize(sql, include_undone=True):
+            seen.add(pattern)
+            fast_rows = [tuple(r) for r in session.sql(sql).collect()]
+            assert same_result([tuple(r) for r in session.sql(slow).collect()], fast_rows)[0], (pattern, slow)
+            if pattern in signals:
+                assert signals[pattern](plan(slow)) > signals[pattern](plan(sql)), (pattern, slow)
+    assert seen == set(PATTERNS)
+    assert {p for p, d in PATTERNS.items() if d.spark_undoes} == {"correlated_subquery_for_join"}
+
+
+@pytest.mark.slow
+def test_tiered_verification_and_the_rule_based_round(run_cli, ctx, lake):
+    from sqlfix.commands.optimize import instances
+    from sqlfix.config import lay
+    from sqlfix.optimize.databases import instance_session
+    from sqlfix.optimize.verify import Verifier
+
+    ctx.cfg = lay(ctx.cfg, overrides=_overrides())
+    out = run_cli("--set", f"optimize.instances={json.dumps(TINY)}", "optimize", "databases")
+    assert "instance small_a: 1,4" in out or "instance small_a:" in out
+    sessions = {i.name: instance_session(ctx.cfg, ctx.spark, i, PYTHON_UDFS) for i in instances(ctx.cfg)}
+    verifier = Verifier(sessions, "large", {t.name for t in all_tables()}, repeats=1)
+    slow = "SELECT o.order_id FROM orders o WHERE o.status = 'paid'"
+    assert verifier.check(slow, "SELECT * FROM parquet.`/etc`").tier == "allowlist"
+    assert verifier.check(slow, "SELECT o.nope FROM orders o").tier == "analyze"
+    assert verifier.check(slow, "SELECT o.order_id FROM orders o").tier == "small"
+    n_small = row_counts(0.005)["orders"]
+    fp = verifier.check(slow, f"SELECT o.order_id FROM orders o WHERE o.status = 'paid' AND o.order_id <= {n_small}")
+    assert (fp.tier, fp.passed, fp.differs_on) == ("instances", False, ["small_b", "large"])  # equal on small_a only
+    ok = verifier.check(slow, "SELECT o.order_id FROM orders o WHERE 'paid' = o.status")
+    assert (ok.tier, ok.passed) == ("cost", True) and ok.speedup > 0 and ok.slow_metrics["stages"] >= 1
+    assert set(ok.seconds_by_tier) == {"allowlist", "analyze", "small", "instances", "cost"}
+
+    out = run_cli("--set", f"optimize.instances={json.dumps(TINY)}", "--set", "optimize.repeats=1",
+                  "optimize", "rules", "--limit", "6")  # fmt: skip
+    assert "optimize: 5 slow queries (5 patterns, largest share 20%; 5 domains)" in out  # quotas of 1 in 6
+    rows = lake.read("opt_pairs").collect()
+    assert {r["candidate"] for r in rows} >= {"inverse"}
+    inverse = [r for r in rows if r["candidate"] == "inverse"]
+    assert len(inverse) == 5 and all(r["equivalent"] and r["tier"] == "cost" for r in inverse)
+    assert all(r["reward"] == pytest.approx(Reward().score(r["speedup"], True)) for r in inverse)
+    assert {r["split"] for r in rows} <= {"train", "validation"}
