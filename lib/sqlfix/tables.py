@@ -558,6 +558,24 @@ OPT_PAIRS = register(
     )
 )
 
+OPT_RUNS = register(
+    Table(
+        name="opt_runs",
+        purpose="Bookkeeping: each ReSTEM iteration of sqlfix optimize run: its policy, metrics and checkpoint.",
+        columns=_cols(
+            ("iteration", "int", "0: the rule-based round; 1..N: policy iterations"),
+            ("status", "string", "done (an iteration without a row, or not done, is run again on resume)"),
+            ("policy", "string", "the model that sampled (null for the rule-based round)"),
+            ("model_path", "string", "the policy fine-tuned at the end of the iteration (the next one samples it)"),
+            ("opt_pairs_version", "bigint", "opt_pairs' Delta version after the iteration (its checkpoint)"),
+            ("metrics", "string", "JSON: success rate, unique rewrites, pattern mix, rewards, speed-ups, regressions"),
+            ("finished_at", "timestamp", "when"),
+        ),
+        keys=("iteration",),
+        layer="meta",
+    )
+)
+
 _SFT_COLUMNS = (
     ("sample_id", "string", "the pair it comes from (bug_pairs.pair_id) or a generated pair's id"),
     ("split", "string", "train or eval"),

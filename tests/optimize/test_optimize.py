@@ -133,3 +133,39 @@ def test_tiered_verification_and_the_rule_based_round(run_cli, ctx, lake):
     assert len(inverse) == 5 and all(r["equivalent"] and r["tier"] == "cost" for r in inverse)
     assert all(r["reward"] == pytest.approx(Reward().score(r["speedup"], True)) for r in inverse)
     assert {r["split"] for r in rows} <= {"train", "validation"}
+
+
+@pytest.mark.slow
+def test_the_restem_loop_runs_resumes_and_survives_a_crash(run_cli, ctx, lake, tiny_model_dir, tmp_path, monkeypatch):
+    from sqlfix.optimize import restem
+
+    common = ["--set", f"optimize.instances={json.dumps(TINY)}", "--set", "optimize.repeats=1",
+              "--set", f"optimize.output_dir={tmp_path / 'opt'}", "--set", "optimize.max_new_tokens=24",
+              "--set", "optimize.reward.keep_threshold=-1"]  # fmt: skip  (keep every equivalent rewrite: no timing)
+    run_cli(*common, "optimize", "databases")
+    calls = []
+
+    def crash(*args, **kwargs):
+        calls.append(args)
+        raise RuntimeError("killed during fine-tuning")
+
+    monkeypatch.setattr(restem, "fine_tune", crash)
+    argv = [*common, "optimize", "run", "--iterations", "1", "--model", str(tiny_model_dir), "--k", "2",
+            "--steps", "1", "--limit", "6"]  # fmt: skip
+    from sqlfix.cli import main
+
+    assert main(argv, ctx=ctx) != 0  # the job fails: the crash is reported, not swallowed
+    assert len(calls) == 1  # iteration 0 kept pairs to train on; the crash came in the M-step
+    assert sorted(r["iteration"] for r in lake.read("opt_runs").collect()) == [0]  # iteration 1 is not done
+    assert {r["iteration"] for r in lake.read("opt_pairs").collect()} == {0}  # and wrote nothing
+    monkeypatch.undo()
+    out = run_cli(*argv)
+    assert "iteration 0 (rules) done already" in out and "optimize: iteration 1: success rate" in out
+    runs = {r["iteration"]: r for r in lake.read("opt_runs").collect()}
+    assert sorted(runs) == [0, 1] and runs[1]["model_path"].startswith(str(tmp_path / "opt" / "iter-1"))
+    policy = [r for r in lake.read("opt_pairs").collect() if r["iteration"] == 1]
+    assert all(r["candidate"] == "policy:" + tiny_model_dir.name for r in policy)
+    versions = lake.version("opt_pairs")
+    again = run_cli(*argv)  # everything done: nothing is sampled or written again
+    assert "iteration 1 done already" in again and lake.version("opt_pairs") == versions
+    assert json.loads(runs[1]["metrics"])["candidates"] == len(policy)

@@ -20,7 +20,7 @@ from sqlfix.optimize.deoptimize import PYTHON_UDFS
 from sqlfix.optimize.reward import Reward, distribution
 from sqlfix.optimize.rules import candidates, pair_id, slow_queries
 from sqlfix.optimize.verify import Verifier
-from sqlfix.tables import OPT_PAIRS
+from sqlfix.tables import OPT_PAIRS, OPT_RUNS
 
 
 def instances(cfg: dict) -> list[Instance]:
@@ -42,8 +42,7 @@ def run_rules(ctx, limit: int | None = None) -> dict:
     sessions = {i.name: instance_session(ctx.cfg, ctx.spark, i, PYTHON_UDFS) for i in insts}
     schema = {t.name: {n: typ for n, typ, _ in t.columns} for t in all_tables()}
     verifier = Verifier(sessions, ocfg["large"], {t.name for t in all_tables()}, repeats=int(ocfg["repeats"]))
-    reward = Reward(cap=float(ocfg["reward"]["cap"]), keep_threshold=float(ocfg["reward"]["keep_threshold"]),
-                    regression_penalty=float(ocfg["reward"]["regression_penalty"]))  # fmt: skip
+    reward = _reward(ocfg)
     items = slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
                          float(ocfg["validation_share"]))  # fmt: skip
     now, records = dt.datetime.now(dt.timezone.utc), []
@@ -51,22 +50,99 @@ def run_rules(ctx, limit: int | None = None) -> dict:
         for source, fast in candidates(item, schema):
             check = verifier.check(item["slow_sql"], fast)
             score = reward.score(check.speedup, check.passed, item["slow_sql"], fast)
-            records.append({
-                "pair_id": pair_id(item["slow_sql"], fast), "iteration": 0, "seed_id": item["seed_id"],
-                "split": item["split"], "domain": item["domain"], "pattern": item["pattern"],
-                "slow_sql": item["slow_sql"], "fast_sql": fast, "candidate": source, "tier": check.tier,
-                "equivalent": check.passed, "reason": check.reason, "differs_on": check.differs_on,
-                "speedup": check.speedup, "reward": score, "kept": check.passed and reward.keep(score),
-                "slow_seconds": check.slow_seconds, "fast_seconds": check.fast_seconds,
-                "slow_metrics": json.dumps(check.slow_metrics), "fast_metrics": json.dumps(check.fast_metrics),
-                "verify_seconds": json.dumps(check.seconds_by_tier), "created_at": now,
-            })  # fmt: skip
+            records.append(_record_rows(item, source, fast, check, score, check.passed and reward.keep(score), 0, now))
     if records:
         ctx.lake.merge("opt_pairs", ctx.spark.createDataFrame(records, OPT_PAIRS.spark_schema), update=True)
     return {"slow_queries": len(items), "candidates": len(records), "kept": sum(r["kept"] for r in records),
             "patterns": Counter(i["pattern"] for i in items), "domains": Counter(i["domain"] for i in items),
             "rewards": distribution([r["reward"] for r in records if r["equivalent"]]),
             "tiers": Counter(r["tier"] for r in records if not r["equivalent"]), "records": records}  # fmt: skip
+
+
+def _record_rows(item: dict, source: str, fast: str, check, score: float, keep: bool, iteration: int, now) -> dict:
+    return {
+        "pair_id": pair_id(item["slow_sql"], fast), "iteration": iteration, "seed_id": item["seed_id"],
+        "split": item["split"], "domain": item["domain"], "pattern": item["pattern"],
+        "slow_sql": item["slow_sql"], "fast_sql": fast, "candidate": source, "tier": check.tier,
+        "equivalent": check.passed, "reason": check.reason, "differs_on": check.differs_on,
+        "speedup": check.speedup, "reward": score, "kept": keep,
+        "slow_seconds": check.slow_seconds, "fast_seconds": check.fast_seconds,
+        "slow_metrics": json.dumps(check.slow_metrics), "fast_metrics": json.dumps(check.fast_metrics),
+        "verify_seconds": json.dumps(check.seconds_by_tier), "created_at": now,
+    }  # fmt: skip
+
+
+def _finish(ctx, iteration: int, policy, model_path, metrics: dict) -> None:
+    row = {"iteration": iteration, "status": "done", "policy": policy, "model_path": model_path,
+           "opt_pairs_version": ctx.lake.version("opt_pairs"), "metrics": json.dumps(metrics, sort_keys=True),
+           "finished_at": dt.datetime.now(dt.timezone.utc)}  # fmt: skip
+    ctx.lake.merge("opt_runs", ctx.spark.createDataFrame([row], OPT_RUNS.spark_schema), update=True)
+
+
+def run_loop(ctx, iterations: int, model: str | None, k: int, steps: int, limit: int | None, say=print) -> list[dict]:
+    """Iteration 0 (rules), then ``iterations`` ReSTEM iterations; iterations already done are skipped."""
+    from pathlib import Path
+
+    from pyspark.sql import functions as F
+
+    from sqlfix.inference.generate import HFGenerator
+    from sqlfix.optimize import restem
+    from sqlfix.optimize.databases import ddl
+
+    ocfg = ctx.cfg["optimize"]
+    done = {r["iteration"]: r.asDict() for r in ctx.lake.read("opt_runs").filter(F.col("status") == "done").collect()}
+    if 0 not in done:
+        out = run_rules(ctx, limit)
+        _finish(ctx, 0, None, None, restem.iteration_metrics(out["records"], out["slow_queries"]))
+        say(f"optimize: iteration 0 (rules): {out['kept']} kept of {out['candidates']} candidates")
+    else:
+        say("optimize: iteration 0 (rules) done already")
+    insts = instances(ctx.cfg)
+    sessions = {i.name: instance_session(ctx.cfg, ctx.spark, i, PYTHON_UDFS) for i in insts}
+    verifier = Verifier(sessions, ocfg["large"], {t.name for t in all_tables()}, repeats=int(ocfg["repeats"]))
+    reward = _reward(ocfg)
+    ddl_by_table = {t.name: ddl(t) for t in all_tables()}
+    items = [i for i in slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
+                                     float(ocfg["validation_share"])) if i["split"] == "train"]  # fmt: skip
+    policy = model or ctx.cfg["train"]["model"]
+    root = Path(ocfg["output_dir"])
+    summaries = []
+    for it in range(1, iterations + 1):
+        if it in done:
+            policy = done[it]["model_path"]
+            say(f"optimize: iteration {it} done already (policy {policy})")
+            continue
+        generator = HFGenerator(policy, batch_size=int(ocfg["batch_size"]), max_new_tokens=int(ocfg["max_new_tokens"]))
+        samples = restem.sample(generator, items, ddl_by_table, k, float(ocfg["temperature"]))
+        del generator
+        now, records = dt.datetime.now(dt.timezone.utc), []
+        for item, texts in zip(items, samples, strict=True):
+            for fast in texts:
+                check = verifier.check(item["slow_sql"], fast)
+                score = reward.score(check.speedup, check.passed, item["slow_sql"], fast)
+                records.append(_record_rows(item, f"policy:{Path(policy).name}", fast, check, score,
+                                            check.passed and reward.keep(score), it, now))  # fmt: skip
+        kept = [r.asDict() for r in ctx.lake.read("opt_pairs").filter(F.col("kept")).collect()]
+        rows = restem.training_rows(kept + [r for r in records if r["kept"]], ddl_by_table)
+        metrics = restem.iteration_metrics(records, len(items))
+        say(f"optimize: iteration {it}: {len(records)} sampled rewrites, {metrics['equivalent']} equivalent, "
+            f"{metrics['kept']} kept; rewards mean {metrics['reward_mean']} stdev {metrics['reward_stdev']}; "
+            f"fine-tuning on {len(rows)} kept pairs for {steps} steps")  # fmt: skip
+        if rows and steps > 0:
+            data = restem.write_dataset(
+                rows, root / f"iter-{it}" / "data", f"opt_pairs@v{ctx.lake.version('opt_pairs')}"
+            )
+            policy = str(restem.fine_tune(dict(ctx.cfg["train"]), data, root / f"iter-{it}" / "run", policy, steps))
+        if records:  # written once the iteration's policy is trained: a crash before leaves opt_pairs as it was
+            ctx.lake.merge("opt_pairs", ctx.spark.createDataFrame(records, OPT_PAIRS.spark_schema), update=True)
+        _finish(ctx, it, str(policy), str(policy), metrics)
+        summaries.append({"iteration": it, **metrics})
+    return summaries
+
+
+def _reward(ocfg: dict) -> Reward:
+    return Reward(cap=float(ocfg["reward"]["cap"]), keep_threshold=float(ocfg["reward"]["keep_threshold"]),
+                  regression_penalty=float(ocfg["reward"]["regression_penalty"]))  # fmt: skip
 
 
 def _databases(ctx, args) -> int:
@@ -103,10 +179,27 @@ def _add(parser) -> None:
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
     sub.add_parser("databases", help="generate the instances' Delta tables")
     _add_rules(sub.add_parser("rules", help="the rule-based round -> opt_pairs"))
+    run = sub.add_parser("run", help="the ReSTEM loop: rules, then N iterations of sample -> verify -> fine-tune")
+    run.add_argument("--iterations", type=int, default=1)
+    run.add_argument("--model", default=None, help="the first policy (default: train.model, the embedded default)")
+    run.add_argument("--k", type=int, default=None, help="rewrites sampled per slow query (default optimize.k)")
+    run.add_argument("--steps", type=int, default=None, help="fine-tuning steps per iteration (default optimize.steps)")
+    run.add_argument("--limit", type=int, default=None, help="slow queries (default optimize.slow_queries)")
+
+
+def _loop(ctx, args) -> int:
+    ocfg = ctx.cfg["optimize"]
+    k = args.k if args.k is not None else int(ocfg["k"])
+    steps = args.steps if args.steps is not None else int(ocfg["steps"])
+    for s in run_loop(ctx, args.iterations, args.model, k, steps, args.limit):
+        print(f"optimize: iteration {s['iteration']}: success rate {s['success_rate']:.0%}, "
+              f"{s['unique_rewrites']} unique rewrites, mean speed-up {s['speedup_mean']}, p90 {s['speedup_p90']}, "
+              f"{s['regressions']} regressions")  # fmt: skip
+    return 0
 
 
 def _run(ctx, args) -> int:
-    return _databases(ctx, args) if args.stage == "databases" else _rules(ctx, args)
+    return {"databases": _databases, "rules": _rules, "run": _loop}[args.stage](ctx, args)
 
 
 SUBCOMMANDS["optimize"] = Subcommand(
