@@ -139,9 +139,18 @@ def test_tiered_verification_and_the_rule_based_round(run_cli, ctx, lake):
 def test_the_restem_loop_runs_resumes_and_survives_a_crash(run_cli, ctx, lake, tiny_model_dir, tmp_path, monkeypatch):
     from sqlfix.optimize import restem
 
-    common = ["--set", f"optimize.instances={json.dumps(TINY)}", "--set", "optimize.repeats=1",
-              "--set", f"optimize.output_dir={tmp_path / 'opt'}", "--set", "optimize.max_new_tokens=24",
-              "--set", "optimize.reward.keep_threshold=-1"]  # fmt: skip  (keep every equivalent rewrite: no timing)
+    common = [
+        "--set",
+        f"optimize.instances={json.dumps(TINY)}",
+        "--set",
+        "optimize.repeats=1",
+        "--set",
+        f"optimize.output_dir={tmp_path / 'opt'}",
+        "--set",
+        "optimize.max_new_tokens=24",
+        "--set",
+        "optimize.reward.keep_threshold=-1",
+    ]  # fmt: skip  (keep every equivalent rewrite: no timing)
     run_cli(*common, "optimize", "databases")
     calls = []
 
@@ -169,3 +178,30 @@ def test_the_restem_loop_runs_resumes_and_survives_a_crash(run_cli, ctx, lake, t
     again = run_cli(*argv)  # everything done: nothing is sampled or written again
     assert "iteration 1 done already" in again and lake.version("opt_pairs") == versions
     assert json.loads(runs[1]["metrics"])["candidates"] == len(policy)
+
+    kept = [r for r in lake.read("opt_pairs").collect() if r["kept"]]
+    out = run_cli(*common, "optimize", "export", "--out", str(tmp_path / "export"), "--copies", "1")
+    lines = {s: (tmp_path / "export" / f"{s}.jsonl").read_text().splitlines() for s in ("train", "validation")}
+    assert len(lines["train"]) == 2 * sum(r["split"] == "train" for r in kept)  # each kept pair and one copy
+    assert len(lines["validation"]) == 2 * sum(r["split"] == "validation" for r in kept)
+    first = json.loads((lines["train"] or lines["validation"])[0])["messages"]
+    assert [m["role"] for m in first] == ["system", "user", "assistant"] and "[SLOW SQL]" in first[1]["content"]
+    assert "rejected: a name did not resolve" in out
+
+
+def test_renamed_copies_resolve_keep_their_split_and_are_rejected_when_a_name_breaks():
+    from sqlfix.optimize.augment import augment, mapping, rename, renamed_schema, resolves
+
+    schema = {t.name: {n: typ for n, typ, _ in t.columns} for t in all_tables()}
+    seed_sql = next(sql for _, name, sql in SEEDS if name == "customers_without_orders")
+    slow = dict(deoptimize(seed_sql))["not_in_for_not_exists"]
+    pair = {"pair_id": "p1", "slow_sql": slow, "fast_sql": seed_sql, "split": "validation"}
+    copies, rejected = augment([pair], schema, 3)
+    assert rejected == 0 and len(copies) == 3 and {c["split"] for c in copies} == {"validation"}
+    for c in copies:
+        assert "customers" not in c["slow_sql"].replace("customer_id", "") or c["schema"] != schema
+        assert resolves(c["slow_sql"], c["schema"]) and resolves(c["fast_sql"], c["schema"])
+    m = mapping(schema, 7)
+    assert not resolves(rename(seed_sql, m), schema)  # the renamed query does not read the old schema
+    broken = {**m, "columns": {**m["columns"], "country": "country"}}  # the column renamed in the schema only
+    assert not resolves(rename(seed_sql, broken), renamed_schema(schema, m))

@@ -145,6 +145,37 @@ def _reward(ocfg: dict) -> Reward:
                   regression_penalty=float(ocfg["reward"]["regression_penalty"]))  # fmt: skip
 
 
+def run_export(ctx, out, copies: int) -> dict:
+    """Kept pairs of ``opt_pairs`` plus ``copies`` renamed copies of each (split first, then augment) as chat
+    JSON Lines: ``train.jsonl`` and ``validation.jsonl``."""
+    from pyspark.sql import functions as F
+
+    from sqlfix.optimize import augment, restem
+
+    schema = {t.name: {n: typ for n, typ, _ in t.columns} for t in all_tables()}
+    kept = [r.asDict() for r in ctx.lake.read("opt_pairs").filter(F.col("kept")).orderBy("pair_id").collect()]
+    copies_, rejected = augment.augment(kept, schema, copies)
+
+    def render(row: dict) -> str:
+        tables = row.get("schema") or schema
+        ddls = {t: f"CREATE TABLE {t} ({', '.join(f'{c} {typ.upper()}' for c, typ in cols.items())})"
+                for t, cols in tables.items()}  # fmt: skip
+        return restem.render_opt_prompt(restem.tables_ddl(row["slow_sql"], ddls), row["slow_sql"])
+
+    counts = augment.export(kept + copies_, out, render)
+    return {**counts, "originals": len(kept), "copies": len(copies_), "rejected_copies": rejected}
+
+
+def _export(ctx, args) -> int:
+    from pathlib import Path
+
+    out = run_export(ctx, Path(args.out), args.copies)
+    print(f"optimize: exported {out['train']} train / {out['validation']} validation chat records to {args.out} "
+          f"({out['originals']} kept pairs + {out['copies']} renamed copies; {out['rejected_copies']} copies "
+          f"rejected: a name did not resolve)")  # fmt: skip
+    return 0
+
+
 def _databases(ctx, args) -> int:
     for name, info in run_databases(ctx).items():
         print(f"optimize: instance {name}: {info['rows']:,} rows in {info['seconds']}s")
@@ -185,6 +216,9 @@ def _add(parser) -> None:
     run.add_argument("--k", type=int, default=None, help="rewrites sampled per slow query (default optimize.k)")
     run.add_argument("--steps", type=int, default=None, help="fine-tuning steps per iteration (default optimize.steps)")
     run.add_argument("--limit", type=int, default=None, help="slow queries (default optimize.slow_queries)")
+    exp = sub.add_parser("export", help="kept pairs and renamed copies as chat JSON Lines (split before augment)")
+    exp.add_argument("--out", required=True, help="folder for train.jsonl and validation.jsonl")
+    exp.add_argument("--copies", type=int, default=2, help="renamed copies per kept pair (default 2)")
 
 
 def _loop(ctx, args) -> int:
@@ -199,7 +233,7 @@ def _loop(ctx, args) -> int:
 
 
 def _run(ctx, args) -> int:
-    return {"databases": _databases, "rules": _rules, "run": _loop}[args.stage](ctx, args)
+    return {"databases": _databases, "rules": _rules, "run": _loop, "export": _export}[args.stage](ctx, args)
 
 
 SUBCOMMANDS["optimize"] = Subcommand(
