@@ -7,7 +7,7 @@ EXTRAS ?= data,dev,train
 # DeepSpeed: build no CUDA ops on CPU machines (it JIT-builds the few it needs).
 export DS_BUILD_OPS ?= 0
 
-.PHONY: setup browser demo test model experiment bench clean
+.PHONY: setup browser demo test model experiment optimize bench clean
 
 setup: $(VENV)/.installed-$(EXTRAS)
 
@@ -39,6 +39,13 @@ model: setup
 
 # SFT vs DM-SFT at CPU scale (about an hour on 2 cores): the demo's data of 4,000 events (ads held out),
 # then `sqlfix experiment dmsft` (conf/local.yaml experiment:). Results in runs/experiments/dmsft-cpu/.
+# SQL optimisation data at demo scale on the embedded default (2 cores): the instances, the rule-based
+# round, one ReSTEM iteration of the policy (8 slow queries, 2 rewrites each, 10 fine-tuning steps).
+optimize: model
+	$(VENV)/bin/sqlfix optimize databases
+	$(VENV)/bin/sqlfix optimize run --iterations 1 --limit 8 --k 2 --steps 10
+	$(VENV)/bin/sqlfix optimize export --out exports/opt
+
 experiment: model
 	$(VENV)/bin/sqlfix --set demo.events=4000 demo --until dataset
 	$(VENV)/bin/sqlfix experiment dmsft

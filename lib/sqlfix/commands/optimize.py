@@ -105,6 +105,11 @@ def run_loop(ctx, iterations: int, model: str | None, k: int, steps: int, limit:
     items = [i for i in slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
                                      float(ocfg["validation_share"])) if i["split"] == "train"]  # fmt: skip
     policy = model or ctx.cfg["train"]["model"]
+    if model is None and not (Path(policy) / "config.json").is_file():
+        from sqlfix.training.base_model import prepare
+
+        say(f"optimize: converting the embedded default base model into {policy}")
+        prepare(Path(policy))
     root = Path(ocfg["output_dir"])
     summaries = []
     for it in range(1, iterations + 1):
