@@ -18,8 +18,8 @@ def split_of(seed_id: str, validation_share: float, salt: int = 0) -> str:
     """train or validation for a seed query, by a salted hash (stable across runs).
 
     Example:
-        >>> [split_of(s, 0.25) for s in ("a", "b", "c", "d")]
-        ['train', 'train', 'validation', 'train']
+        >>> [split_of(s, 0.5) for s in ("a", "b", "c", "d", "e", "f")]
+        ['train', 'train', 'train', 'validation', 'train', 'validation']
     """
     draw = int(hashlib.sha256(f"{salt}:{seed_id}".encode()).hexdigest()[:12], 16) / 16**12
     return "validation" if draw < validation_share else "train"
