@@ -178,6 +178,11 @@ def test_the_restem_loop_runs_resumes_and_survives_a_crash(run_cli, ctx, lake, t
     again = run_cli(*argv)  # everything done: nothing is sampled or written again
     assert "iteration 1 done already" in again and lake.version("opt_pairs") == versions
     assert json.loads(runs[1]["metrics"])["candidates"] == len(policy)
+    import mlflow
+
+    mlflow.set_tracking_uri(ctx.cfg["train"]["mlflow"]["tracking_uri"])
+    logged = mlflow.search_runs(experiment_names=["sqlfix-optimize"])
+    assert len(logged) == 1 and logged.iloc[0]["metrics.candidates"] == len(policy)  # the resumed run logged it
 
     kept = [r for r in lake.read("opt_pairs").collect() if r["kept"]]
     out = run_cli(*common, "optimize", "export", "--out", str(tmp_path / "export"), "--copies", "1")

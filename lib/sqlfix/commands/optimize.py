@@ -221,16 +221,41 @@ def _add(parser) -> None:
     run.add_argument("--k", type=int, default=None, help="rewrites sampled per slow query (default optimize.k)")
     run.add_argument("--steps", type=int, default=None, help="fine-tuning steps per iteration (default optimize.steps)")
     run.add_argument("--limit", type=int, default=None, help="slow queries (default optimize.slow_queries)")
+    run.add_argument("--no-mlflow", action="store_true", help="do not log the iterations' metrics to MLflow")
     exp = sub.add_parser("export", help="kept pairs and renamed copies as chat JSON Lines (split before augment)")
     exp.add_argument("--out", required=True, help="folder for train.jsonl and validation.jsonl")
     exp.add_argument("--copies", type=int, default=2, help="renamed copies per kept pair (default 2)")
+
+
+def log_iterations(mlflow_cfg: dict, summaries: list[dict], params: dict) -> str | None:
+    """One MLflow run per ``sqlfix optimize run``: every iteration's numeric metrics at its step, and the
+    pattern mix as a JSON artifact per iteration."""
+    if not summaries:
+        return None
+    import mlflow
+
+    mlflow.set_tracking_uri(mlflow_cfg["tracking_uri"])
+    mlflow.set_experiment(mlflow_cfg.get("experiment_optimize") or "sqlfix-optimize")
+    with mlflow.start_run(run_name="restem") as run:
+        mlflow.log_params(params)
+        for s in summaries:
+            numeric = {k: float(v) for k, v in s.items() if isinstance(v, int | float) and k != "iteration"}
+            mlflow.log_metrics(numeric, step=int(s["iteration"]))
+            mlflow.log_dict(s.get("pattern_mix") or {}, f"pattern_mix/iteration-{s['iteration']}.json")
+        return run.info.run_id
 
 
 def _loop(ctx, args) -> int:
     ocfg = ctx.cfg["optimize"]
     k = args.k if args.k is not None else int(ocfg["k"])
     steps = args.steps if args.steps is not None else int(ocfg["steps"])
-    for s in run_loop(ctx, args.iterations, args.model, k, steps, args.limit):
+    summaries = run_loop(ctx, args.iterations, args.model, k, steps, args.limit)
+    if not args.no_mlflow:
+        run_id = log_iterations(ctx.cfg["train"]["mlflow"], summaries, {"k": k, "steps": steps,
+                                "iterations": args.iterations, "model": args.model or ctx.cfg["train"]["model"]})  # fmt: skip
+        if run_id:
+            print(f"optimize: iteration metrics in MLflow run {run_id}")
+    for s in summaries:
         print(f"optimize: iteration {s['iteration']}: success rate {s['success_rate']:.0%}, "
               f"{s['unique_rewrites']} unique rewrites, mean speed-up {s['speedup_mean']}, p90 {s['speedup_p90']}, "
               f"{s['regressions']} regressions")  # fmt: skip
