@@ -210,3 +210,45 @@ def test_renamed_copies_resolve_keep_their_split_and_are_rejected_when_a_name_br
     assert not resolves(rename(seed_sql, m), schema)  # the renamed query does not read the old schema
     broken = {**m, "columns": {**m["columns"], "country": "country"}}  # the column renamed in the schema only
     assert not resolves(rename(seed_sql, broken), renamed_schema(schema, m))
+
+
+@pytest.mark.slow
+def test_the_llm_junior_developer_writes_slow_queries_that_are_verified(run_cli, ctx, lake):
+    from sqlfix.commands.optimize import run_rules
+    from sqlfix.config import lay
+    from sqlfix.optimize.junior import JUNIOR_PATTERNS
+
+    class Scripted:  # answers by pattern, in the order asked
+        name = "llm:scripted"
+
+        def complete(self, prompts):
+            out = []
+            for p in prompts:
+                sql = p.split("[EFFICIENT SQL]\n")[1].split("\n\nReturn json")[0]
+                if "UNION instead of UNION ALL" in p and "UNION ALL" in sql:
+                    out.append(json.dumps({"slow sql": sql.replace("UNION ALL", "UNION"), "suitable": "yes"}))
+                elif "DISTINCT to rows" in p and sql.startswith("SELECT o.order_id"):
+                    out.append(
+                        '```json\n{"slow sql": "'
+                        + sql.replace("\n", "\\n").replace("o.amount", "o.amount + 1")
+                        + '", "suitable": "yes"}\n```'
+                    )  # a "slow" query that changes the result
+                elif "counting" in p:
+                    out.append('{"slow sql": "SELECT')  # cut off: malformed
+                else:
+                    out.append(json.dumps({"slow sql": "", "suitable": "no"}))
+            return out
+
+    ctx.cfg = lay(
+        ctx.cfg, overrides=[*_overrides(), "generation.llm.max_requests=1000", "optimize.max_pattern_share=1.0"]
+    )
+    run_cli("--set", f"optimize.instances={json.dumps(TINY)}", "optimize", "databases")
+    out = run_rules(ctx, limit=2, junior=Scripted())
+    n = len(SEEDS) * len(JUNIOR_PATTERNS)
+    assert sum(out["junior"].values()) == n and out["junior"]["ok"] == 4  # 2 UNIONs and 2 changed results
+    assert out["junior"]["malformed"] == len(SEEDS)
+    junior = [r for r in out["records"] if r["pattern"].startswith("llm:")]
+    changed = [r for r in junior if r["pattern"] == "llm:distinct_over_unique" and r["candidate"] == "inverse"]
+    assert changed and all(not r["equivalent"] and r["tier"] == "small" for r in changed)
+    unions = [r for r in junior if r["pattern"] == "llm:union_for_union_all" and r["candidate"] == "inverse"]
+    assert unions and all(r["equivalent"] for r in unions)  # the quotas draw from rules and junior together

@@ -16,7 +16,7 @@ from collections import Counter
 
 from sqlfix.commands import Subcommand
 from sqlfix.optimize.databases import Instance, all_tables, build_instance, instance_session
-from sqlfix.optimize.deoptimize import PYTHON_UDFS
+from sqlfix.optimize.deoptimize import PYTHON_UDFS, select_with_quotas
 from sqlfix.optimize.reward import Reward, distribution
 from sqlfix.optimize.rules import candidates, pair_id, slow_queries
 from sqlfix.optimize.verify import Verifier
@@ -36,7 +36,7 @@ def run_databases(ctx) -> dict:
     return out
 
 
-def run_rules(ctx, limit: int | None = None) -> dict:
+def run_rules(ctx, limit: int | None = None, junior=None) -> dict:
     ocfg = ctx.cfg["optimize"]
     insts = instances(ctx.cfg)
     sessions = {i.name: instance_session(ctx.cfg, ctx.spark, i, PYTHON_UDFS) for i in insts}
@@ -45,6 +45,20 @@ def run_rules(ctx, limit: int | None = None) -> dict:
     reward = _reward(ocfg)
     items = slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
                          float(ocfg["validation_share"]))  # fmt: skip
+    junior_outcomes = {}
+    if junior is not None:  # the LLM junior developer's slow queries, verified like the rules' ones
+        from sqlfix.optimize.databases import ddl
+        from sqlfix.optimize.junior import junior_slow_queries
+        from sqlfix.optimize.queries import SEEDS
+        from sqlfix.optimize.restem import tables_ddl
+
+        ddl_by_table = {t.name: ddl(t) for t in all_tables()}
+        extra, junior_outcomes = junior_slow_queries(
+            junior, list(SEEDS), lambda sql: tables_ddl(sql, ddl_by_table),
+            int(ctx.cfg["generation"]["llm"]["max_requests"]), float(ocfg["validation_share"]),
+        )  # fmt: skip
+        pool = slow_queries(10**6, 1.0, float(ocfg["validation_share"])) + extra  # one draw under the quotas
+        items = select_with_quotas(pool, len(items) + len(extra), float(ocfg["max_pattern_share"]))
     now, records = dt.datetime.now(dt.timezone.utc), []
     for item in items:
         for source, fast in candidates(item, schema):
@@ -56,7 +70,8 @@ def run_rules(ctx, limit: int | None = None) -> dict:
     return {"slow_queries": len(items), "candidates": len(records), "kept": sum(r["kept"] for r in records),
             "patterns": Counter(i["pattern"] for i in items), "domains": Counter(i["domain"] for i in items),
             "rewards": distribution([r["reward"] for r in records if r["equivalent"]]),
-            "tiers": Counter(r["tier"] for r in records if not r["equivalent"]), "records": records}  # fmt: skip
+            "tiers": Counter(r["tier"] for r in records if not r["equivalent"]), "records": records,
+            "junior": junior_outcomes}  # fmt: skip
 
 
 def _record_rows(item: dict, source: str, fast: str, check, score: float, keep: bool, iteration: int, now) -> dict:
@@ -189,10 +204,19 @@ def _databases(ctx, args) -> int:
 
 def _add_rules(parser) -> None:
     parser.add_argument("--limit", type=int, default=None, help="slow queries (default optimize.slow_queries)")
+    parser.add_argument("--junior", action="store_true",
+                        help="also slow queries from the LLM junior developer (the generation.llm endpoint)")  # fmt: skip
 
 
 def _rules(ctx, args) -> int:
-    out = run_rules(ctx, args.limit)
+    junior = None
+    if args.junior:
+        from sqlfix.generation.llm import backend_from_config
+
+        junior = backend_from_config(ctx.cfg["generation"])
+    out = run_rules(ctx, args.limit, junior)
+    if out["junior"]:
+        print(f"optimize: LLM junior developer answers: {out['junior']}")
     share = max(out["patterns"].values()) / out["slow_queries"] if out["slow_queries"] else 0
     print(f"optimize: {out['slow_queries']} slow queries ({len(out['patterns'])} patterns, largest share "
           f"{share:.0%}; {len(out['domains'])} domains), {out['candidates']} candidates, {out['kept']} kept -> opt_pairs")  # fmt: skip

@@ -86,6 +86,37 @@ class Answer:
 _FENCE = re.compile(r"```(?:json)?\s*(.*?)```", re.S)
 
 
+def read_json_answer(text: str, keys: tuple[str, ...]) -> dict:
+    """The JSON object of a model's answer (in a code fence or not, with text around it); when it is broken
+    or cut off, each of ``keys`` whose string value is complete.
+
+    Example:
+        >>> read_json_answer('Sure: {"slow sql": "SELECT 1", "why": "ok"} hope it helps', ("slow sql",))
+        {'slow sql': 'SELECT 1', 'why': 'ok'}
+        >>> read_json_answer('{"slow sql": "SELECT a FROM t", "why": "cut', ("slow sql", "why"))
+        {'slow sql': 'SELECT a FROM t'}
+    """
+    body = _FENCE.search(text)
+    body = body.group(1) if body else text
+    start = body.find("{")
+    if start >= 0:
+        try:
+            data, _ = json.JSONDecoder().raw_decode(body[start:])
+            if isinstance(data, dict):
+                return data
+        except json.JSONDecodeError:
+            pass
+    data = {}
+    for key in keys:
+        m = re.search(rf'"{key}"\s*:\s*"((?:[^"\\]|\\.)*)"', body, re.S)
+        if m:
+            try:
+                data[key] = json.loads(f'"{m.group(1)}"')
+            except json.JSONDecodeError:
+                data[key] = m.group(1)
+    return data
+
+
 def parse_answer(text: str | None) -> Answer:
     """Read a model's answer: the JSON object (in a code fence or not), or its fields one by one when the
     JSON is broken or cut off.
@@ -102,24 +133,7 @@ def parse_answer(text: str | None) -> Answer:
     """
     if text is None:
         return Answer(None, None, "no_answer")
-    body = _FENCE.search(text)
-    body = body.group(1) if body else text
-    data = None
-    start = body.find("{")
-    if start >= 0:
-        try:
-            data, _ = json.JSONDecoder().raw_decode(body[start:])
-        except json.JSONDecodeError:
-            data = None
-    if not isinstance(data, dict):
-        data = {}
-        for key in ("error sql", "correct sql", "reason", "suitable"):
-            m = re.search(rf'"{key}"\s*:\s*"((?:[^"\\]|\\.)*)"', body, re.S)
-            if m:
-                try:
-                    data[key] = json.loads(f'"{m.group(1)}"')
-                except json.JSONDecodeError:
-                    data[key] = m.group(1)
+    data = read_json_answer(text, ("error sql", "correct sql", "reason", "suitable"))
     bug = (data.get("error sql") or data.get("error_sql") or "").strip() or None
     correct = (data.get("correct sql") or data.get("correct_sql") or "").strip() or None
     suitable = str(data.get("suitable", "yes")).strip().lower()
