@@ -224,6 +224,80 @@ def builtin_to_python_udf(src):
     return None
 
 
+def _from_table(src: Source):
+    """The root query's FROM table (a plain ``db.table alias``), or None."""
+    exp = _exp()
+    root = src.tree
+    if not isinstance(root, exp.Select) or _from(root) is None or not isinstance(_from(root).this, exp.Table):
+        return None
+    return _from(root).this
+
+
+@deoptimizer(
+    "cross_join_plus_filter", spark_undoes="Spark turns a comma join with its WHERE equality into the inner join"
+)
+def join_to_comma_and_where(src):
+    """The join written as a comma (cross) join with its condition in WHERE."""
+    exp = _exp()
+    root = src.tree
+    joins = root.args.get("joins") or [] if isinstance(root, exp.Select) else []
+    if len(joins) != 1 or joins[0].side or joins[0].kind or not isinstance(joins[0].args.get("on"), exp.EQ):
+        return None
+    join = joins[0]
+    on = join.args["on"]
+    j = src.token_at(src.span(join.this)[0]) - 1
+    if src.tokens[j].kind != "JOIN":
+        return None
+    start = src.tokens[j].start
+    while start > 0 and src.sql[start - 1] in " \t\n":
+        start -= 1
+    edits = [Edit(start, src.span(on)[1], f", {src.text(join.this)}")]
+    cond = src.text(on)
+    where = root.args.get("where")
+    if where is not None:
+        end = src.span(where.this)[1]
+        edits.append(Edit(end, end, f" AND {cond}"))
+    else:
+        after = [t for t in src.tokens if t.depth == 0 and t.kind in ("GROUP_BY", "ORDER_BY", "LIMIT", "HAVING")]
+        at = after[0].start if after else len(src.sql.rstrip())
+        edits.append(Edit(at, at, f"WHERE {cond}\n" if after else f"\nWHERE {cond}"))
+    return edits
+
+
+@deoptimizer("order_by_in_subquery")  # Spark drops the sort under a join or aggregate, not under a plain select
+def sorted_derived_table(src):
+    """The FROM table read through a subquery that sorts it (an order nothing above uses)."""
+    table = _from_table(src)
+    if table is None or not table.alias:
+        return None
+    name = ".".join(p for p in (table.db, table.name) if p)
+    start, _ = src.span(table.this)
+    end = src.name_span(table.this)[1] if "start" in table.this.meta else None
+    if end is None:
+        return None
+    first_column = next(iter(_columns_of_table(table.name)), None)
+    if first_column is None:
+        return None
+    return [Edit(start, end, f"(SELECT * FROM {name} ORDER BY {first_column})")]
+
+
+@deoptimizer("select_star_subquery", spark_undoes="Spark prunes the columns a SELECT * subquery reads but nobody uses")
+def star_derived_table(src):
+    """The FROM table read through SELECT * of a subquery (every column of a wide table, in the text)."""
+    table = _from_table(src)
+    if table is None or not table.alias or "start" not in table.this.meta:
+        return None
+    name = ".".join(p for p in (table.db, table.name) if p)
+    start, end = src.span(table.this)[0], src.name_span(table.this)[1]
+    return [Edit(start, end, f"(SELECT * FROM {name})")]
+
+
+def _columns_of_table(name: str) -> list[str]:
+    from sqlfix.optimize.databases import all_tables
+
+    return [c for t in all_tables() if t.name == name for c, _, _ in t.columns]
+
+
 def deoptimize(sql: str, include_undone: bool = False) -> list[tuple[str, str]]:
     """Every (pattern, slow query) the registered rules make of one good query (``include_undone``: also
     the patterns Spark's optimizer undoes)."""
