@@ -20,13 +20,11 @@ import statistics
 from collections import Counter, defaultdict
 
 from pyspark.sql import functions as F
-from sqlfix.commands.optimize import _reward, instances
+from sqlfix.commands.optimize import _reward, instances, make_verifier
 from sqlfix.config import load_config
 from sqlfix.lake import open_lake
-from sqlfix.optimize.databases import Instance, all_tables, build_instance, ddl, instance_session
-from sqlfix.optimize.deoptimize import PYTHON_UDFS
+from sqlfix.optimize.databases import Instance, build_instance, ddl_by_table, schema
 from sqlfix.optimize.rules import candidates, slow_queries
-from sqlfix.optimize.verify import Verifier
 from sqlfix.spark import get_spark
 from sqlfix.sql.normalize import normalized
 
@@ -56,26 +54,24 @@ def main() -> None:
     large = next(i for i in instances(cfg) if i.name == ocfg["large"])
     holdout = Instance("holdout", large.scale, args.holdout_seed)
     build_instance(lake, holdout)
-    sessions = {i.name: instance_session(cfg, spark, i, PYTHON_UDFS) for i in instances(cfg)}
-    views = {t.name for t in all_tables()}
-    verifier = Verifier(sessions, ocfg["large"], views, repeats=int(ocfg["repeats"]))
-    unseen = Verifier({"holdout": instance_session(cfg, spark, holdout, PYTHON_UDFS)}, "holdout", views, repeats=1)
+    verifier = make_verifier(cfg, spark)
+    unseen = make_verifier(cfg, spark, [holdout], "holdout")
     reward = _reward(ocfg)
     items = [i for i in slow_queries(int(ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
                                      float(ocfg["validation_share"])) if i["split"] == "validation"]  # fmt: skip
-    schema = {t.name: {n: typ for n, typ, _ in t.columns} for t in all_tables()}
-    rounds = {"rules": [[fast for _, fast in candidates(i, schema)] for i in items]}
+    tables = schema()
+    rounds = {"rules": [[fast for _, fast in candidates(i, tables)] for i in items]}
     if args.policies:
         from sqlfix.inference.generate import HFGenerator
         from sqlfix.optimize import restem
 
-        ddl_by_table = {t.name: ddl(t) for t in all_tables()}
+        ddls = ddl_by_table()
         for run in lake.read("opt_runs").filter(F.col("iteration") > 0).orderBy("iteration").collect():
             gen = HFGenerator(
                 run["model_path"], batch_size=int(ocfg["batch_size"]), max_new_tokens=int(ocfg["max_new_tokens"])
             )
             rounds[f"iteration {run['iteration']}"] = restem.sample(
-                gen, items, ddl_by_table, args.k, float(ocfg["temperature"])
+                gen, items, ddls, args.k, float(ocfg["temperature"])
             )
     for name, texts in rounds.items():
         best, unseen_checked, unseen_equal = {}, 0, 0

@@ -125,6 +125,8 @@ def test_tiered_verification_and_the_rule_based_round(run_cli, ctx, lake):
     verifier = Verifier(sessions, "large", {t.name for t in all_tables()}, repeats=1)
     slow = "SELECT o.order_id FROM orders o WHERE o.status = 'paid'"
     assert verifier.check(slow, "SELECT * FROM parquet.`/etc`").tier == "allowlist"
+    model_slow = verifier.check("SELECT * FROM parquet.`/etc`", slow)  # a slow query can be model output too
+    assert (model_slow.tier, model_slow.reason.split(":")[0]) == ("allowlist", "slow")
     assert verifier.check(slow, "SELECT o.nope FROM orders o").tier == "analyze"
     assert verifier.check(slow, "SELECT o.order_id FROM orders o").tier == "small"
     n_small = row_counts(0.005)["orders"]

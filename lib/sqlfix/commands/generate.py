@@ -30,7 +30,7 @@ from sqlfix.generation.oriented import leaf_accuracy, mutate, pair_id, recall, t
 from sqlfix.mining.pairs import apply_limits
 from sqlfix.review.spotcheck import kept_pairs
 from sqlfix.sql.diff import with_diff_stats
-from sqlfix.tables import GENERATED_PAIRS, GENERATED_REJECTED, GENERATION_TARGETS, SQL_CORPUS, SQL_CORPUS_REJECTED
+from sqlfix.tables import GENERATED_PAIRS, GENERATED_REJECTED, GENERATION_TARGETS
 from sqlfix.taxonomy.model import load_taxonomy
 
 
@@ -53,11 +53,10 @@ def run_corpus(ctx, sql_dir: str | None = None, tables: list[str] | None = None,
             "source"), task.alias("task_id")))  # fmt: skip
     corpus, rejected = corpus_mod.build_corpus(sources, lake.read("table_schemas"), now)
     corpus, rejected = corpus.cache(), rejected.cache()
-    added = lake.merge("sql_corpus", lake.conform(SQL_CORPUS, corpus), update=True)  # features follow the vocabulary
-    quarantined = lake.merge("sql_corpus_rejected", lake.conform(SQL_CORPUS_REJECTED, rejected))
+    added = lake.merge("sql_corpus", corpus, update=True)  # update: stored features follow the vocabulary
+    lake.merge("sql_corpus_rejected", rejected)
     reasons = {r["reason"]: r["count"] for r in rejected.groupBy("reason").count().collect()}
-    out = {"corpus": corpus.count(), "added": getattr(added, "inserted", None), "rejected": dict(sorted(reasons.items())),
-           "quarantined": getattr(quarantined, "inserted", None)}  # fmt: skip
+    out = {"corpus": corpus.count(), "added": added.inserted, "rejected": dict(sorted(reasons.items()))}
     corpus.unpersist()
     rejected.unpersist()
     return out
@@ -212,7 +211,7 @@ def _corpus_args(parser) -> None:
 
 def _corpus_run(ctx, args) -> int:
     out = run_corpus(ctx, args.sql_dir, args.from_table, args.column)
-    print(f"corpus: sql_corpus holds {out['corpus']} usable queries of this run's sources; "
+    print(f"corpus: {out['corpus']} usable queries in this run's sources ({out['added']} new in sql_corpus); "
           f"quarantined by reason {out['rejected'] or '{}'}")  # fmt: skip
     return 0
 

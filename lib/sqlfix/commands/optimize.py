@@ -2,9 +2,11 @@
 
 - ``sqlfix optimize databases``: every instance of ``optimize.instances`` (Quill's five domains and a
   TPC-DS-shaped star, seeded, at its scale) as Delta tables (overwritten: idempotent).
-- ``sqlfix optimize rules``: the rule-based round: slow queries from the de-optimisers under the diversity
-  quotas, the inverse and sqlglot rewrites as candidates, tiered verification on the instances, the reward
-  -> ``opt_pairs`` (merged on pair_id), and the reward distribution printed.
+- ``sqlfix optimize rules [--junior]``: the rule-based round: slow queries from the de-optimisers (and the
+  LLM junior developer) under the diversity quotas, the inverse and sqlglot rewrites as candidates, tiered
+  verification on the instances, the reward -> ``opt_pairs`` (merged on pair_id), the reward distribution.
+- ``sqlfix optimize run --iterations N``: the ReSTEM loop (``opt_runs``: one row per finished iteration).
+- ``sqlfix optimize export --out DIR``: kept pairs plus renamed copies as chat JSON Lines.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import time
 from collections import Counter
 
 from sqlfix.commands import Subcommand
-from sqlfix.optimize.databases import Instance, all_tables, build_instance, instance_session
+from sqlfix.optimize.databases import Instance, all_tables, build_instance, ddl_by_table, instance_session, schema
 from sqlfix.optimize.deoptimize import PYTHON_UDFS, select_with_quotas
 from sqlfix.optimize.reward import Reward, distribution
 from sqlfix.optimize.rules import candidates, pair_id, slow_queries
@@ -25,6 +27,15 @@ from sqlfix.tables import OPT_PAIRS, OPT_RUNS
 
 def instances(cfg: dict) -> list[Instance]:
     return [Instance(i["name"], float(i["scale"]), int(i["seed"])) for i in cfg["optimize"]["instances"]]
+
+
+def make_verifier(cfg: dict, spark, insts: list[Instance] | None = None, large: str | None = None) -> Verifier:
+    """A verifier over hardened sessions of ``insts`` (default: ``optimize.instances``), the Python UDFs the
+    de-optimisers use registered in each."""
+    insts = insts or instances(cfg)
+    sessions = {i.name: instance_session(cfg, spark, i, PYTHON_UDFS) for i in insts}
+    ocfg = cfg["optimize"]
+    return Verifier(sessions, large or ocfg["large"], {t.name for t in all_tables()}, repeats=int(ocfg["repeats"]))
 
 
 def run_databases(ctx) -> dict:
@@ -38,33 +49,30 @@ def run_databases(ctx) -> dict:
 
 def run_rules(ctx, limit: int | None = None, junior=None) -> dict:
     ocfg = ctx.cfg["optimize"]
-    insts = instances(ctx.cfg)
-    sessions = {i.name: instance_session(ctx.cfg, ctx.spark, i, PYTHON_UDFS) for i in insts}
-    schema = {t.name: {n: typ for n, typ, _ in t.columns} for t in all_tables()}
-    verifier = Verifier(sessions, ocfg["large"], {t.name for t in all_tables()}, repeats=int(ocfg["repeats"]))
+    tables = schema()
+    verifier = make_verifier(ctx.cfg, ctx.spark)
     reward = _reward(ocfg)
     items = slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
                          float(ocfg["validation_share"]))  # fmt: skip
     junior_outcomes = {}
     if junior is not None:  # the LLM junior developer's slow queries, verified like the rules' ones
-        from sqlfix.optimize.databases import ddl
         from sqlfix.optimize.junior import junior_slow_queries
         from sqlfix.optimize.queries import SEEDS
         from sqlfix.optimize.restem import tables_ddl
 
-        ddl_by_table = {t.name: ddl(t) for t in all_tables()}
+        ddls = ddl_by_table()
         extra, junior_outcomes = junior_slow_queries(
-            junior, list(SEEDS), lambda sql: tables_ddl(sql, ddl_by_table),
+            junior, list(SEEDS), lambda sql: tables_ddl(sql, ddls),
             int(ctx.cfg["generation"]["llm"]["max_requests"]), float(ocfg["validation_share"]),
         )  # fmt: skip
         pool = slow_queries(10**6, 1.0, float(ocfg["validation_share"])) + extra  # one draw under the quotas
         items = select_with_quotas(pool, len(items) + len(extra), float(ocfg["max_pattern_share"]))
     now, records = dt.datetime.now(dt.timezone.utc), []
     for item in items:
-        for source, fast in candidates(item, schema):
+        for source, fast in candidates(item, tables):
             check = verifier.check(item["slow_sql"], fast)
             score = reward.score(check.speedup, check.passed, item["slow_sql"], fast)
-            records.append(_record_rows(item, source, fast, check, score, check.passed and reward.keep(score), 0, now))
+            records.append(_record(item, source, fast, check, score, check.passed and reward.keep(score), 0, now))
     if records:
         ctx.lake.merge("opt_pairs", ctx.spark.createDataFrame(records, OPT_PAIRS.spark_schema), update=True)
     return {"slow_queries": len(items), "candidates": len(records), "kept": sum(r["kept"] for r in records),
@@ -74,7 +82,7 @@ def run_rules(ctx, limit: int | None = None, junior=None) -> dict:
             "junior": junior_outcomes}  # fmt: skip
 
 
-def _record_rows(item: dict, source: str, fast: str, check, score: float, keep: bool, iteration: int, now) -> dict:
+def _record(item: dict, source: str, fast: str, check, score: float, keep: bool, iteration: int, now) -> dict:
     return {
         "pair_id": pair_id(item["slow_sql"], fast), "iteration": iteration, "seed_id": item["seed_id"],
         "split": item["split"], "domain": item["domain"], "pattern": item["pattern"],
@@ -102,7 +110,6 @@ def run_loop(ctx, iterations: int, model: str | None, k: int, steps: int, limit:
 
     from sqlfix.inference.generate import HFGenerator
     from sqlfix.optimize import restem
-    from sqlfix.optimize.databases import ddl
 
     ocfg = ctx.cfg["optimize"]
     done = {r["iteration"]: r.asDict() for r in ctx.lake.read("opt_runs").filter(F.col("status") == "done").collect()}
@@ -112,11 +119,9 @@ def run_loop(ctx, iterations: int, model: str | None, k: int, steps: int, limit:
         say(f"optimize: iteration 0 (rules): {out['kept']} kept of {out['candidates']} candidates")
     else:
         say("optimize: iteration 0 (rules) done already")
-    insts = instances(ctx.cfg)
-    sessions = {i.name: instance_session(ctx.cfg, ctx.spark, i, PYTHON_UDFS) for i in insts}
-    verifier = Verifier(sessions, ocfg["large"], {t.name for t in all_tables()}, repeats=int(ocfg["repeats"]))
+    verifier = make_verifier(ctx.cfg, ctx.spark)
     reward = _reward(ocfg)
-    ddl_by_table = {t.name: ddl(t) for t in all_tables()}
+    ddls = ddl_by_table()
     items = [i for i in slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
                                      float(ocfg["validation_share"])) if i["split"] == "train"]  # fmt: skip
     policy = model or ctx.cfg["train"]["model"]
@@ -133,17 +138,17 @@ def run_loop(ctx, iterations: int, model: str | None, k: int, steps: int, limit:
             say(f"optimize: iteration {it} done already (policy {policy})")
             continue
         generator = HFGenerator(policy, batch_size=int(ocfg["batch_size"]), max_new_tokens=int(ocfg["max_new_tokens"]))
-        samples = restem.sample(generator, items, ddl_by_table, k, float(ocfg["temperature"]))
+        samples = restem.sample(generator, items, ddls, k, float(ocfg["temperature"]))
         del generator
         now, records = dt.datetime.now(dt.timezone.utc), []
         for item, texts in zip(items, samples, strict=True):
             for fast in texts:
                 check = verifier.check(item["slow_sql"], fast)
                 score = reward.score(check.speedup, check.passed, item["slow_sql"], fast)
-                records.append(_record_rows(item, f"policy:{Path(policy).name}", fast, check, score,
+                records.append(_record(item, f"policy:{Path(policy).name}", fast, check, score,
                                             check.passed and reward.keep(score), it, now))  # fmt: skip
         kept = [r.asDict() for r in ctx.lake.read("opt_pairs").filter(F.col("kept")).collect()]
-        rows = restem.training_rows(kept + [r for r in records if r["kept"]], ddl_by_table)
+        rows = restem.training_rows(kept + [r for r in records if r["kept"]], ddls)
         metrics = restem.iteration_metrics(records, len(items))
         say(f"optimize: iteration {it}: {len(records)} sampled rewrites, {metrics['equivalent']} equivalent, "
             f"{metrics['kept']} kept; rewards mean {metrics['reward_mean']} stdev {metrics['reward_stdev']}; "
@@ -172,12 +177,12 @@ def run_export(ctx, out, copies: int) -> dict:
 
     from sqlfix.optimize import augment, restem
 
-    schema = {t.name: {n: typ for n, typ, _ in t.columns} for t in all_tables()}
+    tables_ = schema()
     kept = [r.asDict() for r in ctx.lake.read("opt_pairs").filter(F.col("kept")).orderBy("pair_id").collect()]
-    copies_, rejected = augment.augment(kept, schema, copies)
+    copies_, rejected = augment.augment(kept, tables_, copies)
 
     def render(row: dict) -> str:
-        tables = row.get("schema") or schema
+        tables = row.get("schema") or tables_
         ddls = {t: f"CREATE TABLE {t} ({', '.join(f'{c} {typ.upper()}' for c, typ in cols.items())})"
                 for t, cols in tables.items()}  # fmt: skip
         return restem.render_opt_prompt(restem.tables_ddl(row["slow_sql"], ddls), row["slow_sql"])
@@ -228,11 +233,6 @@ def _rules(ctx, args) -> int:
         print(f"  {r['pattern']:<30} {r['seed_id']:<36} {r['candidate']:<8} {r['tier']:<9} {s:>8}  "
               f"reward {r['reward']:+.2f}{'  kept' if r['kept'] else ''}")  # fmt: skip
     return 0
-
-
-SUBCOMMANDS = {
-    "optimize": None,  # filled below: `sqlfix optimize databases|rules`
-}
 
 
 def _add(parser) -> None:
@@ -290,7 +290,11 @@ def _run(ctx, args) -> int:
     return {"databases": _databases, "rules": _rules, "run": _loop, "export": _export}[args.stage](ctx, args)
 
 
-SUBCOMMANDS["optimize"] = Subcommand(
-    "SQL optimisation data verified on Spark: databases, slow queries, verified rewrites.", _add, _run,
-    section="optimize",
-)  # fmt: skip
+SUBCOMMANDS = {
+    "optimize": Subcommand(
+        "SQL optimisation data verified on Spark: databases, slow queries, verified rewrites, ReSTEM.",
+        _add,
+        _run,
+        section="optimize",
+    )
+}

@@ -175,21 +175,21 @@ class Source:
             if (first, last) == before:
                 return first, last
 
+    @cached_property
+    def _case_ends(self) -> dict[int, int]:
+        """Token index of each CASE -> its END (matched like parentheses)."""
+        stack, out = [], {}
+        for i, t in enumerate(self.tokens):
+            if t.kind == "CASE":
+                stack.append(i)
+            elif t.kind == "END" and stack:
+                out[stack.pop()] = i
+        return out
+
     def _case_bounds(self, first: int, last: int) -> tuple[int, int]:
-        toks, depth = self.tokens, self.tokens[first].depth
-        nested = 0
-        while first > 0 and not (toks[first].kind == "CASE" and nested == 0 and toks[first].depth == depth):
-            first -= 1
-            nested += {"END": 1, "CASE": -1}.get(toks[first].kind, 0) if toks[first].kind != "CASE" or nested else 0
-        nested = 0
-        while last + 1 < len(toks) and not (toks[last].kind == "END" and nested == 0 and toks[last].depth == depth):
-            last += 1
-            if toks[last].kind == "CASE":
-                nested += 1
-            elif toks[last].kind == "END" and nested:
-                nested -= 1
-                last += 1
-        return first, last
+        """The innermost CASE ... END around tokens [first, last]."""
+        around = [(c, e) for c, e in self._case_ends.items() if c <= first and e >= last]
+        return max(around) if around else (first, last)
 
     def span(self, node) -> tuple[int, int]:
         """Character offsets [start, end) of an AST node in the text."""

@@ -210,6 +210,16 @@ def all_tables() -> list[GenTable]:
     return [t for tables in DOMAINS.values() for t in tables]
 
 
+def schema() -> dict[str, dict[str, str]]:
+    """Table -> column -> type of every domain (what sqlglot's optimizer and the renamer read)."""
+    return {t.name: {n: typ for n, typ, _ in t.columns} for t in all_tables()}
+
+
+def ddl_by_table() -> dict[str, str]:
+    """Table -> its CREATE TABLE statement (what prompts show)."""
+    return {t.name: ddl(t) for t in all_tables()}
+
+
 @dataclass(frozen=True)
 class Instance:
     name: str  # e.g. small_a

@@ -293,9 +293,9 @@ def star_derived_table(src):
 
 
 def _columns_of_table(name: str) -> list[str]:
-    from sqlfix.optimize.databases import all_tables
+    from sqlfix.optimize.databases import schema
 
-    return [c for t in all_tables() if t.name == name for c, _, _ in t.columns]
+    return list(schema().get(name, {}))
 
 
 def deoptimize(sql: str, include_undone: bool = False) -> list[tuple[str, str]]:

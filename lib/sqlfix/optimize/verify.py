@@ -1,7 +1,8 @@
 """Verification of a rewrite on Spark, in tiers so that most candidates cost little.
 
-1. ``allowlist``: candidates are model output: the read-only screen (``filtering.readonly``) over the
-   instance's views, before anything runs;
+1. ``allowlist``: both queries may be model output (a policy's rewrite, the LLM junior developer's slow
+   query): each passes the read-only screen (``filtering.readonly``) over the instance's views before
+   anything runs;
 2. ``analyze``: Spark parses and analyses it;
 3. ``small``: the same result as the slow query on the small instance (``compare.same_result``);
 4. ``instances``: the same on every other instance (a rewrite equal on one and different on another is
@@ -21,8 +22,6 @@ from dataclasses import dataclass, field
 
 from sqlfix.filtering.readonly import read_only_refusal
 from sqlfix.optimize.compare import orders_and_limits, same_result
-
-TIERS = ("allowlist", "analyze", "small", "instances", "cost")
 
 
 @dataclass
@@ -69,14 +68,19 @@ class Verifier:
         self._rows: dict[tuple[str, str], list] = {}
         self._cost: dict[str, tuple[float, dict]] = {}
 
-    def rows(self, instance: str, sql: str) -> list[tuple]:
+    def rows(self, instance: str, sql: str, keep: bool = False) -> list[tuple]:
+        """The result of ``sql`` on ``instance`` (at most ``max_rows``); ``keep``: cache it (the slow query's
+        result is compared with every candidate's; a candidate's is read once)."""
         key = (instance, sql)
-        if key not in self._rows:
-            got = self.sessions[instance].sql(sql).limit(self.max_rows + 1).collect()
-            if len(got) > self.max_rows:
-                raise ValueError(f"more than {self.max_rows} rows: compare on a smaller instance")
-            self._rows[key] = [tuple(r) for r in got]
-        return self._rows[key]
+        if key in self._rows:
+            return self._rows[key]
+        got = self.sessions[instance].sql(sql).limit(self.max_rows + 1).collect()
+        if len(got) > self.max_rows:
+            raise ValueError(f"more than {self.max_rows} rows: compare on a smaller instance")
+        out = [tuple(r) for r in got]
+        if keep:
+            self._rows[key] = out
+        return out
 
     def cost(self, sql: str) -> tuple[float, dict]:
         """(median seconds, metrics of the first run) of ``sql`` on the large instance (cached per text)."""
@@ -104,10 +108,12 @@ class Verifier:
             spent[tier] = round(spent.get(tier, 0.0) + time.perf_counter() - t, 4)
             t = time.perf_counter()
 
-        refusal = read_only_refusal(self.sessions[self.small], fast_sql, self.views)
+        for side, sql in (("slow", slow_sql), ("rewrite", fast_sql)):
+            refusal = read_only_refusal(self.sessions[self.small], sql, self.views)
+            if refusal is not None:
+                lap("allowlist")
+                return Check("allowlist", False, f"{side}: {refusal[0]}: {refusal[1]}"[:300], seconds_by_tier=spent)
         lap("allowlist")
-        if refusal is not None:
-            return Check("allowlist", False, f"{refusal[0]}: {refusal[1]}"[:300], seconds_by_tier=spent)
         try:
             self.sessions[self.small].sql(fast_sql)
         except Exception as exc:  # noqa: BLE001 - Spark's analysis error is the verdict
@@ -115,12 +121,12 @@ class Verifier:
             return Check("analyze", False, str(exc).strip().splitlines()[0][:300], seconds_by_tier=spent)
         lap("analyze")
         ordered = orders_and_limits(slow_sql)
-        equal, why = same_result(self.rows(self.small, slow_sql), self.rows(self.small, fast_sql), ordered)
+        equal, why = same_result(self.rows(self.small, slow_sql, keep=True), self.rows(self.small, fast_sql), ordered)
         lap("small")
         if not equal:
             return Check("small", False, f"different result on {self.small}: {why}", seconds_by_tier=spent)
         differs = [name for name in list(self.sessions)[1:]
-                   if not same_result(self.rows(name, slow_sql), self.rows(name, fast_sql), ordered)[0]]  # fmt: skip
+                   if not same_result(self.rows(name, slow_sql, keep=True), self.rows(name, fast_sql), ordered)[0]]  # fmt: skip
         lap("instances")
         if differs:
             return Check("instances", False, f"equal on {self.small}, different on {', '.join(differs)}",
