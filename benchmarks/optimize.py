@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/optimize.py --lake-root LAKE                  # after `sqlfix optimize run`
     .venv/bin/python benchmarks/optimize.py --lake-root LAKE --policies       # also each iteration's policy
 
+Pass the run's own ``--set`` overrides (instances, keep threshold) so that both read the same settings.
+
 For the rule-based rewrites (iteration 0) and, with ``--policies``, each iteration's fine-tuned policy
 (``opt_runs.model_path``, sampling ``--k`` rewrites per validation slow query): kept rewrites of the
 validation slow queries, their equivalence re-checked on a *holdout* instance never used while generating
@@ -46,8 +48,9 @@ def main() -> None:
     parser.add_argument("--policies", action="store_true", help="also sample each iteration's policy")
     parser.add_argument("--k", type=int, default=2)
     parser.add_argument("--holdout-seed", type=int, default=99)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="the run's own --set's")
     args = parser.parse_args()
-    cfg = load_config(lake_root=args.lake_root)
+    cfg = load_config(lake_root=args.lake_root, overrides=args.set)
     spark = get_spark(cfg)
     lake = open_lake(cfg, spark)
     ocfg = cfg["optimize"]

@@ -78,11 +78,16 @@ def parse_type(text: str) -> T.DataType:
         'array<string>'
         >>> parse_type("map<string, struct<a: int, b: double>>").simpleString()
         'map<string,struct<a:int,b:double>>'
+        >>> parse_type("decimal(7, 2)").simpleString()
+        'decimal(7,2)'
     """
     text = text.strip()
     low = text.lower()
     if low in _SIMPLE:
         return _SIMPLE[low]
+    decimal = re.fullmatch(r"decimal\s*\(\s*(\d+)\s*,\s*(\d+)\s*\)", low)
+    if decimal:
+        return T.DecimalType(int(decimal.group(1)), int(decimal.group(2)))
     match = re.fullmatch(r"(array|map|struct)\s*<(.*)>", text, flags=re.S | re.I)
     if not match:
         raise ValueError(f"unsupported type {text!r}")
@@ -123,6 +128,8 @@ def to_arrow(dtype: T.DataType):
     for cls, arrow in simple.items():
         if isinstance(dtype, cls):
             return arrow
+    if isinstance(dtype, T.DecimalType):
+        return pa.decimal128(dtype.precision, dtype.scale)
     if isinstance(dtype, T.ArrayType):
         return pa.list_(to_arrow(dtype.elementType))
     if isinstance(dtype, T.MapType):

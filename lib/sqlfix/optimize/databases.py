@@ -55,7 +55,7 @@ DOMAINS: dict[str, tuple[GenTable, ...]] = {
         )),
         GenTable("orders", 20_000, (
             ("order_id", "bigint", "id + 1"),
-            ("customer_id", "bigint", _skewed("{rows.customers}")),
+            ("customer_id", "bigint", _skewed("{rows.customers} * 0.9")),  # the last 10 % never order
             ("status", "string", _pick("paid", "paid", "paid", "shipped", "refunded", "cancelled")),
             ("amount", "double", "round(5 + pow(rand({seed}), 2) * 500, 2)"),
             ("order_date", "date", _DAY),
@@ -140,7 +140,7 @@ DOMAINS: dict[str, tuple[GenTable, ...]] = {
         )),
         GenTable("store_sales", 60_000, (
             ("ss_sold_date_sk", "bigint", "CAST(1 + floor(rand({seed}) * {rows.date_dim}) AS BIGINT)"),
-            ("ss_item_sk", "bigint", _skewed("{rows.item}")),
+            ("ss_item_sk", "bigint", _skewed("{rows.item} * 0.9")),  # the last 10 % of items never sell
             ("ss_store_sk", "bigint", _skewed("{rows.store}", 2)),
             ("ss_customer_sk", "bigint", _nullable(_skewed("3000"), 0.02)),
             ("ss_quantity", "int", "CAST(1 + floor(rand({seed}) * 10) AS INT)"),
@@ -183,11 +183,12 @@ def generate_table(spark: SparkSession, table: GenTable, scale: float, seed: int
     return spark.range(counts[table.name]).select(*cols)
 
 
-def contract(table: GenTable, instance: str) -> Table:
-    """The lake contract of one generated table of one instance (not in ``TABLES``: data, not bookkeeping)."""
+def contract(table: GenTable, instance: str, domain: str | None = None) -> Table:
+    """The lake contract of one table of one instance (not in ``TABLES``: data, not bookkeeping); ``domain``
+    names a workload's tables (default: the generated domain the table belongs to)."""
     return Table(
         name=f"optdb_{instance}_{table.name}",
-        purpose=f"optimisation database {instance}: {domain_of(table.name)}.{table.name}",
+        purpose=f"optimisation database {instance}: {domain or domain_of(table.name)}.{table.name}",
         columns=tuple(Column(n, t) for n, t, _ in table.columns),
         partition_by=table.partition_by,
         layer="data",
@@ -237,16 +238,20 @@ def build_instance(lake, instance: Instance) -> dict[str, int]:
     return out
 
 
-def instance_session(cfg: dict, spark: SparkSession, instance: Instance, udfs: dict | None = None) -> SparkSession:
+def instance_session(
+    cfg: dict, spark: SparkSession, instance: Instance, udfs: dict | None = None, contracts: dict | None = None
+) -> SparkSession:
     """A hardened session of its own (no file access, no reflection: ``filtering.sandbox.harden``) whose views
-    are the instance's tables under their plain names, read-only; ``udfs``: name -> (function, return type)."""
+    are the instance's tables under their plain names, read-only; ``udfs``: name -> (function, return type);
+    ``contracts``: view name -> lake contract (default: the generated domains' tables of ``instance``)."""
     from sqlfix.filtering.sandbox import harden
     from sqlfix.lake import open_lake
 
     session = harden(spark.newSession())
     lake = open_lake(cfg, session)
-    for table in all_tables():
-        lake.read_dataset(contract(table, instance.name)).createOrReplaceTempView(table.name)
+    contracts = contracts or {t.name: contract(t, instance.name) for t in all_tables()}
+    for view, table in contracts.items():
+        lake.read_dataset(table).createOrReplaceTempView(view)
     for name, (fn, returns) in (udfs or {}).items():
         session.udf.register(name, fn, returns)
     return session

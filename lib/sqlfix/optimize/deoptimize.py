@@ -292,6 +292,130 @@ def star_derived_table(src):
     return [Edit(start, end, f"(SELECT * FROM {name})")]
 
 
+_AGGREGATES = ("sum", "avg", "min", "max", "count")
+
+
+def _plain_select(src: Source):
+    """The root select and its FROM table when the query reads one aliased table (no join, GROUP BY,
+    ORDER BY or LIMIT), else (None, None)."""
+    table, root = _from_table(src), src.tree
+    if table is None or not table.alias or any(root.args.get(a) for a in ("joins", "group", "order", "limit")):
+        return None, None
+    return root, table
+
+
+def _table_name(table) -> str:
+    return ".".join(p for p in (table.db, table.name) if p)
+
+
+def _free_alias(src: Source, stem: str) -> str:
+    exp = _exp()
+    taken = {t.alias_or_name.lower() for t in src.tree.find_all(exp.Table)}
+    return next(f"{stem}{i or ''}" for i in range(100) if f"{stem}{i or ''}" not in taken)
+
+
+def _window_items(root):
+    """(select item, window) of the root's aliased window items with one PARTITION BY column."""
+    exp = _exp()
+    for item in root.expressions:
+        w = item.this if isinstance(item, exp.Alias) else None
+        parts = w.args.get("partition_by") or [] if isinstance(w, exp.Window) else []
+        if w is None or w.args.get("spec") or len(parts) != 1 or not isinstance(parts[0], exp.Column):
+            continue
+        yield item, w
+
+
+def _realias(src: Source, start: int, end: int, old: str, new: str) -> str:
+    """The text in [start, end) with the qualifier ``old.`` written ``new.``."""
+    edits = [Edit(t.start - start, t.end - start, new) for i, t in enumerate(src.tokens[:-1])
+             if start <= t.start < end and t.text == old and src.tokens[i + 1].kind == "DOT"]  # fmt: skip
+    return splice(src.sql[start:end], edits)
+
+
+@deoptimizer("self_join_for_window")
+def window_to_self_join(src):
+    """A join to the table's own GROUP BY where a window aggregate would do: the table is read twice."""
+    exp = _exp()
+    root, table = _plain_select(src)
+    if root is None:
+        return None
+    for item, w in _window_items(root):
+        agg = w.this
+        if w.args.get("order") or not isinstance(agg, exp.AggFunc) or agg.sql_name().lower() not in _AGGREGATES:
+            continue
+        key, where, alias = w.args["partition_by"][0], root.args.get("where"), _free_alias(src, "w")
+        inner = (f"SELECT {src.text(key)}, {src.text(agg)} AS {item.alias} FROM {_table_name(table)} {table.alias}"
+                 + (f" WHERE {src.text(where.this)}" if where is not None else "") + f" GROUP BY {src.text(key)}")  # fmt: skip
+        end = src.span(table)[1]
+        return [Edit(*src.span(item), f"{alias}.{item.alias}"),
+                Edit(end, end, f"\nJOIN ({inner}) {alias} ON {alias}.{key.name} <=> {src.text(key)}")]  # fmt: skip
+    return None
+
+
+@deoptimizer("self_join_for_rank")
+def rank_to_self_join(src):
+    """RANK() computed by a self-join that counts the rows ranked above each row: quadratic per partition."""
+    exp = _exp()
+    root, table = _plain_select(src)
+    if root is None:
+        return None
+    where = root.args.get("where")
+    for item, w in _window_items(root):
+        order = w.args.get("order")
+        keys = order.expressions if order is not None else []
+        if not isinstance(w.this, exp.Anonymous | exp.Func) or w.this.sql_name().upper() != "RANK" or len(keys) != 1:
+            continue
+        col = keys[0].this
+        others = [e for e in root.expressions if e is not item]
+        if not isinstance(col, exp.Column) or not all(isinstance(e, exp.Column) for e in others):
+            continue
+        conjuncts = (list(where.this.flatten()) if isinstance(where.this, exp.And) else [where.this]) if where else []
+        not_null = any(isinstance(n, exp.Not) and isinstance(n.this, exp.Is) and n.this.this == col
+                       and isinstance(n.this.expression, exp.Null) for n in conjuncts)  # fmt: skip
+        key_column = any(e.name.lower().endswith(("_id", "_sk")) for e in others)
+        if not (not_null and key_column):  # NULLs rank last; rows are grouped back by a key
+            continue
+        other = _free_alias(src, "h")
+        part, above = w.args["partition_by"][0], ">" if keys[0].args.get("desc") else "<"
+        tail = len(src.sql.rstrip().rstrip(";").rstrip())  # a plain select: WHERE, if any, ends the query
+        on = f"{other}.{part.name} <=> {src.text(part)} AND {other}.{col.name} {above} {src.text(col)}"
+        if where is not None:
+            theirs = _realias(src, src.span(where.this)[0], tail, table.alias, other)
+            on += f" AND ({theirs})" if isinstance(where.this, exp.Or) else f" AND {theirs}"
+        end = src.span(table)[1]
+        return [Edit(*src.span(w), f"COUNT({other}.{col.name}) + 1"),
+                Edit(end, end, f"\nLEFT JOIN {_table_name(table)} {other} ON {on}"),
+                Edit(tail, tail, "\nGROUP BY " + ", ".join(src.text(e) for e in others))]  # fmt: skip
+    return None
+
+
+@deoptimizer("repeated_subquery")
+def measures_to_repeated_subqueries(src):
+    """Each measure in a subquery of its own, joined on the keys: the same scan and GROUP BY, repeated."""
+    exp = _exp()
+    root = src.tree
+    if not isinstance(root, exp.Select) or root.args.get("group") is None:
+        return None
+    if any(root.args.get(a) for a in ("having", "order", "limit", "distinct")):
+        return None
+    keys = [e for e in root.expressions if isinstance(e, exp.Column)]
+    measures = [e for e in root.expressions if isinstance(e, exp.Alias) and e.find(exp.AggFunc) is not None]
+    if len(measures) < 2 or len(keys) + len(measures) != len(root.expressions):
+        return None
+    heads = [t for t in src.tokens if t.depth == 0 and t.kind == "FROM"]
+    if not heads:
+        return None
+    rest = src.sql[heads[0].start :].strip()
+    first, second = _free_alias(src, "m"), _free_alias(src, "n")
+    key_text = ", ".join(src.text(k) for k in keys)
+    one = f"(SELECT {key_text}, {src.text(measures[0])} {rest}) {first}"
+    two = f"(SELECT {key_text}, {', '.join(src.text(m) for m in measures[1:])} {rest}) {second}"
+    outer = ", ".join(f"{first}.{e.name}" if isinstance(e, exp.Column)
+                      else f"{first if e is measures[0] else second}.{e.alias}" for e in root.expressions)  # fmt: skip
+    on = " AND ".join(f"{second}.{k.name} <=> {first}.{k.name}" for k in keys)
+    return [Edit(0, len(src.sql), f"SELECT {outer}\nFROM {one}\nJOIN {two} ON {on}")]
+
+
 def _columns_of_table(name: str) -> list[str]:
     from sqlfix.optimize.databases import schema
 

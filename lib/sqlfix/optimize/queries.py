@@ -27,6 +27,10 @@ WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id)"""
 FROM orders o
 LEFT JOIN customers c ON c.customer_id = o.customer_id
 WHERE o.order_date >= DATE '2025-11-01'"""),
+    ("ecommerce", "order_share_of_customer", """SELECT o.order_id, o.customer_id, o.amount,
+       SUM(o.amount) OVER (PARTITION BY o.customer_id) AS customer_total
+FROM orders o
+WHERE o.order_date >= DATE '2025-07-01'"""),
     ("social", "active_members", """SELECT m.member_id, m.handle
 FROM members m
 WHERE EXISTS (SELECT 1 FROM posts p WHERE p.member_id = m.member_id)"""),
@@ -47,6 +51,14 @@ WHERE EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = e.emp_id)"""),
     ("hr", "staff_regions", """SELECT e.emp_id, d.region
 FROM employees e
 LEFT JOIN departments d ON d.dept_id = e.dept_id"""),
+    ("hr", "salary_rank", """SELECT e.emp_id, e.dept_id, e.salary,
+       RANK() OVER (PARTITION BY e.dept_id ORDER BY e.salary DESC) AS salary_rank
+FROM employees e
+WHERE e.salary IS NOT NULL"""),
+    ("analytics", "best_purchase_per_user", """SELECT ev.event_id, ev.user_id, ev.value,
+       MAX(ev.value) OVER (PARTITION BY ev.user_id) AS best_value
+FROM events ev
+WHERE ev.event_date >= DATE '2025-12-01' AND ev.event_type = 'purchase'"""),
     ("analytics", "daily_purchases", """SELECT ev.event_date, COUNT(*) AS purchases, SUM(ev.value) AS value
 FROM events ev
 WHERE ev.event_date >= DATE '2025-12-01'
@@ -62,6 +74,10 @@ WHERE ev.event_type = 'click' AND ev.event_date >= DATE '2025-12-15'"""),
     ("content", "untagged_articles", """SELECT a.article_id, a.author
 FROM articles a
 WHERE NOT EXISTS (SELECT 1 FROM article_tags t WHERE t.article_id = a.article_id)"""),
+    ("content", "longest_articles_per_author", """SELECT a.article_id, a.author, a.words,
+       RANK() OVER (PARTITION BY a.author ORDER BY a.words DESC) AS length_rank
+FROM articles a
+WHERE a.words IS NOT NULL AND a.published >= DATE '2025-06-01'"""),
     ("content", "tag_counts", """SELECT t.tag, COUNT(*) AS articles
 FROM article_tags x
 JOIN tags t ON t.tag_id = x.tag_id

@@ -6,7 +6,8 @@
 2. ``analyze``: Spark parses and analyses it;
 3. ``small``: the same result as the slow query on the small instance (``compare.same_result``);
 4. ``instances``: the same on every other instance (a rewrite equal on one and different on another is
-   recorded: the false positive a single-instance check lets through);
+   recorded: the false positive a single-instance check lets through); a slow query with no rows on any
+   instance verifies nothing (``WHERE key IS NULL`` would equal it) and is refused here;
 5. ``cost``: on the large instance, the median wall time of ``repeats`` runs of each side and Spark's own
    metrics of one run (stages, input rows and bytes, shuffle bytes) from its status store.
 
@@ -131,6 +132,9 @@ class Verifier:
         if differs:
             return Check("instances", False, f"equal on {self.small}, different on {', '.join(differs)}",
                          differs_on=differs, seconds_by_tier=spent)  # fmt: skip
+        if not any(self.rows(name, slow_sql, keep=True) for name in self.sessions):
+            return Check("instances", False, "the slow query returns no rows on any instance: equal empty "
+                         "results prove nothing", seconds_by_tier=spent)  # fmt: skip
         if not measure:
             return Check("instances", True, seconds_by_tier=spent)
         slow_s, slow_m = self.cost(slow_sql)
