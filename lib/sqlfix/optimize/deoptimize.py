@@ -325,6 +325,16 @@ def _window_items(root):
         yield item, w
 
 
+def _end(src: Source) -> int:
+    return len(src.sql.rstrip().rstrip(";").rstrip())
+
+
+def _where_text(src: Source, where) -> str:
+    """A plain select's WHERE condition: to the end of the query (a node's span can stop short of a
+    trailing NULL, which carries no position)."""
+    return src.sql[src.span(where.this)[0] : _end(src)]
+
+
 def _realias(src: Source, start: int, end: int, old: str, new: str) -> str:
     """The text in [start, end) with the qualifier ``old.`` written ``new.``."""
     edits = [Edit(t.start - start, t.end - start, new) for i, t in enumerate(src.tokens[:-1])
@@ -345,7 +355,7 @@ def window_to_self_join(src):
             continue
         key, where, alias = w.args["partition_by"][0], root.args.get("where"), _free_alias(src, "w")
         inner = (f"SELECT {src.text(key)}, {src.text(agg)} AS {item.alias} FROM {_table_name(table)} {table.alias}"
-                 + (f" WHERE {src.text(where.this)}" if where is not None else "") + f" GROUP BY {src.text(key)}")  # fmt: skip
+                 + (f" WHERE {_where_text(src, where)}" if where is not None else "") + f" GROUP BY {src.text(key)}")  # fmt: skip
         end = src.span(table)[1]
         return [Edit(*src.span(item), f"{alias}.{item.alias}"),
                 Edit(end, end, f"\nJOIN ({inner}) {alias} ON {alias}.{key.name} <=> {src.text(key)}")]  # fmt: skip
@@ -377,7 +387,7 @@ def rank_to_self_join(src):
             continue
         other = _free_alias(src, "h")
         part, above = w.args["partition_by"][0], ">" if keys[0].args.get("desc") else "<"
-        tail = len(src.sql.rstrip().rstrip(";").rstrip())  # a plain select: WHERE, if any, ends the query
+        tail = _end(src)
         on = f"{other}.{part.name} <=> {src.text(part)} AND {other}.{col.name} {above} {src.text(col)}"
         if where is not None:
             theirs = _realias(src, src.span(where.this)[0], tail, table.alias, other)
