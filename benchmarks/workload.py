@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from sqlfix.config import load_config
+from sqlfix.filtering.readonly import read_only_refusal
 from sqlfix.lake import open_lake
 from sqlfix.optimize.databases import Instance, ddl, instance_session
 from sqlfix.optimize.rules import sqlglot_rewrite
@@ -79,7 +80,7 @@ def main() -> None:
     verifier = Verifier(sessions, names[0], views, repeats=args.repeats)
     confirm = Verifier(sessions, names[0], views, repeats=args.confirm)
     schema = work.schema()
-    policy = None
+    policy, ddls = None, {t.name: ddl(t) for t in work.tables}
     if args.model:
         from sqlfix.inference.generate import HFGenerator
 
@@ -92,10 +93,14 @@ def main() -> None:
     with progress(len(todo), "workload", "query", every=60) as bar, out.open("a") as sink:
         for name, sql in todo:
             record = {"query": name, "runs_on_spark": True, "candidates": []}
-            try:
-                sessions[names[0]].sql(sql)
-            except Exception as exc:  # noqa: BLE001 - the workload's own query fails analysis: recorded
-                record.update(runs_on_spark=False, reason=str(exc).strip().splitlines()[0][:300])
+            refusal = read_only_refusal(sessions[names[0]], sql, views)  # a workload's text is untrusted too
+            if refusal is not None:
+                record.update(runs_on_spark=False, reason=f"{refusal[0]}: {refusal[1]}"[:300])
+            else:
+                try:
+                    sessions[names[0]].sql(sql)
+                except Exception as exc:  # noqa: BLE001 - the workload's own query fails analysis: recorded
+                    record.update(runs_on_spark=False, reason=str(exc).strip().splitlines()[0][:300])
             fasts = []
             if record["runs_on_spark"]:
                 rewrite = sqlglot_rewrite(sql, schema)
@@ -104,7 +109,6 @@ def main() -> None:
                     from sqlfix.optimize import restem
 
                     item = {"slow_sql": sql}
-                    ddls = {t.name: ddl(t) for t in work.tables}
                     fasts += [("policy", f) for f in restem.sample(policy, [item], ddls, args.k, 0.8)[0]]
             for source, fast in fasts:
                 check = verifier.check(sql, fast)

@@ -51,6 +51,19 @@ def test_instances_load_with_nulls_and_verify_in_hardened_sessions(ctx, lake, tm
         assert load_instance(lake, work, f"shop_{name}", folder) == {"store": 2, "sales": 3}
     got = lake.read_dataset(work.contracts("shop_a")["store"]).orderBy("s_store_sk").collect()
     assert [tuple(r) for r in got] == [(1, "CA", Decimal("0.50")), (2, None, Decimal("1.25"))]
+    for bad, line in (("few", "3|CA|"), ("many", "3|CA|1.00|x|"), ("type", "3|CA|cheap|")):
+        folder = tmp_path / bad
+        folder.mkdir()
+        (folder / "store.dat").write_text(f"1|CA|0.50|\n{line}\n")
+        (folder / "sales.dat").write_text("1|3||\n")
+        with pytest.raises(ValueError, match=r"cannot load .*store.dat as store: every line needs 3 '\|'-separated"):
+            load_instance(lake, work, "shop_a", folder)
+    assert lake.read_dataset(work.contracts("shop_a")["store"]).count() == 2  # the last good version stands
+    (tmp_path / "b" / "store.csv").write_text("1,CA,0.50\n")  # no trailing separator: read as well
+    (tmp_path / "b" / "store.dat").unlink()
+    (tmp_path / "b" / "sales.dat").rename(tmp_path / "b" / "sales.csv")
+    (tmp_path / "b" / "sales.csv").write_text("1,3,\n")
+    assert load_instance(lake, work, "shop_c", tmp_path / "b", sep=",") == {"store": 1, "sales": 1}
     (tmp_path / "a" / "sales.dat").unlink()
     with pytest.raises(FileNotFoundError, match="no data file for table sales"):
         load_instance(lake, work, "shop_c", tmp_path / "a")

@@ -48,8 +48,9 @@ def splice(sql: str, edits: list[Edit]) -> str:
     return "".join(out)
 
 
-def parse_schema(ddl: str | None) -> dict[str, dict[str, str]]:
-    """Table -> column -> lower-case Spark type, from CREATE TABLE statements (unparseable ones skipped).
+def parse_schema(ddl: str | None, type_of=None) -> dict[str, dict[str, str]]:
+    """Table -> column -> lower-case Spark type (or ``type_of(sqlglot type node)``), in column order, from
+    CREATE TABLE statements (unparseable ones skipped).
 
     Example:
         >>> parse_schema("CREATE TABLE s.t (a BIGINT, b ARRAY<STRING>) USING parquet")
@@ -70,7 +71,7 @@ def parse_schema(ddl: str | None) -> dict[str, dict[str, str]]:
         table = stmt.this.this
         name = ".".join(p for p in (table.db, table.name) if p).lower()
         out[name] = {
-            c.name.lower(): c.args["kind"].sql(dialect="spark").lower()
+            c.name.lower(): type_of(c.args["kind"]) if type_of else c.args["kind"].sql(dialect="spark").lower()
             for c in stmt.this.expressions
             if isinstance(c, exp.ColumnDef) and c.args.get("kind") is not None
         }

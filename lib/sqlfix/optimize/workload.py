@@ -9,11 +9,13 @@ tiered verification. Nothing here runs a query outside the hardened instance ses
 
 from __future__ import annotations
 
+import csv
 import re
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
-from sqlfix.optimize.databases import GenTable, Instance, contract
+from sqlfix.optimize.databases import GenTable, contract
 
 _TYPES = {"integer": "int", "int": "int", "bigint": "bigint", "smallint": "int", "date": "date",
           "timestamp": "timestamp", "double": "double", "float": "double", "real": "double"}  # fmt: skip
@@ -33,21 +35,14 @@ def spark_type(sql_type: str) -> str:
 
 
 def parse_ddl(text: str) -> list[GenTable]:
-    """The tables of a script of CREATE TABLE statements (keys and constraints ignored)."""
-    import sqlglot
-    from sqlglot import exp
+    """The tables of a script of CREATE TABLE statements (``generation.source.parse_schema``; keys and
+    constraints ignored), each column's type as ``spark_type`` reads it."""
+    from sqlfix.generation.source import parse_schema
 
-    tables = []
-    for statement in sqlglot.parse(text, read="postgres"):
-        if not isinstance(statement, exp.Create) or statement.kind != "TABLE":
-            continue
-        schema = statement.this
-        columns = tuple((c.name.lower(), spark_type(c.args["kind"].sql()), "")
-                        for c in schema.expressions if isinstance(c, exp.ColumnDef))  # fmt: skip
-        if columns:
-            tables.append(GenTable(schema.this.name.lower(), 0, columns))
+    schema = parse_schema(text, type_of=lambda kind: spark_type(kind.sql()))
+    tables = [GenTable(name, 0, tuple((c, t, "") for c, t in cols.items())) for name, cols in schema.items() if cols]
     if not tables:
-        raise ValueError("no CREATE TABLE statement with columns in the DDL")
+        raise ValueError("no CREATE TABLE statement with columns could be read from the DDL")
     return tables
 
 
@@ -56,7 +51,6 @@ class Workload:
     name: str  # the domain name the tables are recorded under
     tables: list[GenTable]
     queries: list[tuple[str, str]]  # (query name, SQL)
-    instances: list[Instance] = field(default_factory=list)
 
     def contracts(self, instance: str) -> dict:
         return {t.name: contract(t, instance, self.name) for t in self.tables}
@@ -68,8 +62,10 @@ class Workload:
 def load_instance(lake, workload: Workload, instance: str, data_dir: str | Path, sep: str = "|") -> dict[str, int]:
     """Write each table of ``workload`` from ``<data_dir>/<table>.dat`` (or ``.csv``) as one instance through
     the lake (overwritten: idempotent). A file's fields are read as text and cast by the table's contract;
-    an empty field is NULL; a trailing separator (``dsdgen`` writes one) is ignored. A missing file is an
-    error naming it: a workload is loaded whole or not at all."""
+    an empty field is NULL; a trailing separator (``dsdgen`` writes one) is allowed when the first line has
+    one more, empty, field than the table. A missing file, a line with another number of fields or a value
+    that does not cast is an error naming the file, and the table keeps its last good version."""
+    from pyspark.sql import functions as F
     from pyspark.sql.types import StringType, StructField, StructType
 
     root = Path(data_dir)
@@ -81,10 +77,30 @@ def load_instance(lake, workload: Workload, instance: str, data_dir: str | Path,
         files[table.name] = found[0]
     out = {}
     for table in workload.tables:
-        fields = [StructField(n, StringType()) for n, _, _ in table.columns] + [StructField("_trailing", StringType())]
-        frame = lake.spark.read.csv(str(files[table.name]), sep=sep, schema=StructType(fields), encoding="iso-8859-1")
-        lake.write_dataset(workload.contracts(instance)[table.name], frame)
-        out[table.name] = lake.read_dataset(workload.contracts(instance)[table.name]).count()
+        path, n = files[table.name], len(table.columns)
+        with path.open(encoding="iso-8859-1", newline="") as f:
+            first = next(csv.reader(f, delimiter=sep), [])
+        trailing = len(first) == n + 1 and first[-1] == ""  # dsdgen ends every line with the separator
+        fields = [StructField(c, StringType()) for c, _, _ in table.columns]
+        fields += [StructField("_trailing", StringType())] if trailing else []
+        # FAILFAST: a line with fewer fields than the schema fails the read
+        frame = lake.spark.read.csv(
+            str(path), sep=sep, schema=StructType(fields), encoding="iso-8859-1", mode="FAILFAST"
+        )
+        if trailing:  # one field too many lands here: fail the write rather than drop it
+            frame = frame.filter(
+                F.when(
+                    F.col("_trailing").isNotNull(), F.raise_error(F.lit(f"a line of {path.name} has an extra field"))
+                ).isNull()
+            )
+        contract_ = workload.contracts(instance)[table.name]
+        try:
+            lake.write_dataset(contract_, frame)
+        except Exception as exc:  # noqa: BLE001 - Spark's reason, under the file's name
+            reason = str(exc).strip().splitlines()[0][:200]
+            raise ValueError(f"cannot load {path} as {table.name}: every line needs {n} '{sep}'-separated fields "
+                             f"of the DDL's types ({reason})") from exc  # fmt: skip
+        out[table.name] = lake.read_dataset(contract_).count()
     return out
 
 
@@ -92,34 +108,29 @@ _QGEN_START = re.compile(r"--\s*start query \d+ in stream \d+ using template que
 
 
 def read_queries(path: str | Path) -> list[tuple[str, str]]:
-    """(name, SQL) of every statement in a ``.sql`` file or a folder of them. A statement named by a
-    query generator's ``-- start query ... using template queryN.tpl`` comment is ``qN`` (``qNa``, ``qNb``
-    when a template holds several); otherwise the file's stem (with ``_2``, ``_3``... after the first)."""
+    """(name, SQL) of every statement in a ``.sql`` file or a folder of them. A statement is named by a
+    query generator's ``-- start query ... using template queryN.tpl`` comment (``qN``), else by its file's
+    stem; a name that several statements share gets ``a``, ``b``... (``q14a``, ``q14b``: TPC-DS's convention).
+    """
     from sqlfix.sql.statements import split_statements
 
     files = sorted(Path(path).glob("*.sql"), key=_natural) if Path(path).is_dir() else [Path(path)]
-    out: list[tuple[str, str]] = []
+    named: list[tuple[str, str]] = []
     for file in files:
-        template, count = file.stem, 0
+        name = file.stem
         for statement in split_statements(file.read_text()):
             start = _QGEN_START.search(statement)
-            if start:
-                template, count = f"q{start.group(1)}", 0
+            name = f"q{start.group(1)}" if start else name
             sql = "\n".join(line for line in statement.splitlines() if not line.strip().startswith("--")).strip()
-            if not sql:
-                continue
-            count += 1
-            out.append((template, sql) if count == 1 else (f"{template}_{count}", sql))
-    names = [n for n, _ in out]
-    return [(_lettered(n, names), sql) for n, sql in out]
-
-
-def _lettered(name: str, names: list[str]) -> str:
-    """q14, q14_2 -> q14a, q14b (the TPC-DS convention), when a template holds several statements."""
-    base, _, k = name.partition("_")
-    if f"{base}_2" not in names:
-        return name
-    return base + "abcdefghij"[int(k or 1) - 1]
+            if sql:
+                named.append((name, sql))
+    shared = Counter(n for n, _ in named)
+    seen: Counter = Counter()
+    out = []
+    for name, sql in named:
+        seen[name] += 1
+        out.append((name if shared[name] == 1 else f"{name}{chr(ord('a') + seen[name] - 1)}", sql))
+    return out
 
 
 def _natural(p: Path):
