@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import atexit
 import os
+import queue
 import shutil
 import sys
 import tempfile
+import threading
+import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from pyspark.sql import SparkSession
+
+from sqlfix.errors import SqlfixError
 
 # Settings every profile needs for the lake to read what it wrote.
 _COMMON_CONF = {
     "spark.sql.session.timeZone": "UTC",
     # Delta readers (delta-rs, DuckDB) expect INT64 microsecond timestamps, not Spark's INT96 default.
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
+    # SQL text is data: `${env:SECRET}` / `${system:...}` in a query must stay text, never be filled in.
+    "spark.sql.variable.substitute": "false",
 }
 
 
@@ -101,3 +109,101 @@ def _scratch_warehouse() -> str:
     path = tempfile.mkdtemp(prefix="sqlfix-warehouse-")
     atexit.register(shutil.rmtree, path, True)
     return path
+
+
+class DeadlineExceeded(SqlfixError, TimeoutError):
+    """A statement ran past its deadline; its Spark jobs were cancelled."""
+
+
+class Bounded:
+    """Calls into Spark under a wall-clock deadline, on reusable daemon worker threads.
+
+    Each call runs under a Spark job group of its own; past its deadline the group is cancelled
+    (``cancelJobGroup`` with ``interruptOnCancel``: the running tasks are interrupted) and the caller gets
+    ``DeadlineExceeded`` at once. Work that runs on the driver and cannot be interrupted (an analyzer or
+    optimizer rule folding a catastrophic regular expression) is left to its worker, which is retired and
+    replaced; the workers are daemon threads, so such a call never keeps the process from exiting.
+
+    Example (not run: needs Spark):
+        bounded = Bounded(spark, workers=4)
+        rows = bounded.run(lambda: session.sql(query).collect(), 30, "the query")
+    """
+
+    def __init__(self, spark: SparkSession, workers: int = 1, name: str = "sqlfix-bounded"):
+        self.spark = spark
+        self.name = name
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._workers = 0
+        self._wanted = max(1, workers)
+        self._idle = 0
+
+    def run(self, fn: Callable[[], Any], seconds: float, what: str = "the statement") -> Any:
+        """``fn()`` on a worker; its value, its exception, or ``DeadlineExceeded`` after ``seconds``."""
+        group = f"{self.name}-{uuid.uuid4().hex}"
+        task = _Task(fn, group, what)
+        self._ensure_worker()
+        self._queue.put(task)
+        if not task.done.wait(seconds):
+            task.abandoned = True
+            try:
+                self.spark.sparkContext.cancelJobGroup(group)
+            except Exception:  # noqa: BLE001 - a stopped context: nothing left to cancel
+                pass
+            task.done.wait(min(2.0, max(0.1, seconds / 10)))
+            with self._lock:
+                if task.started and not task.done.is_set():  # stuck on the driver: replaced, retires on return
+                    task.replaced = True
+                    self._workers -= 1
+            raise DeadlineExceeded(f"{what} ran past its {seconds:g} s deadline and was cancelled")
+        if task.error is not None:
+            raise task.error
+        return task.value
+
+    def _ensure_worker(self) -> None:
+        with self._lock:
+            if self._idle > 0 or self._workers >= self._wanted:
+                return
+            self._workers += 1
+        threading.Thread(target=self._work, name=f"{self.name}-worker", daemon=True).start()
+
+    def _work(self) -> None:
+        context = self.spark.sparkContext
+        while True:
+            with self._lock:
+                self._idle += 1
+            task = self._queue.get()
+            with self._lock:
+                self._idle -= 1
+                if task.abandoned:  # its caller gave up before it started
+                    task.done.set()
+                    continue
+                task.started = True
+            try:
+                context.setJobGroup(task.group, task.what, interruptOnCancel=True)
+                task.value = task.fn()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller
+                task.error = exc
+            finally:
+                try:
+                    context.setLocalProperty("spark.jobGroup.id", None)
+                except Exception:  # noqa: BLE001
+                    pass
+                with self._lock:
+                    task.done.set()
+                    retire = task.replaced and self._workers >= self._wanted
+                    if task.replaced and not retire:  # replaced, but the pool is short again: stay
+                        self._workers += 1
+            if retire:
+                return
+
+
+class _Task:
+    def __init__(self, fn, group: str, what: str):
+        self.fn, self.group, self.what = fn, group, what
+        self.value: Any = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self.abandoned = False  # its caller stopped waiting
+        self.started = False
+        self.replaced = False  # its worker was stuck and has been replaced

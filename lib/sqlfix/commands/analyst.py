@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
+from sqlfix.spark import Bounded, DeadlineExceeded
 from sqlfix.tables import TABLES
 
 
@@ -46,12 +48,34 @@ def _run_show(ctx, args) -> int:
         for h in ctx.lake.history(args.name):
             print(f"{h['version']:>5}  {h['timestamp']}  {h['operation']}")
         return 0
-    df = ctx.lake.read(args.name, version=args.version)
-    if args.where:
-        df = df.filter(args.where)
-    print(f"{args.name} @ {ctx.lake.location(args.name)}: {df.count()} rows")
+    spark, df = _table_frame(ctx, args.name, args.version, args.where)
+    limits = _limits(ctx)
+    count = Bounded(spark, name="sqlfix-show").run(df.count, limits["timeout_s"], "the count")
+    print(f"{args.name} @ {ctx.lake.location(args.name)}: {count} rows")
     df.show(args.limit, truncate=60, vertical=len(df.columns) > 8)
     return 0
+
+
+def _table_frame(ctx, name: str, version: int | None, where: str | None):
+    """(session, frame) of a lake table, filtered by ``where``: the filter is an analyst's SQL text, so it is
+    evaluated in a hardened session (``filtering.sandbox.hardened``), as ``SELECT * FROM <table> WHERE ...``
+    through ``sqlfix sql``'s read-only screen, with that one table as its only view."""
+    from sqlfix.filtering.sandbox import hardened
+    from sqlfix.lake import open_lake
+
+    spark = hardened(ctx.spark)
+    df = open_lake(ctx.cfg, spark).read(name, version=version)
+    if not where:
+        return spark, df
+    df.createOrReplaceTempView(name)
+    query = f"SELECT * FROM {name} WHERE {where}"  # name: a declared contract (Lake.read refused any other)
+    screen(spark, query, {name})
+    return spark, spark.sql(query)
+
+
+def _limits(ctx) -> dict:
+    acfg = ctx.cfg.get("analyst") or {}
+    return {"timeout_s": float(acfg.get("timeout_s", 300)), "max_rows": int(acfg.get("max_rows", 1_000_000))}
 
 
 def _add_export(parser) -> None:
@@ -62,14 +86,34 @@ def _add_export(parser) -> None:
 
 
 def _run_export(ctx, args) -> int:
-    df = ctx.lake.read(args.table, version=args.version)
-    if args.where:
-        df = df.filter(args.where)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    n = export_frame(df, out)
-    print(f"export: {n} rows of {args.table} -> {out}")
+    spark, df = _table_frame(ctx, args.table, args.version, args.where)
+    n = _write_bounded(spark, df, Path(args.out), _limits(ctx))
+    print(f"export: {n} rows of {args.table} -> {args.out}")
     return 0
+
+
+def _write_bounded(spark, df, out: Path, limits: dict) -> int:
+    """``export_frame`` of at most ``max_rows`` rows within ``timeout_s``, written atomically: to a temporary
+    file beside ``out``, renamed over it when complete; a result over the cap, a query past the deadline or
+    any failure leaves ``out`` as it was and says why."""
+    if out.suffix not in (".jsonl", ".json", ".parquet"):
+        raise UsageError("--out must end in .jsonl or .parquet", input=str(out))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    cap = limits["max_rows"]
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial{out.suffix}")
+    try:
+        n = Bounded(spark, name="sqlfix-export").run(
+            lambda: export_frame(df.limit(cap + 1), partial), limits["timeout_s"], "the query"
+        )
+        if n > cap:
+            raise UsageError(f"the result has more than {cap:,} rows (analyst.max_rows): {out} not written",
+                             hint="add a LIMIT or a filter, or raise it with --set analyst.max_rows=N")  # fmt: skip
+        os.replace(partial, out)
+    except DeadlineExceeded as exc:
+        raise UsageError(f"{exc}: {out} not written", hint="--set analyst.timeout_s=N allows longer") from None
+    finally:
+        partial.unlink(missing_ok=True)
+    return n
 
 
 def export_frame(df, out: Path) -> int:
@@ -139,22 +183,28 @@ def screen(spark, query: str, views: set[str]) -> None:
 def _run_sql(ctx, args) -> int:
     from pyspark.errors import PySparkException
 
-    from sqlfix.filtering.sandbox import harden
+    from sqlfix.filtering.sandbox import hardened
     from sqlfix.lake import open_lake
 
     # A session of its own (its registry is a copy: the caller's session keeps every function), without the
-    # filter's denied functions and file queries; the lake's tables are its views.
-    spark = harden(ctx.spark.newSession())
+    # filter's denied functions, file queries and variable substitution; the lake's tables are its views.
+    spark = hardened(ctx.spark)
     views = set(open_lake(ctx.cfg, spark).register_views())
     screen(spark, args.query, views)
+    limits = _limits(ctx)
     try:
-        df = spark.sql(args.query)
         if args.out:
-            out = Path(args.out)
-            out.parent.mkdir(parents=True, exist_ok=True)
-            print(f"sql: {export_frame(df, out)} rows -> {out}")
+            df = spark.sql(args.query)
+            print(f"sql: {_write_bounded(spark, df, Path(args.out), limits)} rows -> {args.out}")
         else:
-            df.show(args.limit, truncate=60, vertical=len(df.columns) > 8)
+
+            def shown() -> str:
+                df = spark.sql(args.query)
+                return df._show_string(args.limit, 60, len(df.columns) > 8)  # noqa: SLF001 - what df.show prints
+
+            print(Bounded(spark, name="sqlfix-sql").run(shown, limits["timeout_s"], "the query"), end="")
+    except DeadlineExceeded as exc:
+        raise UsageError(str(exc), hint="--set analyst.timeout_s=N allows longer") from None
     except PySparkException as exc:
         first = str(exc).strip().splitlines()[0][:300]
         raise UsageError(

@@ -35,7 +35,8 @@ def make_verifier(cfg: dict, spark, insts: list[Instance] | None = None, large: 
     insts = insts or instances(cfg)
     sessions = {i.name: instance_session(cfg, spark, i, PYTHON_UDFS) for i in insts}
     ocfg = cfg["optimize"]
-    return Verifier(sessions, large or ocfg["large"], {t.name for t in all_tables()}, repeats=int(ocfg["repeats"]))
+    return Verifier(sessions, large or ocfg["large"], {t.name for t in all_tables()}, repeats=int(ocfg["repeats"]),
+                    max_rows=int(ocfg["verify_max_rows"]), timeout_s=float(ocfg["verify_timeout_s"]))  # fmt: skip
 
 
 def run_databases(ctx) -> dict:

@@ -16,12 +16,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 
 from sqlfix.filtering.dryrun import DryRun
 from sqlfix.filtering.policy import kind_changed
 from sqlfix.filtering.sandbox import Sandbox
+from sqlfix.spark import Bounded, DeadlineExceeded
 from sqlfix.filtering.script import check_script
 from sqlfix.taxonomy.classify import classify
 from sqlfix.taxonomy.model import Taxonomy, load_taxonomy
@@ -98,30 +98,23 @@ class Judge:
     taxonomy: Taxonomy = field(default_factory=load_taxonomy, repr=False)
     _sides: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _pool: ThreadPoolExecutor | None = field(default=None, repr=False)
+    _pool: Bounded | None = field(default=None, repr=False)
 
     def _bounded(self, fn) -> DryRun:
-        """``fn()`` on the side pool; past ``timeout_s`` the answer is ``timeout``. The analysis, which
-        cannot be interrupted, finishes in the background; the pool it blocks is replaced, so a hung
-        statement never delays the next one."""
+        """``fn()`` on the sandbox's bounded workers (``spark.Bounded``); past ``timeout_s`` its Spark jobs are
+        cancelled and the answer is ``timeout``. An analysis that cannot be interrupted finishes in the
+        background on a retired daemon worker: a hung statement never delays the next one, nor the exit."""
         with self._lock:
             if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="sqlfix-side")
+                self._pool = Bounded(self.box.spark, workers=self.threads, name="sqlfix-side")
             pool = self._pool
-        future = pool.submit(_guarded, fn)
         try:
-            return future.result(timeout=self.timeout_s)
-        except FutureTimeout:
-            with self._lock:
-                if self._pool is pool:
-                    self._pool = None
-            pool.shutdown(wait=False)
+            return pool.run(lambda: _guarded(fn), self.timeout_s, "a dry run")
+        except DeadlineExceeded:
             return DryRun("timeout", message=f"no answer within {self.timeout_s:g}s")
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(wait=False)
-            self._pool = None
+        self._pool = None
 
     def side(self, sql: str, runtime: bool = False) -> DryRun:
         """One side, cached per (sandbox state, SQL, runtime), bounded by ``timeout_s`` of wall time."""

@@ -145,7 +145,7 @@ SET_DENIED = re.compile(
     r"legacy\.allowUntypedScalaUDF|execution\.pyspark\.|execution\.python\.|"
     # the sandbox's own guarantees: file queries stay off, plans render whole
     r"runSQLOnFiles|maxPlanStringLength|debug\.|planChangeLog|optimizer\.(excludedRules|plan)|"
-    r"defaultCatalog|function\.|udf\.|scripting\.|execution\.(arrow|pandas))",
+    r"defaultCatalog|function\.|udf\.|scripting\.|execution\.(arrow|pandas)|variable\.)",
     re.IGNORECASE,
 )
 # Every refusal the text screen makes names one of these words; text with none of them (and too few
@@ -153,6 +153,7 @@ SET_DENIED = re.compile(
 FILE_FUNCTIONS = {"read_files", "input_file_name"}  # input_file_name only reveals paths; refused alike
 FILE_FORMATS = {"parquet", "orc", "json", "csv", "text", "avro", "delta", "binaryfile", "xml"}
 PATH_KEYWORDS = {"LOCATION", "DIRECTORY", "INPATH"}
+PATH_OPTIONS = {"path", "paths"}  # data source options that name files (``paths`` is a JSON list of them)
 
 
 _STRINGS = (TokenType.STRING, TokenType.NATIONAL_STRING, TokenType.RAW_STRING)
@@ -274,6 +275,8 @@ def check_plan(
         'file_path'
         >>> check_plan("CreateTable", provider="com.example.Source").reason
         'provider_not_allowed'
+        >>> check_plan("CreateTable", provider="parquet", options=("paths",)).reason
+        'file_path'
     """
     if plan_class in REFUSED_ROOTS:
         return Refusal(*REFUSED_ROOTS[plan_class])
@@ -288,12 +291,41 @@ def check_plan(
             return Refusal("set_outside_session", f"SET {set_key} reaches outside the session")
     if location:
         return Refusal("file_path", f"{plan_class} names a location ({location[:80]})")
-    if any(key.lower() == "path" for key in options):
+    if any(key.lower() in PATH_OPTIONS for key in options):
         return Refusal("file_path", f"{plan_class} names a path option")
     if provider is not None and provider.lower() not in ALLOWED_PROVIDERS:
         return Refusal(
             "provider_not_allowed", f"USING {provider[:80]} (allowed: {', '.join(sorted(ALLOWED_PROVIDERS))})"
         )
+    return None
+
+
+_PARSED_LINE = re.compile(r"^(?:[\s:|]*[+:]- )?'?([A-Za-z][A-Za-z0-9]*)")
+# Statement classes that may stand below a query-shaped root: a multi-insert (``FROM u INSERT ... INSERT
+# ...`` parses as a ``Union`` of inserts) or a write behind a WITH clause (``WITH c AS (...) DELETE ...``).
+_STATEMENTS = set(ALLOWED_COMMANDS) | set(REFUSED_PLANS) | set(REFUSED_ROOTS)
+
+
+def nested_statement(tree: str) -> str | None:
+    """The first statement class below the root of a *parsed* plan's ``treeString`` (``None`` for a plain
+    query): what a query-shaped root (``Union``, ``UnresolvedWith``) really does. As in ``check_tree``, a line
+    without the tree's child prefix is the rest of a string literal; a literal can only make a query look
+    like a statement (refused or kept apart: safe), never hide one.
+
+    Example:
+        >>> nested_statement("'Union false, false\n:- 'InsertIntoStatement 'UnresolvedRelation [t]\n+- 'Project ['a]")
+        'InsertIntoStatement'
+        >>> nested_statement("CTE [c]\n:  +- SubqueryAlias c\n+- 'DeleteFromTable 'a IN (list#2 [])")
+        'DeleteFromTable'
+        >>> nested_statement("'Project ['a]\n+- 'UnresolvedRelation [t], [], false") is None
+        True
+    """
+    for number, line in enumerate(tree.splitlines()):
+        if not number or not _CHILD.match(line):
+            continue
+        match = _PARSED_LINE.match(line)
+        if match and match.group(1) in _STATEMENTS:
+            return match.group(1)
     return None
 
 

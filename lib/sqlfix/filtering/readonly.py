@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from sqlfix.filtering.dryrun import call, failure
-from sqlfix.filtering.policy import check_plan, check_text, statement_kind
+from sqlfix.filtering.policy import check_plan, check_text, nested_statement, statement_kind
 
 _RELATION = re.compile(r"'UnresolvedRelation \[([^\]]*)\]")
 _TVF = re.compile(r"'UnresolvedTableValuedFunction \[([^\]]*)\]")
@@ -33,10 +33,11 @@ def read_only_refusal(spark, query: str, views: set[str]) -> tuple[str, str] | N
         kind = str(call(call(plan.getClass).getName)).rsplit(".", 1)[-1].rstrip("$")
         command_class = spark._jvm.java.lang.Class.forName("org.apache.spark.sql.catalyst.plans.logical.Command")  # noqa: SLF001
         command = bool(call(command_class.isInstance, plan))
+        tree = str(call(plan.treeString))
+        kind = (nested_statement(tree) or kind) if not command else kind  # WITH ... DELETE, a multi-insert
         refusal = check_plan(kind, command=command)
         if refusal is None and statement_kind(kind, command) != "query":
             return "not_a_query", kind
-        tree = str(call(plan.treeString))
         ctes = {n.strip().strip("`").lower() for names in _CTE.findall(tree) for n in names.split(",")}
         for names in _RELATION.findall(tree):
             name = names.replace(", ", ".").lower()

@@ -29,6 +29,7 @@ from pyspark.sql import types as T
 from sqlfix.errors import SqlfixError
 from sqlfix.filtering.dryrun import call
 from sqlfix.filtering.policy import DENIED_FUNCTIONS
+from sqlfix.sql.names import name_problem, table_name
 from sqlfix.sql.references import referenced_tables
 from sqlfix.sql.statements import split_statements
 
@@ -55,7 +56,7 @@ class Sandbox:
                 "(the local profile, or a job cluster configured so)."
             )
         self.spark = spark
-        self.shared = harden(spark.newSession())  # single statements: analysed here, concurrently
+        self.shared = hardened(spark)  # single statements: analysed here, concurrently
         self.state = self.shared._jsparkSession.sessionState()  # noqa: SLF001
         self.parser = self.state.sqlParser()  # Spark's SQL parser (stateless; reads the active conf)
         self.command = spark._jvm.java.lang.Class.forName("org.apache.spark.sql.catalyst.plans.logical.Command")  # type: ignore[union-attr]
@@ -65,7 +66,7 @@ class Sandbox:
 
     def session(self, fresh: bool = False) -> SparkSession:
         """The shared analysis session, or a fresh one whose state dies with the script (both hardened)."""
-        return harden(self.spark.newSession()) if fresh else self.shared
+        return hardened(self.spark) if fresh else self.shared
 
     def relations(self) -> frozenset[str]:
         """Names a plan's relations may have: the sandbox's tables as ``db.table`` (``default.t`` for ``t``)."""
@@ -84,17 +85,32 @@ class Sandbox:
             if plan.getClass().getSimpleName() != "CreateTable":
                 problems.append(f"not a CREATE TABLE: {statement[:80]!r}")
                 continue
-            parts = [str(p) for p in _seq(plan.name().nameParts())]
-            self.create(".".join(parts), plan.tableSchema().toDDL())
+            name = ".".join(str(p) for p in _seq(plan.name().nameParts()))
+            problem = name_problem(name, parts=2)
+            if problem:
+                problems.append(problem)
+                continue
+            self.create(name, plan.tableSchema().toDDL())
         return problems
 
+    def reset(self) -> None:
+        """Drop every table the sandbox made, so that the next ``load`` sees only its own schema (a
+        caller's tables are never visible to the next caller)."""
+        with self._lock:
+            for name in list(self.tables):
+                self.spark.sql(f"DROP TABLE IF EXISTS {_quoted(name)}")
+                del self.tables[name]
+            self.filled.clear()
+
     def create(self, name: str, schema_ddl: str) -> None:
-        """An empty parquet table ``name`` (``db.table`` or ``table``) with columns ``schema_ddl``."""
-        name = name.lower()
+        """An empty parquet table ``name`` (``db.table`` or ``table``) with columns ``schema_ddl``; a name that
+        is not plain (``sql.names.table_name``: the only text of a caller's that reaches the sandbox's own SQL)
+        is refused with ``BadNameError``."""
+        name = table_name(name, parts=2)
         with self._lock:
             if self.tables.get(name) == schema_ddl:
                 return
-            quoted = ".".join(f"`{p}`" for p in name.split("."))
+            quoted = _quoted(name)
             if "." in name:
                 self.spark.sql(f"CREATE DATABASE IF NOT EXISTS `{name.split('.')[0]}`")
             self.spark.sql(f"DROP TABLE IF EXISTS {quoted}")
@@ -125,9 +141,20 @@ class Sandbox:
         return hashlib.sha256(repr(sorted(self.tables.items())).encode()).hexdigest()[:16]
 
 
+def _quoted(name: str) -> str:
+    return ".".join(f"`{p}`" for p in name.split("."))
+
+
+def hardened(spark: SparkSession) -> SparkSession:
+    """The one factory of sessions that evaluate text from a user, a log, a model or a file: a new session
+    of ``spark`` (temporary views, settings and registry of its own), hardened (``harden``)."""
+    return harden(spark.newSession())
+
+
 def harden(session: SparkSession) -> SparkSession:
     """Remove ``DENIED_FUNCTIONS`` from ``session``'s own function registry (a new session clones the
-    built-in one, so the caller's session keeps them) and switch off direct file queries."""
+    built-in one, so the caller's session keeps them), switch off direct file queries, and switch off
+    variable substitution (``${env:SECRET}``, ``${system:user.home}`` would be read out of the process)."""
     jvm = session._jvm  # noqa: SLF001
     registry = call(call(session._jsparkSession.sessionState).functionRegistry)  # noqa: SLF001
     builtin, system = jvm.scala.Some("builtin"), jvm.scala.Some("system")
@@ -138,6 +165,7 @@ def harden(session: SparkSession) -> SparkSession:
         except Py4JJavaError:  # older Spark: one-part names
             call(registry.dropFunction, identifier.apply(name))
     session.conf.set("spark.sql.runSQLOnFiles", "false")
+    session.conf.set("spark.sql.variable.substitute", "false")
     return session
 
 

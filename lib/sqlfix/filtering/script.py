@@ -25,7 +25,15 @@ from pyspark.sql import SparkSession
 from pyspark.sql import types as T
 
 from sqlfix.filtering.dryrun import DryRun, call, failure, skip_mode
-from sqlfix.filtering.policy import check_plan, check_text, check_tree, refused_error, statement_kind
+from sqlfix.filtering.policy import (
+    QUERY_ROOTS,
+    check_plan,
+    check_text,
+    check_tree,
+    nested_statement,
+    refused_error,
+    statement_kind,
+)
 from sqlfix.filtering.sandbox import Sandbox, _seq
 from sqlfix.sql.statements import split_statements
 from sqlfix.taxonomy.normalize import normalize
@@ -167,9 +175,14 @@ def _apply(session: SparkSession, statement: str, plan, kind: str) -> None:
 
 
 def _plan_class(box: Sandbox, plan) -> tuple[str, bool]:
-    """(simple class name, whether it is a ``Command``) of a parsed plan, in three round trips."""
-    name = str(call(call(plan.getClass).getName))
-    return name.rsplit(".", 1)[-1].rstrip("$"), bool(call(box.command.isInstance, plan))
+    """(simple class name, whether it is a ``Command``) of a parsed plan. A query-shaped root that holds a
+    statement (a multi-insert's ``Union`` of inserts, ``WITH ... DELETE``) is that statement
+    (``policy.nested_statement``), so that only plain queries are ever executed."""
+    name = str(call(call(plan.getClass).getName)).rsplit(".", 1)[-1].rstrip("$")
+    command = bool(call(box.command.isInstance, plan))
+    if not command and name in QUERY_ROOTS:
+        name = nested_statement(_tree_string(plan)) or name
+    return name, command
 
 
 def _execute(box: Sandbox, session: SparkSession, statement: str, index: int, timeout_s: float) -> DryRun:

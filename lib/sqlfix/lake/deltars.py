@@ -43,7 +43,8 @@ from deltalake.transaction import AddAction
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from sqlfix.lake.base import MergeResult
+from sqlfix.lake.base import LakeError, MergeResult
+from sqlfix.sql.names import table_name
 from sqlfix.tables import Table
 
 # A commit that must land on the version its merge read: no retries inside delta-rs (Lake.merge retries
@@ -65,7 +66,12 @@ class DeltaRs:
         return isinstance(exc, CommitFailedError)
 
     def location(self, table: Table) -> str:
-        return str(self.root / table.name)
+        """``<root>/<name>``: the name must be one plain identifier (``sql.names``), and the folder must lie
+        directly in the root (not through a link out of it); else ``LakeError`` naming the table."""
+        path = self.root / table_name(table.name, what="lake table name")
+        if path.is_symlink() or path.resolve().parent != self.root:
+            raise LakeError("a lake table's folder must lie inside the lake root", input=str(path))
+        return str(path)
 
     def exists(self, table: Table) -> bool:
         return DeltaTable.is_deltatable(self.location(table))

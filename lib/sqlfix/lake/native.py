@@ -8,6 +8,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame, SparkSession
 
 from sqlfix.lake.base import MergeResult
+from sqlfix.sql.names import table_name
 from sqlfix.tables import Table
 
 
@@ -22,9 +23,10 @@ class NativeDelta:
         self.prefix = ".".join(f"`{p}`" for p in (catalog, schema) if p) if schema else None
 
     def location(self, table: Table) -> str:
+        name = table_name(table.name, what="lake table name")  # never a path or a quoted part from data
         if self.prefix:
-            return f"{self.prefix}.`{table.name}`"
-        return f"{str(self.root).rstrip('/')}/{table.name}"
+            return f"{self.prefix}.`{name}`"
+        return f"{str(self.root).rstrip('/')}/{name}"
 
     def _delta_table(self, table: Table):
         from delta.tables import DeltaTable

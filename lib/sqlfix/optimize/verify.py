@@ -21,8 +21,18 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
+from sqlfix.errors import SqlfixError
 from sqlfix.filtering.readonly import read_only_refusal
 from sqlfix.optimize.compare import orders_and_limits, same_result
+from sqlfix.spark import Bounded, DeadlineExceeded
+
+
+class TooManyRows(SqlfixError, ValueError):
+    """A result over the verifier's ``max_rows``: compared on a smaller instance, or not at all."""
+
+
+# The tier a check stopped in, from the last tier it finished (``seconds_by_tier`` keeps the finished ones).
+_AFTER = {"instances": "cost", "small": "instances", "analyze": "small", "allowlist": "analyze"}
 
 
 @dataclass
@@ -62,10 +72,12 @@ class Verifier:
     """Tiered checks of (slow, fast) pairs over instance sessions (``{name: session}``; the first is the small
     instance, ``large`` names the one costs are measured on)."""
 
-    def __init__(self, sessions: dict, large: str, views: set[str], repeats: int = 3, max_rows: int = 200_000):
+    def __init__(self, sessions: dict, large: str, views: set[str], repeats: int = 3, max_rows: int = 200_000,
+                 timeout_s: float = 300.0):  # fmt: skip
         self.sessions, self.large, self.views = sessions, large, views
         self.small = next(iter(sessions))
-        self.repeats, self.max_rows = int(repeats), int(max_rows)
+        self.repeats, self.max_rows, self.timeout_s = int(repeats), int(max_rows), float(timeout_s)
+        self._bounded = Bounded(sessions[self.small], workers=1, name="sqlfix-verify")
         self._rows: dict[tuple[str, str], list] = {}
         self._cost: dict[str, tuple[float, dict]] = {}
 
@@ -75,9 +87,11 @@ class Verifier:
         key = (instance, sql)
         if key in self._rows:
             return self._rows[key]
-        got = self.sessions[instance].sql(sql).limit(self.max_rows + 1).collect()
+        session = self.sessions[instance]
+        got = self._bounded.run(lambda: session.sql(sql).limit(self.max_rows + 1).collect(), self.timeout_s,
+                                f"a query on {instance}")  # fmt: skip
         if len(got) > self.max_rows:
-            raise ValueError(f"more than {self.max_rows} rows: compare on a smaller instance")
+            raise TooManyRows(f"more than {self.max_rows} rows on {instance}: compare on a smaller instance")
         out = [tuple(r) for r in got]
         if keep:
             self._rows[key] = out
@@ -90,18 +104,30 @@ class Verifier:
             times, metrics = [], {}
             for i in range(self.repeats):
                 group = f"sqlfix-opt-{uuid.uuid4().hex}"
-                session.sparkContext.setJobGroup(group, "sqlfix optimize cost")
-                t0 = time.perf_counter()
-                session.sql(sql).write.format("noop").mode("overwrite").save()
-                times.append(time.perf_counter() - t0)
+
+                def timed(group=group) -> float:
+                    session.sparkContext.setJobGroup(group, "sqlfix optimize cost", interruptOnCancel=True)
+                    t0 = time.perf_counter()
+                    session.sql(sql).write.format("noop").mode("overwrite").save()
+                    return time.perf_counter() - t0
+
+                times.append(self._bounded.run(timed, self.timeout_s, f"a timed run on {self.large}"))
                 if i == 0:
                     metrics = stage_metrics(session, group)
-            session.sparkContext.setJobGroup("", "")
             self._cost[sql] = (statistics.median(times), metrics)
         return self._cost[sql]
 
     def check(self, slow_sql: str, fast_sql: str, measure: bool = True) -> Check:
+        """The tiers in order; a query past ``timeout_s`` (its jobs cancelled) or a result over ``max_rows``
+        fails the check at the tier it stopped in, with that as the reason (never an exception)."""
         spent: dict[str, float] = {}
+        try:
+            return self._check(slow_sql, fast_sql, measure, spent)
+        except (DeadlineExceeded, TooManyRows) as exc:
+            tier = next((t for t in _AFTER if t in spent), "analyze")
+            return Check(_AFTER[tier], False, str(exc)[:300], seconds_by_tier=spent)
+
+    def _check(self, slow_sql: str, fast_sql: str, measure: bool, spent: dict) -> Check:
         t = time.perf_counter()
 
         def lap(tier: str) -> None:
@@ -116,7 +142,7 @@ class Verifier:
                 return Check("allowlist", False, f"{side}: {refusal[0]}: {refusal[1]}"[:300], seconds_by_tier=spent)
         lap("allowlist")
         try:
-            self.sessions[self.small].sql(fast_sql)
+            self._bounded.run(lambda: self.sessions[self.small].sql(fast_sql), self.timeout_s, "the analysis")
         except Exception as exc:  # noqa: BLE001 - Spark's analysis error is the verdict
             lap("analyze")
             return Check("analyze", False, str(exc).strip().splitlines()[0][:300], seconds_by_tier=spent)
