@@ -10,10 +10,12 @@ from __future__ import annotations
 import atexit
 import os
 import queue
+import re
 import shutil
 import sys
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -105,10 +107,42 @@ def quiet_query_context_loggers() -> None:
 
 
 def _scratch_warehouse() -> str:
-    """A warehouse folder of this process only, removed at exit: sandbox catalogs never meet old files."""
-    path = tempfile.mkdtemp(prefix="sqlfix-warehouse-")
+    """A warehouse folder of this process only (its name carries the process id), removed at exit:
+    sandbox catalogs never meet old files. Those of killed processes, which no exit removed, are swept."""
+    sweep_scratch_warehouses()
+    path = tempfile.mkdtemp(prefix=f"sqlfix-warehouse-{os.getpid()}-")
     atexit.register(shutil.rmtree, path, True)
     return path
+
+
+_WAREHOUSE = re.compile(r"^sqlfix-warehouse-(\d+)-")
+
+
+def sweep_scratch_warehouses(folder: str | None = None) -> list[str]:
+    """Remove the scratch warehouses in the temporary folder whose process is gone (killed before its exit
+    handler ran), and unnamed ones (an older release's) a day old. Returns what it removed."""
+    root = Path(folder or tempfile.gettempdir())
+    removed = []
+    for path in root.glob("sqlfix-warehouse-*"):
+        match = _WAREHOUSE.match(path.name)
+        try:
+            stale = not _alive(int(match.group(1))) if match else path.stat().st_mtime < time.time() - 86400
+        except OSError:
+            continue
+        if stale and path.is_dir():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(str(path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
 
 
 class DeadlineExceeded(SqlfixError, TimeoutError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from pyspark.sql import functions as F
 from sqlfix.generation.corpus import build_corpus, corpus_id, with_features, with_features_per_row
@@ -98,8 +99,11 @@ def test_corpus_targets_generate_commands(run_cli, lake, spark):
     }
     runs = lake.read("generation_runs").collect()
     assert [(r["generated"], r["kept"]) for r in runs] == [(2, 2)]
-    run_cli("generate")  # again: nothing new is written
+    run_cli("generate")  # again: nothing new is written, and the second run's yield does not count them again
     assert lake.read("generated_pairs").count() == 2
+    runs = lake.read("generation_runs").orderBy("started_at").collect()
+    assert [(r["generated"], r["kept"]) for r in runs] == [(2, 2), (2, 0)]
+    assert json.loads(runs[1]["rejections"]) == {"already_kept": 2}
     assert lake.read("generated_pairs").filter(F.col("fixed_sql") == GROUPED).count() == 1
 
 

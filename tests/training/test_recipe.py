@@ -178,3 +178,58 @@ def test_train_set_p_reaches_the_recipe_and_the_registry(tiny_model_dir, tmp_pat
     assert (run.data.params["p"], run.data.params["mode"]) == ("0.3", "line")
     assert main(["train", "--set", "q=0.3"]) == 2
     assert capsys.readouterr().err == "sqlfix train: no such setting: q — `sqlfix config show` lists the settings\n"
+
+
+def test_kill_mid_checkpoint_and_in_registration_then_rerun_completes(tiny_model_dir, tmp_path):
+    """Issue 25: a SIGKILL while a checkpoint is written leaves no checkpoint a rerun chokes on; a SIGKILL
+    between registering and setting the alias leaves a RUNNING run and a version without alias, which the
+    next run closes and completes, training nothing more (exactly max_steps)."""
+    pytest.importorskip("deepspeed")
+    import mlflow
+    import yaml
+
+    data, out = tmp_path / "data", tmp_path / "run"
+    _dataset(data, n=8)
+    cfg = yaml.safe_load(open("conf/train/dmsft.yaml"))
+    cfg.update(dataset_dir=str(data), model=str(tiny_model_dir), output_dir=str(out), batch_size=2,
+               gradient_accumulation_steps=1, max_steps=4, save_steps=2, epochs=1, learning_rate=1e-3,
+               max_length=1024, gradient_checkpointing=False, deepspeed=None, p=0.5)  # fmt: skip
+    cfg["mlflow"] = {"tracking_uri": f"sqlite:///{tmp_path}/mlflow.db", "experiment": "test",
+                     "registered_model": "tiny-fixer"}  # fmt: skip
+    cfg_file = tmp_path / "train.yaml"
+    cfg_file.write_text(yaml.safe_dump(cfg))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "CUDA_VISIBLE_DEVICES": ""}
+
+    def train(*extra):
+        return subprocess.run(_train_cmd(cfg_file, *extra), env=env, capture_output=True, text=True, timeout=900)
+
+    mid = train("--no-register", "--set", "kill_at_step=4", "--set", "kill_at=mid_save")
+    assert mid.returncode == -9, mid.stdout[-3000:] + mid.stderr[-3000:]
+    assert sorted(p.name for p in out.glob("checkpoint-*")) == ["checkpoint-2"]  # 4 was half written, unnamed
+    assert list((out / ".staging").glob("checkpoint-4"))
+    (out / "checkpoint-3").mkdir()  # an empty folder, as an older release left after such a kill
+
+    registering = train("--set", "kill_at=before_alias")
+    assert registering.returncode == -9, registering.stdout[-3000:] + registering.stderr[-3000:]
+    assert "skipping incomplete checkpoint-3" in registering.stdout and not (out / ".staging").exists()
+    mlflow.set_tracking_uri(cfg["mlflow"]["tracking_uri"])
+    client = mlflow.MlflowClient()
+    (left,) = client.search_model_versions("name = 'tiny-fixer'")
+    assert left.aliases == [] and client.get_run(left.run_id).info.status == "RUNNING"
+
+    done = train()
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert "nothing to train" in done.stdout and "4 steps" in done.stdout
+    assert f"closed run {left.run_id[:8]}" in done.stdout
+    assert f"completed the registration of tiny-fixer version {left.version}" in done.stdout
+    assert [v.version for v in client.search_model_versions("name = 'tiny-fixer'")] == [left.version]
+    assert client.get_model_version_by_alias("tiny-fixer", "challenger").version == left.version
+    assert client.get_run(left.run_id).info.status == "FINISHED"
+    state = json.loads((out / "checkpoint-4" / "trainer_state.json").read_text())
+    assert state["global_step"] == 4 and [h["step"] for h in state["log_history"] if "loss" in h] == [1, 2, 3, 4]
+    run = client.get_run(left.run_id)
+    assert [(i.dataset.name, i.dataset.source_type) for i in run.inputs.dataset_inputs] == [
+        ("sft_train@v0+sft_eval@v0", "local")
+    ]
+    model = mlflow.models.get_model_info(f"models:/tiny-fixer/{left.version}")
+    assert [c["name"] for c in model.signature.inputs.to_dict()] == ["sql", "schema", "error"]

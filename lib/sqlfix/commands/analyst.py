@@ -67,10 +67,20 @@ def _table_frame(ctx, name: str, version: int | None, where: str | None):
     df = open_lake(ctx.cfg, spark).read(name, version=version)
     if not where:
         return spark, df
+    from pyspark.errors import PySparkException
+
     df.createOrReplaceTempView(name)
     query = f"SELECT * FROM {name} WHERE {where}"  # name: a declared contract (Lake.read refused any other)
     screen(spark, query, {name})
-    return spark, spark.sql(query)
+    try:
+        return spark, spark.sql(query)
+    except PySparkException as exc:
+        raise _failed(exc) from None
+
+
+def _failed(exc) -> UsageError:
+    first = str(exc).strip().splitlines()[0][:300]
+    return UsageError(f"the query failed: {first}", hint="`sqlfix tables --columns` lists tables and columns")
 
 
 def _limits(ctx) -> dict:
@@ -206,10 +216,7 @@ def _run_sql(ctx, args) -> int:
     except DeadlineExceeded as exc:
         raise UsageError(str(exc), hint="--set analyst.timeout_s=N allows longer") from None
     except PySparkException as exc:
-        first = str(exc).strip().splitlines()[0][:300]
-        raise UsageError(
-            f"the query failed: {first}", hint="`sqlfix tables --columns` lists tables and columns"
-        ) from None
+        raise _failed(exc) from None
     return 0
 
 

@@ -148,16 +148,23 @@ def run_generate(ctx, generator: str = "mutators", backend=None, limit: int | No
     kept, rejected = _limits(spark, records, ctx.cfg["mining"])
     kept, surplus = _quota(kept, {g["category_l3"]: int(g["wanted"]) for g in goal})
     rejected += surplus
+    # A pair an earlier run already kept counts there, not again here: the runs' yields add up to the table.
+    known: set[str] = set()
+    if kept and lake.exists("generated_pairs"):
+        ids = [r["pair_id"] for r in kept]
+        known = {r[0] for r in lake.read("generated_pairs").select("pair_id").where(F.col("pair_id").isin(ids)).collect()}
     if kept:
         lake.merge("generated_pairs", spark.createDataFrame(kept, GENERATED_PAIRS.spark_schema))
     if rejected:
         lake.merge("generated_rejected", spark.createDataFrame(rejected, GENERATED_REJECTED.spark_schema))
-    outcome = [{"target_leaf": r["target_leaf"], "reason": "kept"} for r in kept] + [
-        {"target_leaf": r["target_leaf"], "reason": r["reason"]} for r in rejected]  # fmt: skip
+    fresh = [r for r in kept if r["pair_id"] not in known]
+    outcome = [{"target_leaf": r["target_leaf"], "reason": "kept" if r["pair_id"] not in known else "already_kept"}
+               for r in kept] + [{"target_leaf": r["target_leaf"], "reason": r["reason"]} for r in rejected]  # fmt: skip
     by_leaf = yield_by_leaf(outcome, misses)
-    reasons = Counter(r["reason"] for r in rejected) + Counter(f["reason"] for f in failures)
+    reasons = (Counter(r["reason"] for r in rejected) + Counter(f["reason"] for f in failures)
+               + Counter({"already_kept": len(kept) - len(fresh)}))  # fmt: skip
     run = {"run_id": run_id, "started_at": started, "generator": generator, "targets_id": targets_id,
-           "candidates": len(candidates), "generated": len(records), "kept": len(kept),
+           "candidates": len(candidates), "generated": len(records), "kept": len(fresh),
            "yield_by_leaf": json.dumps(by_leaf, sort_keys=True), "rejections": json.dumps(dict(sorted(reasons.items()))),
            "seconds": round(time.perf_counter() - t0, 3)}  # fmt: skip
     lake.append("generation_runs", spark.createDataFrame([run], lake.table("generation_runs").spark_schema))

@@ -114,6 +114,8 @@ def _read_files(spark, files: list[Path], column_map) -> DataFrame:
     frames = []
     if jsonl:
         frames.append(L.read_jsonl(spark, jsonl, column_map))
+    for file in parquet:  # a file that is not Parquet is named here, not in a JVM trace
+        _check_parquet(file)
     if parquet:
         frames.append(L.read_frame(spark.read.option("mergeSchema", "true").parquet(*parquet), "files", column_map))
     raw = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
@@ -209,3 +211,14 @@ def run(ctx, args) -> int:
 SUBCOMMANDS = {
     "ingest": Subcommand("Ingest platform query logs and table schemas into the bronze lake.", add_arguments, run)
 }
+
+
+def _check_parquet(path: str) -> None:
+    """Refuse a ``.parquet`` file whose footer Parquet cannot read, naming it."""
+    import pyarrow.parquet as pq
+
+    try:
+        pq.read_metadata(path)
+    except Exception as exc:  # noqa: BLE001 - pyarrow's reason, under the file's name
+        raise UsageError(f"not a readable Parquet file ({str(exc).splitlines()[0][:120]})", input=path,
+                         hint="remove or replace it, then ingest again") from None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import socket
+import sys
 
 from sqlfix.commands import Subcommand
 from sqlfix.config import lay, resolve_conf_path
@@ -113,7 +114,18 @@ def add_arguments(parser) -> None:
     parser.add_argument("--local_rank", type=int, help=argparse.SUPPRESS)  # set by the deepspeed launcher
 
 
+def _terminate_cleanly() -> None:
+    """SIGTERM (a cancelled job, a preempted node) becomes an ordinary exit, so that an MLflow run in progress
+    ends FAILED instead of staying RUNNING."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+
+
 def run(ctx, args) -> int:
+    _terminate_cleanly()
     cfg = train_config(ctx, args)
     print(f"train: stage {cfg['stage']}, p={cfg['p']}, mode {cfg['mode']}, model {cfg['model']}, "
           f"{'corpus ' + str(cfg['corpus']) if cfg['stage'] == 'cpt' else 'dataset ' + str(cfg['dataset_dir'])}, "

@@ -313,11 +313,11 @@ def nested_statement(tree: str) -> str | None:
     like a statement (refused or kept apart: safe), never hide one.
 
     Example:
-        >>> nested_statement("'Union false, false\n:- 'InsertIntoStatement 'UnresolvedRelation [t]\n+- 'Project ['a]")
+        >>> nested_statement("'Union false, false\\n:- 'InsertIntoStatement 'UnresolvedRelation [t]\\n+- 'Project ['a]")
         'InsertIntoStatement'
-        >>> nested_statement("CTE [c]\n:  +- SubqueryAlias c\n+- 'DeleteFromTable 'a IN (list#2 [])")
+        >>> nested_statement("CTE [c]\\n:  +- SubqueryAlias c\\n+- 'DeleteFromTable 'a IN (list#2 [])")
         'DeleteFromTable'
-        >>> nested_statement("'Project ['a]\n+- 'UnresolvedRelation [t], [], false") is None
+        >>> nested_statement("'Project ['a]\\n+- 'UnresolvedRelation [t], [], false") is None
         True
     """
     for number, line in enumerate(tree.splitlines()):

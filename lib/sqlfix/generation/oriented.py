@@ -197,8 +197,9 @@ def pair_id(generator: str, corpus_id: str, bug_sql: str) -> str:
 
 
 def yield_by_leaf(rows: list[dict], misses: Counter | None = None) -> dict[str, dict]:
-    """Leaf -> generated, verified (passed verification), yield (verified / generated), kept (verified and
-    within the leaf's quota: ``surplus`` is verified but not wanted) and candidates without a site.
+    """Leaf -> generated, verified (passed verification), yield (verified / generated), kept (verified, within
+    the leaf's quota and new: ``surplus`` is verified but not wanted, ``already_kept`` verified but kept by an
+    earlier run, so that runs' kept counts add up) and candidates without a site.
 
     Example:
         >>> yield_by_leaf([{"target_leaf": "a", "reason": "kept"}, {"target_leaf": "a", "reason": "surplus"},
@@ -209,7 +210,7 @@ def yield_by_leaf(rows: list[dict], misses: Counter | None = None) -> dict[str, 
     for r in rows:
         e = out.setdefault(r["target_leaf"], {"generated": 0, "verified": 0, "kept": 0})
         e["generated"] += 1
-        e["verified"] += r["reason"] in ("kept", "surplus")
+        e["verified"] += r["reason"] in ("kept", "surplus", "already_kept")
         e["kept"] += r["reason"] == "kept"
     for leaf in set(out) | set(misses or {}):
         e = out.setdefault(leaf, {"generated": 0, "verified": 0, "kept": 0})

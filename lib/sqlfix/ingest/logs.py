@@ -42,6 +42,7 @@ CONFLICT = "conflicting_duplicate"
 CONTENT = ("event_time", "user_id", "task_id", "action", "sql_text", "status", "error_message", "engine",
            "duration_ms")  # fmt: skip
 DEFAULT_TIME_RANGE = ("1970-01-01T00:00:00Z", "2100-01-01T00:00:00Z")
+VARIANT_SAFE_BYTES = 8 * 1024 * 1024  # lines up to this size are checked as VARIANTs (fast); larger by Jackson
 
 
 def read_jsonl(spark: SparkSession, files: Iterable[str], column_map: Mapping[str, str]) -> DataFrame:
@@ -54,7 +55,12 @@ def read_jsonl(spark: SparkSession, files: Iterable[str], column_map: Mapping[st
     text = text.filter(F.trim(F.col("value")) != "")
     valid_utf8 = F.expr("is_valid_utf8(value)")
     parsed = F.from_json(F.col("value"), source_schema)
-    is_object = F.expr("try_parse_json(value) IS NOT NULL") & F.ltrim(F.col("value")).startswith("{")
+    # try_parse_json (a VARIANT) has a size limit: a larger line is judged by Jackson's streaming reader, so
+    # that a valid 50 MB row is `sql_too_large`, not `malformed_json`.
+    is_object = F.expr(
+        f"try_parse_json(value) IS NOT NULL OR (octet_length(value) > {VARIANT_SAFE_BYTES} "
+        "AND json_object_keys(value) IS NOT NULL)"
+    ) & F.ltrim(F.col("value")).startswith("{")
     return text.select(
         F.when(valid_utf8, F.col("value"))
         .otherwise(F.concat(F.lit("base64:"), F.base64(F.col("value").cast("binary"))))
@@ -104,6 +110,8 @@ def parse_events(
     action = F.lower(F.trim(F.col("action")))
     status = F.lower(F.trim(F.col("status")))
     duration = F.expr("try_cast(trim(duration_ms) AS BIGINT)")
+    # A SQL text too long for the JSON reader to return (tens of MB) comes back null: its line is over the limit.
+    unread_large = F.col("sql_text").isNull() & (F.octet_length(F.col("raw_row")) > F.lit(max_sql_bytes))
     checks: list[tuple[str, Column]] = [
         ("invalid_utf8", ~F.col("_valid_utf8")),
         ("malformed_json", ~F.col("_valid_json")),
@@ -117,9 +125,9 @@ def parse_events(
         ("missing_user_id", blank("user_id")),
         ("missing_task_id", blank("task_id")),
         ("unknown_action", action.isNull() | ~action.isin(*ACTIONS)),
-        ("missing_sql_text", action.isin("execute", "save", "fix_suggested") & blank("sql_text")),
+        ("missing_sql_text", action.isin("execute", "save", "fix_suggested") & blank("sql_text") & ~unread_large),
         ("invalid_status", (action == "execute") & (status.isNull() | ~status.isin(*STATUSES))),
-        ("sql_too_large", F.coalesce(F.octet_length(F.col("sql_text")), F.lit(0)) > F.lit(max_sql_bytes)),
+        ("sql_too_large", (F.coalesce(F.octet_length(F.col("sql_text")), F.lit(0)) > F.lit(max_sql_bytes)) | unread_large),
         ("invalid_duration_ms", ~blank("duration_ms") & (duration.isNull() | (duration < 0))),
     ]
     assert tuple(name for name, _ in checks) == REASONS

@@ -7,6 +7,7 @@ import json
 import re
 from pathlib import Path
 
+from sqlfix.sql.names import name_problem
 from sqlfix.sql.statements import split_statements
 
 _CREATE = re.compile(
@@ -32,6 +33,8 @@ def read_schema_file(path: Path, captured_at: dt.datetime | None = None) -> tupl
 
     ``.sql``/``.ddl``: CREATE TABLE statements, captured at ``captured_at`` or the file's mtime.
     ``.jsonl``/``.json``: one object a line with ``table_name`` (optional), ``ddl``, ``captured_at``.
+    A table name that is not ``table`` or ``database.table`` of plain identifiers (``sql.names``) is rejected
+    as ``bad_table_name``: it would reach the sandbox's own SQL.
     """
     good, bad = [], []
     default_time = captured_at or dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc)
@@ -41,6 +44,8 @@ def read_schema_file(path: Path, captured_at: dt.datetime | None = None) -> tupl
             name = table_name_of(statement)
             if name is None:
                 bad.append({"raw_row": statement, "reason": "not_create_table", "source_file": source})
+            elif name_problem(name, parts=2):
+                bad.append({"raw_row": statement, "reason": "bad_table_name", "source_file": source})
             else:
                 good.append({"table_name": name, "ddl": statement, "captured_at": default_time, "source_file": source})
         return good, bad
@@ -60,6 +65,7 @@ def read_schema_file(path: Path, captured_at: dt.datetime | None = None) -> tupl
         reason = (
             "missing_ddl" if not isinstance(ddl, str) or not ddl.strip()
             else "missing_table_name" if not name
+            else "bad_table_name" if name_problem(name, parts=2)
             else "unparseable_captured_at" if stamp is None
             else None
         )  # fmt: skip

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlfix.optimize.databases import GenTable, contract
+from sqlfix.sql.names import table_name
 
 _TYPES = {"integer": "int", "int": "int", "bigint": "bigint", "smallint": "int", "date": "date",
           "timestamp": "timestamp", "double": "double", "float": "double", "real": "double"}  # fmt: skip
@@ -36,10 +37,15 @@ def spark_type(sql_type: str) -> str:
 
 def parse_ddl(text: str) -> list[GenTable]:
     """The tables of a script of CREATE TABLE statements (``generation.source.parse_schema``; keys and
-    constraints ignored), each column's type as ``spark_type`` reads it."""
+    constraints ignored), each column's type as ``spark_type`` reads it. A table or column name that is not
+    one plain identifier (``sql.names``) is a ``BadNameError`` naming it: it would become a lake table."""
     from sqlfix.generation.source import parse_schema
 
     schema = parse_schema(text, type_of=lambda kind: spark_type(kind.sql()))
+    for name, cols in schema.items():  # names become lake tables and views: plain identifiers only
+        table_name(name, what="table name in the DDL")
+        for column in cols:
+            table_name(column, what=f"column name of {name} in the DDL")
     tables = [GenTable(name, 0, tuple((c, t, "") for c, t in cols.items())) for name, cols in schema.items() if cols]
     if not tables:
         raise ValueError("no CREATE TABLE statement with columns could be read from the DDL")

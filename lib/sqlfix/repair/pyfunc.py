@@ -10,7 +10,9 @@ in ``last_error``.
 
 from __future__ import annotations
 
+import math
 import shutil
+import threading
 
 import mlflow.pyfunc
 
@@ -21,6 +23,7 @@ class FixerModel(mlflow.pyfunc.PythonModel):
 
         self.generator = HFGenerator(context.artifacts["hf_model"], batch_size=4)
         self.fixer = None
+        self._lock = threading.Lock()
         if shutil.which("java"):
             from sqlfix.config import load_config
             from sqlfix.filtering.judge import judge_from_config
@@ -36,10 +39,18 @@ class FixerModel(mlflow.pyfunc.PythonModel):
         rows = model_input.to_dict("records") if hasattr(model_input, "to_dict") else list(model_input)
         out = []
         for row in rows:
-            sql, schema, error = row.get("sql") or "", row.get("schema"), row.get("error")
+            sql, schema, error = (_field(row, k) for k in ("sql", "schema", "error"))
             if self.fixer is not None:
-                result = self.fixer.fix(sql, schema or None, error or None).as_dict()
-                out.append({k: result[k] for k in ("fixed_sql", "verified", "source", "diff", "last_error")})
+                # One caller's request at a time: the sandbox holds only this row's schema (Fixer._load), and a
+                # row that cannot be read gets its own error (Fixer._start_safely), never the batch.
+                with self._lock:
+                    result = self.fixer.fix(sql if sql is not None else "", schema, error).as_dict()
+                last = result["last_error"] or (result["note"] if result["note"].startswith("not fixed") else None)
+                out.append({**{k: result[k] for k in ("fixed_sql", "verified", "source", "diff")}, "last_error": last})
+                continue
+            if not isinstance(sql, str):
+                out.append({"fixed_sql": None, "verified": False, "source": None, "diff": "",
+                            "last_error": "not fixed: sql must be a string"})  # fmt: skip
                 continue
             from sqlfix.dataset.prompt import render_prompt
 
@@ -47,3 +58,12 @@ class FixerModel(mlflow.pyfunc.PythonModel):
             out.append({"fixed_sql": answer.sql, "verified": False, "source": "model", "diff": "",
                         "last_error": "not verified: no Java for Spark's analyzer in this environment"})  # fmt: skip
         return pd.DataFrame(out, columns=["fixed_sql", "verified", "source", "diff", "last_error"])
+
+
+def _field(row: dict, key: str):
+    """A request field: missing, empty, None or NaN (pandas' missing value) is ``None``; a string as is;
+    anything else is passed on for the fixer to refuse for that row."""
+    value = row.get(key)
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    return value

@@ -102,6 +102,7 @@ class Fixer:
         self.use_model = use_model and generator is not None
         self._functions: frozenset[str] | None = None
         self._verify_seconds = 0.0
+        self._loaded: tuple[str | None, list[str]] | None = None  # the schema the sandbox holds, its problems
 
     @property
     def functions(self) -> frozenset[str]:
@@ -133,7 +134,7 @@ class Fixer:
         """Fix many (sql, schema, error) at once: the repairs query by query, then each model phase (greedy,
         samples, every feedback round) as one generation call for every query still without a fix — one
         batched pass, or one Spark job with a ``SparkGenerator``."""
-        jobs = [self._start(sql, schema, error) for sql, schema, error in items]
+        jobs = [self._start_safely(sql, schema, error) for sql, schema, error in items]
         pending = [j for j in jobs if j.open and not j.fixed]  # a verified repair needs no model
         if self.use_model and pending:
             self._model_phase(pending, [("model", 1, 0.0)])
@@ -148,10 +149,38 @@ class Fixer:
                 self._model_phase(todo, [(f"model-round-{round_}", 1, 0.0)], feedback=True)
         return [self._finish(j) for j in jobs]
 
+    def _load(self, schema: str | None) -> list[str]:
+        """Make ``schema``'s tables the sandbox's only ones (a query is never verified against the tables of
+        another query's schema: another caller's, in a served model); returns the DDL's problems."""
+        if self._loaded is not None and self._loaded[0] == schema:
+            return self._loaded[1]
+        box = self.judge.box
+        box.reset()
+        problems = box.load(schema) if schema else []
+        self._loaded = (schema, problems)
+        return problems
+
+    def _start_safely(self, sql, schema, error) -> _Job:
+        """``_start``, where an input that cannot be read (a non-string field, a schema that fails to load)
+        gives that query an error result, never the whole batch."""
+        started = time.perf_counter()
+        try:
+            if not isinstance(sql, str) or not all(v is None or isinstance(v, str) for v in (schema, error)):
+                raise ValueError("sql must be a string, and schema and error strings or empty")
+            return self._start(sql, schema, error)
+        except Exception as exc:  # noqa: BLE001 - one bad input is that input's error
+            self._loaded = None
+            text = sql if isinstance(sql, str) else ""
+            job = _Job(text, None, None, started)
+            message = f"{type(exc).__name__}: {str(exc)[:300]}"
+            job.result = FixResult(text, None, None, False, DryRun("error", "INVALID_INPUT", message=message),
+                                   note=f"not fixed: {message}")  # fmt: skip
+            return job
+
     def _start(self, sql: str, schema: str | None, error: str | None) -> _Job:
         job = _Job(sql, schema, error, time.perf_counter())
         verify_before = self._verify_seconds
-        problems = self.judge.box.load(schema) if schema else []
+        problems = self._load(schema)
         dry = self.judge.side(sql)
         job.result = FixResult(sql, None, None, False, dry)
         if problems:
@@ -191,8 +220,7 @@ class Fixer:
             share = (time.perf_counter() - started) / max(1, len(asks))  # generation time, shared out evenly
             for (job, _, _), cands in zip(asks, answers, strict=True):
                 began, verify_before = time.perf_counter(), self._verify_seconds
-                if job.schema:
-                    self.judge.box.load(job.schema)
+                self._load(job.schema)
                 seen = {t.sql for t in job.tried}
                 fresh = []
                 for c in cands:

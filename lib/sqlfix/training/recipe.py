@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import signal
 import sys
 import time
 from pathlib import Path
@@ -47,6 +49,7 @@ def _trainer_class():
             self._parts = {"loss_diff": [0.0, 0], "loss_consistent": [0.0, 0]}
             self._tokens, self._since = 0, time.perf_counter()
             self.tokens_total = 0  # every trained token (padding excluded) since the start: throughput benchmarks
+            self.kill_mid_save_at: int | None = None
 
         def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
             diff = inputs.pop("diff_mask")
@@ -75,6 +78,28 @@ def _trainer_class():
                         self._parts[key][1] += 1
             return (loss, outputs) if return_outputs else loss
 
+        def _save_checkpoint(self, model, trial) -> None:
+            """Save into ``<output_dir>/.staging/checkpoint-N``, then rename it to ``checkpoint-N``: a run killed
+            while a checkpoint is written leaves only the staging folder (removed by the next run), never an
+            incomplete ``checkpoint-N`` that a resume would pick."""
+            out = Path(self.args.output_dir)
+            staging = out / STAGING
+            self.args.output_dir = str(staging)
+            try:
+                super()._save_checkpoint(model, trial)
+                if self.state.global_step == self.kill_mid_save_at:  # fault drill: a checkpoint half written
+                    os.kill(os.getpid(), signal.SIGKILL)
+            finally:
+                self.args.output_dir = str(out)
+            if self.args.should_save:
+                name = f"checkpoint-{self.state.global_step}"
+                done = out / name
+                if done.exists():  # a rerun saving the same step again
+                    shutil.rmtree(done)
+                os.replace(staging / name, done)
+                shutil.rmtree(staging, ignore_errors=True)  # what is left there (rotation's view) has no value
+                _rotate(out, int(self.args.save_total_limit or 0))
+
         def log(self, logs, *args, **kwargs):
             if "loss" in logs:
                 for key, (total, n) in self._parts.items():
@@ -98,6 +123,7 @@ class DMSFTRecipe:
         self.manifest: dict = {}
         self.trainer = None
         self.run_id: str | None = None
+        self.finished = False  # training was already complete (final/ saved) when this run started
         self._check()
 
     def _check(self) -> None:
@@ -244,24 +270,41 @@ class DMSFTRecipe:
         self.trainer = _trainer_class()(
             model=self.model, args=args, train_dataset=self.train_examples, data_collator=collator
         )
-        if cfg["kill_at_step"]:  # fault injection: SIGKILL mid-run, to prove resume (tests, drills)
+        if cfg["kill_at_step"] and cfg["kill_at"] == "after_save":  # fault drill: SIGKILL mid-run (tests of resume)
             self.trainer.add_callback(_killer(int(cfg["kill_at_step"])))
+        if cfg["kill_at_step"] and cfg["kill_at"] == "mid_save":
+            self.trainer.kill_mid_save_at = int(cfg["kill_at_step"])
 
     # -- run ----------------------------------------------------------------------------------------
     def train(self) -> dict:
         resume = self.cfg["resume"]
         checkpoint = None
+        shutil.rmtree(self.out / STAGING, ignore_errors=True)  # what a run killed mid-save left
         if resume == "auto":
-            found = sorted(self.out.glob("checkpoint-*"), key=lambda p: int(p.name.split("-")[1]))
-            checkpoint = str(found[-1]) if found else None
+            found = latest_checkpoint(self.out)
+            checkpoint = str(found) if found else None
         elif resume:
             checkpoint = str(resume)
         self.resumed_from = checkpoint
+        max_steps = int(self.cfg["max_steps"])
+        if checkpoint and 0 < max_steps <= _step(Path(checkpoint)) and complete_model(self.out / "final"):
+            # A run that finished training and was stopped after saving (in registration, say): nothing is left
+            # to train, and training on would run past max_steps.
+            from transformers import TrainerState
+
+            self.trainer.state = TrainerState.load_from_json(str(Path(checkpoint) / "trainer_state.json"))
+            self.finished = True
+            print(f"train: {Path(checkpoint).name} is at max_steps {max_steps} and final/ is saved: nothing to "
+                  "train", flush=True)  # fmt: skip
+            ends = [h for h in self.trainer.state.log_history if "train_loss" in h]
+            return {k: v for k, v in (ends[-1] if ends else {}).items() if k not in ("step", "epoch")}
         result = self.trainer.train(resume_from_checkpoint=checkpoint)
         return result.metrics
 
     def save_checkpoint(self) -> Path:
         final = self.out / "final"
+        if self.finished:  # saved by the run that trained it; the model in memory was never trained here
+            return final
         self.trainer.save_model(str(final))
         self.tokenizer.save_pretrained(str(final))
         return final
@@ -271,9 +314,61 @@ class DMSFTRecipe:
         self.model = None
 
 
-def _killer(step: int):
-    import signal
+STAGING = ".staging"
+# What a complete checkpoint holds: the trainer's state (written last) and the model's weights.
+_WEIGHTS = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
 
+
+def _step(path: Path) -> int:
+    tail = path.name.split("-", 1)[1] if "-" in path.name else ""
+    return int(tail) if tail.isdigit() else -1
+
+
+def complete_checkpoint(path: Path) -> bool:
+    """Whether ``path`` is a checkpoint a resume can load: its trainer state and its weights are there (a
+    DeepSpeed checkpoint keeps them in ``global_step*`` folders)."""
+    if not (path / "trainer_state.json").is_file():
+        return False
+    return any((path / w).is_file() for w in _WEIGHTS) or any(path.glob("global_step*"))
+
+
+def complete_model(path: Path) -> bool:
+    """Whether ``path`` holds a saved model (its config and its weights)."""
+    return (path / "config.json").is_file() and any((path / w).is_file() for w in _WEIGHTS)
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    """The newest complete ``checkpoint-N`` of ``out``; an incomplete one (a run killed mid-save by an older
+    release, a copy cut short) is skipped with a one-line notice.
+
+    Example:
+        >>> import tempfile
+        >>> out = Path(tempfile.mkdtemp())
+        >>> for step, files in ((2, ("trainer_state.json", "model.safetensors")), (4, ())):
+        ...     (out / f"checkpoint-{step}").mkdir()
+        ...     for f in files:
+        ...         _ = (out / f"checkpoint-{step}" / f).write_text("{}")
+        >>> latest_checkpoint(out).name
+        train: skipping incomplete checkpoint-4 (no trainer state or weights)
+        'checkpoint-2'
+    """
+    for path in sorted((p for p in out.glob("checkpoint-*") if _step(p) >= 0), key=_step, reverse=True):
+        if complete_checkpoint(path):
+            return path
+        print(f"train: skipping incomplete {path.name} (no trainer state or weights)", flush=True)
+    return None
+
+
+def _rotate(out: Path, limit: int) -> None:
+    """Keep the newest ``limit`` checkpoints (0: all)."""
+    if limit <= 0:
+        return
+    found = sorted((p for p in out.glob("checkpoint-*") if _step(p) >= 0), key=_step)
+    for old in found[:-limit]:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _killer(step: int):
     from transformers import TrainerCallback
 
     class Kill(TrainerCallback):
