@@ -66,3 +66,17 @@ def test_a_query_may_name_its_own_ctes_but_not_hide_other_tables_in_them(run_cli
     assert "|  3|" in out
     code, message = run_cli_fails("sql", "WITH x AS (SELECT * FROM default.secrets) SELECT * FROM x")
     assert code == 2 and "default.secrets is not a lake table" in message
+
+
+def test_sql_limits_hold_and_out_is_written_whole_or_not_at_all(run_cli, run_cli_fails, tmp_path):
+    """Issue 25: a row cap and a deadline that are reported, and --out never left half written."""
+    out = tmp_path / "rows.jsonl"
+    out.write_text("the last good export\n")
+    code, message = run_cli_fails("--set", "analyst.max_rows=10", "sql", "SELECT id FROM range(100)", "--out", str(out))
+    assert code == 2 and "the result has more than 10 rows (analyst.max_rows)" in message, message
+    code, message = run_cli_fails("--set", "analyst.timeout_s=2", "sql",
+                                  "SELECT count(*) FROM range(100000000000) WHERE id % 7 = 100", "--out", str(out))  # fmt: skip
+    assert code == 2 and "the query ran past its 2 s deadline and was cancelled" in message, message
+    assert out.read_text() == "the last good export\n" and [p.name for p in tmp_path.iterdir()] == ["rows.jsonl"]
+    run_cli("sql", "SELECT id FROM range(3)", "--out", str(out))
+    assert [json.loads(line) for line in out.open()] == [{"id": 0}, {"id": 1}, {"id": 2}]

@@ -154,3 +154,22 @@ def test_far_times_and_conflicting_duplicates_are_quarantined(run_cli, lake, cfg
     assert sorted(p.name for p in (tmp_path / "lake" / "query_logs").iterdir() if p.name.startswith("event_date")) == [
         "event_date=2026-11-01"
     ]
+
+
+def test_hostile_names_bad_parquet_and_huge_rows(run_cli, run_cli_fails, lake, tmp_path):
+    """Issue 25: table names that would reach the sandbox's SQL are quarantined; a .parquet file that is not
+    Parquet is named; a valid 50 MB row is sql_too_large, not malformed_json."""
+    ddl = tmp_path / "schemas.sql"
+    ddl.write_text("CREATE TABLE a.b.t (x INT);\nCREATE TABLE global_temp.t (x INT);\nCREATE TABLE ok.t (x INT);\n")
+    assert "schemas: 1 loaded, 2 rejected" in run_cli("ingest", "--schemas", str(ddl), "--captured-at", "2026-11-01")
+    assert sorted(r.reason for r in lake.read("table_schemas_rejected").collect()) == ["bad_table_name"] * 2
+
+    folder = tmp_path / "parquet"
+    folder.mkdir()
+    (folder / "broken.parquet").write_text('{"this": "is json"}\n')
+    code, message = run_cli_fails("ingest", "--source", str(folder))
+    assert code == 2 and message.startswith(f"sqlfix ingest: not a readable Parquet file (") and "broken.parquet" in message
+
+    huge = _write(tmp_path / "huge.jsonl", [{**GOOD, "event_id": "big", "sql_text": "SELECT " + "1+" * 25_000_000 + "1"}])
+    assert _counts(run_cli("ingest", "--source", str(huge)))["rejected"] == 1
+    assert [(r.reason,) for r in lake.read("query_logs_rejected").select("reason").collect()] == [("sql_too_large",)]

@@ -77,3 +77,25 @@ def test_instances_load_with_nulls_and_verify_in_hardened_sessions(ctx, lake, tm
     nulls_differ = verifier.check(slow, slow + " HAVING s.s_state IS NOT NULL")  # a's NULL state is dropped
     assert (nulls_differ.tier, nulls_differ.differs_on) == ("small", [])
     assert verifier.check(slow, "SELECT * FROM csv.`/etc/passwd`").tier == "allowlist"
+
+
+def test_the_verifier_reports_deadlines_and_row_caps_as_reasons(spark):
+    """Issue 25: a query past the deadline is cancelled and a result over the cap is not compared; each is the
+    check's reason, never an exception that ends the run."""
+    from sqlfix.filtering.sandbox import hardened
+
+    sessions = {}
+    for name in ("a", "b"):
+        session = hardened(spark)
+        session.range(1000).createOrReplaceTempView("t")
+        sessions[name] = session
+    verifier = Verifier(sessions, "b", {"t"}, repeats=1, max_rows=100, timeout_s=3)
+    slow = "SELECT count(*) AS n FROM t x CROSS JOIN range(100000000000) y WHERE x.id + y.id < 0"
+    got = verifier.check(slow, "SELECT 0 AS n")
+    assert (got.tier, got.passed) == ("small", False) and "ran past its 3 s deadline" in got.reason
+    many = verifier.check("SELECT id FROM t", "SELECT id FROM t ORDER BY id")
+    assert (many.tier, many.passed, many.reason) == (
+        "small", False, "more than 100 rows on a: compare on a smaller instance"
+    )
+    ok = verifier.check("SELECT id FROM t WHERE id < 5", "SELECT id FROM t WHERE id <= 4", measure=False)
+    assert (ok.tier, ok.passed) == ("instances", True)
