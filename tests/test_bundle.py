@@ -145,8 +145,47 @@ def test_schedules_and_the_on_demand_pipeline():
         models.add(load_config(args.profile, overrides_of(args))["train"]["mlflow"]["registered_model"])
         if task["task_key"] == "train":
             assert args.on_spark and args.use_gpu and args.deepspeed  # -> DeepspeedTorchDistributor
-    assert models == {"sqlfix-fixer"} == {bundle["variables"]["model_name"]["default"]}
+    assert models == {"main.sqlfix.sqlfix_fixer"} == {"main.sqlfix." + bundle["variables"]["model_name"]["default"]}
     clusters = {c["job_cluster_key"]: c["new_cluster"] for c in jobs["train_evaluate_promote"]["job_clusters"]}
     assert "gpu" in clusters["gpu"]["spark_version"] and "gpu" not in clusters["cpu"]["spark_version"]
     prod = bundle["targets"]["prod"]
     assert prod["mode"] == "production" and prod["workspace"]["root_path"] and prod["permissions"]
+
+
+def _tasks_with_files():
+    for path in sorted((ROOT / "resources").glob("*.yml")):
+        for name, job in yaml.safe_load(path.read_text())["resources"]["jobs"].items():
+            for task in job["tasks"]:
+                yield path, name, job, task
+
+
+def test_the_bundle_deploys_as_databricks_runs_it():
+    """Issue 25: the wheel path resolves from each resource file, the tasks get the wheel's extras, the runtime's
+    Spark is the one the package needs, clusters are single-user Unity Catalog ones, failures notify, prod runs
+    as a service principal, and the model is registered under catalog.schema."""
+    import re
+
+    setup = (ROOT / "setup.py").read_text()
+    assert '"pyspark>=4.0,<5"' in setup  # what the runtime below must provide
+    for path, name, job, task in _tasks_with_files():
+        libraries = task["libraries"]
+        wheels = [lib["whl"] for lib in libraries if "whl" in lib]
+        assert wheels == ["../dist/*.whl"] and (path.parent / wheels[0]).parent.resolve() == ROOT / "dist"
+        pypi = {lib["pypi"]["package"] for lib in libraries if "pypi" in lib}
+        assert "sqlglot[c]>=26" in pypi, (name, task["task_key"])
+        if task["task_key"] in ("train", "evaluate", "promote"):
+            assert {"transformers>=5.0", "accelerate>=0.34", "deepspeed>=0.15"} <= pypi
+        assert job["email_notifications"] == {"on_failure": ["${var.notify_on_failure}"]}
+        for cluster in job["job_clusters"]:
+            spec = cluster["new_cluster"]
+            major = int(re.match(r"(\d+)\.", spec["spark_version"]).group(1))
+            assert major >= 17, (name, spec["spark_version"])  # DBR 17 is Spark 4.0; 16.4 is Spark 3.5
+            assert spec["data_security_mode"] == "SINGLE_USER"
+    bundle = _bundle()
+    assert bundle["targets"]["prod"]["run_as"] == {"service_principal_name": "${var.run_as}"}
+    assert "default" not in bundle["variables"]["run_as"]  # prod must name it; dev runs as the deployer
+    assert bundle["targets"]["dev"]["variables"]["notify_on_failure"] == "${workspace.current_user.userName}"
+    from sqlfix.config import load_config
+
+    mlflow_cfg = load_config("databricks")["train"]["mlflow"]
+    assert (mlflow_cfg["registry_uri"], len(mlflow_cfg["registered_model"].split("."))) == ("databricks-uc", 3)

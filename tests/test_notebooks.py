@@ -17,9 +17,46 @@ def test_every_notebook_is_tested():
         "bug_pairs.ipynb", "model_comparison.ipynb", "spot_check_review.ipynb"]  # fmt: skip
 
 
+def test_notebooks_run_as_databricks_runs_them():
+    """Issue 25: no notebook forces a backend (plots inline), builds a session of its own or waits on input()."""
+    for path in NOTEBOOKS.glob("*.ipynb"):
+        code = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
+        assert "open_notebook(globals()" in code, path.name
+        for banned in ("matplotlib.use(", "input(", "SparkSession", "get_spark", "Context("):
+            assert banned not in code, (path.name, banned)
+
+
+class _Widgets:
+    def __init__(self, given):
+        self.given, self.made = given, {}
+
+    def text(self, name, default):
+        self.made[name] = default
+
+    def get(self, name):
+        return self.given.get(name, self.made[name])
+
+
+def test_on_databricks_the_notebook_uses_its_spark_and_widgets():
+    from sqlfix.commands.notebook import notebook_params
+    from sqlfix.errors import UsageError
+
+    widgets = _Widgets({"catalog": "prod", "eval_set": "sft_eval@v3"})
+    given_spark = object()
+    cfg, values, spark = notebook_params({"dbutils": type("D", (), {"widgets": widgets})(), "spark": given_spark},
+                                         eval_set="", figures="")  # fmt: skip
+    assert spark is given_spark and values == {"eval_set": "sft_eval@v3", "figures": ""}
+    assert widgets.made == {"catalog": "main", "schema": "sqlfix", "eval_set": "", "figures": ""}
+    assert (cfg["spark"]["profile"], cfg["lake"]["catalog"], cfg["lake"]["schema"]) == ("cluster", "prod", "sqlfix")
+    hostile = _Widgets({"schema": "x`; DROP SCHEMA y"})
+    with pytest.raises(UsageError, match="the schema widget is not a plain name"):
+        notebook_params({"dbutils": type("D", (), {"widgets": hostile})(), "spark": given_spark})
+
+
 def _run(name: str, tmp_path, monkeypatch, **env) -> dict:
     monkeypatch.setenv("SQLFIX_OUTPUT_ROOT", str(tmp_path))  # the test's lake and MLflow store (see cfg)
     monkeypatch.setenv("SQLFIX_FIGURES", str(tmp_path))
+    monkeypatch.setenv("MPLBACKEND", "Agg")  # no display here; the notebooks themselves leave plots inline
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     namespace: dict = {}

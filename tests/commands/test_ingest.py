@@ -168,7 +168,7 @@ def test_hostile_names_bad_parquet_and_huge_rows(run_cli, run_cli_fails, lake, t
     folder.mkdir()
     (folder / "broken.parquet").write_text('{"this": "is json"}\n')
     code, message = run_cli_fails("ingest", "--source", str(folder))
-    assert code == 2 and message.startswith(f"sqlfix ingest: not a readable Parquet file (") and "broken.parquet" in message
+    assert code == 2 and message.startswith("sqlfix ingest: not a readable Parquet file (") and "broken.parquet" in message
 
     huge = _write(tmp_path / "huge.jsonl", [{**GOOD, "event_id": "big", "sql_text": "SELECT " + "1+" * 25_000_000 + "1"}])
     assert _counts(run_cli("ingest", "--source", str(huge)))["rejected"] == 1

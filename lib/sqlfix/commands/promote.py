@@ -47,12 +47,13 @@ def promote(ctx, challenger_ref: str = "@challenger", eval_version: int | None =
 
     from sqlfix.commands.evaluate import eval_samples, evaluate_models, resolve_models
     from sqlfix.registry.promotion import ALIAS, apply, decide
+    from sqlfix.registry.tracking import use_registry
 
     pcfg, ecfg = ctx.cfg["promote"], dict(ctx.cfg["evaluate"])
     if limit is not None:
         ecfg["limit"] = limit
     name = ctx.cfg["train"]["mlflow"]["registered_model"]
-    mlflow.set_tracking_uri(ctx.cfg["train"]["mlflow"]["tracking_uri"])
+    use_registry(ctx.cfg["train"]["mlflow"])
     client = mlflow.MlflowClient()
     challenger = resolve_models(ctx, [challenger_ref])[0]
     if challenger.version is None:
@@ -97,9 +98,10 @@ def _run_rollback(ctx, args) -> int:
     import mlflow
 
     from sqlfix.registry.promotion import ALIAS, rollback
+    from sqlfix.registry.tracking import use_registry
 
     name = ctx.cfg["train"]["mlflow"]["registered_model"]
-    mlflow.set_tracking_uri(ctx.cfg["train"]["mlflow"]["tracking_uri"])
+    use_registry(ctx.cfg["train"]["mlflow"])
     old, new = rollback(mlflow.MlflowClient(), name)
     print(f"rollback: {name} @{ALIAS} v{old} -> v{new}")
     return 0

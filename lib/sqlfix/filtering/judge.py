@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from sqlfix.filtering.dryrun import DryRun
 from sqlfix.filtering.policy import kind_changed
 from sqlfix.filtering.sandbox import Sandbox
-from sqlfix.spark import Bounded, DeadlineExceeded
 from sqlfix.filtering.script import check_script
+from sqlfix.spark import Bounded, DeadlineExceeded
 from sqlfix.taxonomy.classify import classify
 from sqlfix.taxonomy.model import Taxonomy, load_taxonomy
 

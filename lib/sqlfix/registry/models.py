@@ -72,7 +72,9 @@ def resolve(ref: str, train_cfg: dict, cache: Path) -> ResolvedModel:
     import mlflow
     from mlflow.exceptions import MlflowException
 
-    mlflow.set_tracking_uri(train_cfg["mlflow"]["tracking_uri"])
+    from sqlfix.registry.tracking import use_registry
+
+    use_registry(train_cfg["mlflow"])
     client = mlflow.MlflowClient()
     name, _, rest = uri.removeprefix("models:/").partition("/")
     try:

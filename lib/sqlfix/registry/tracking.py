@@ -75,6 +75,16 @@ def check_registered_name(name: str, registry_uri: str | None) -> None:
 OUTPUT_TAG, FINGERPRINT_TAG = "sqlfix.output_dir", "sqlfix.model_fingerprint"
 
 
+def use_registry(mlflow_cfg: dict) -> None:
+    """Point MLflow at the configured tracking server and model registry (``registry_uri``: Unity Catalog's
+    ``databricks-uc``; unset: the tracking server's own)."""
+    import mlflow
+
+    mlflow.set_tracking_uri(mlflow_cfg["tracking_uri"])
+    if mlflow_cfg.get("registry_uri"):
+        mlflow.set_registry_uri(mlflow_cfg["registry_uri"])
+
+
 def model_fingerprint(folder: Path) -> str:
     """SHA-256 over a model folder's files (names and bytes, in name order): the same weights, the same
     fingerprint, so a rerun finds what an interrupted one registered."""
@@ -145,9 +155,7 @@ def log_training(cfg: dict, recipe, final_dir: Path, metrics: dict, config_files
     import mlflow
 
     mcfg = cfg["mlflow"]
-    mlflow.set_tracking_uri(mcfg["tracking_uri"])
-    if mcfg.get("registry_uri"):
-        mlflow.set_registry_uri(mcfg["registry_uri"])
+    use_registry(mcfg)
     name = mcfg["registered_model"]
     check_registered_name(name, mlflow.get_registry_uri())
     experiment = mlflow.set_experiment(mcfg["experiment"])
@@ -203,7 +211,6 @@ def _log_dataset(cfg: dict, recipe) -> None:
     """The training set as the run's input (lineage): its version as the name, the folder as the source,
     a digest of its training file."""
     import hashlib
-
     import warnings
 
     import mlflow
