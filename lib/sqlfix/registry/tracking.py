@@ -225,3 +225,25 @@ def _log_dataset(cfg: dict, recipe) -> None:
         warnings.simplefilter("ignore")
         source = resolve_dataset_source(str(folder))
     mlflow.log_input(MetaDataset(source, name=str(version), digest=digest), context="training")
+
+
+def log_evaluation(mlflow_cfg: dict, run_id: str | None, label: str, eval_set: str, overall: dict,
+                   figures: dict, params: dict) -> str:  # fmt: skip
+    """Metrics (``eval_<metric>``) and figures of one model's evaluation: on the model's own training run
+    when it has one, else on a new run of the evaluation experiment. Returns the run id."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import mlflow
+
+    use_registry(mlflow_cfg)
+    if run_id is None:
+        mlflow.set_experiment(mlflow_cfg.get("eval_experiment") or "sqlfix-eval")
+    else:  # the model's own training run, in its own experiment
+        mlflow.set_experiment(experiment_id=mlflow.MlflowClient().get_run(run_id).info.experiment_id)
+    with mlflow.start_run(run_id=run_id, run_name=None if run_id else f"evaluate {label}") as run:
+        mlflow.log_metrics({f"eval_{k}": float(v) for k, v in overall.items() if isinstance(v, (int, float))})
+        mlflow.set_tag("eval_set", eval_set)
+        if run_id is None:
+            mlflow.log_params({"model": label, **params})
+        for name, fig in figures.items():
+            mlflow.log_figure(fig, f"eval/{name}")
+        return run.info.run_id
