@@ -8,8 +8,8 @@ import threading
 import pandas as pd
 import pytest
 
-PAYROLL = "CREATE TABLE hr.secret_payroll (employee STRING, salary_eur DOUBLE)"
-SHOP = "CREATE TABLE shop.orders (order_id BIGINT, amount DOUBLE)"
+PAYROLL = "CREATE TABLE iso_hr.secret_payroll (employee STRING, salary_eur DOUBLE)"
+SHOP = "CREATE TABLE iso_shop.orders (order_id BIGINT, amount DOUBLE)"
 
 
 @pytest.fixture
@@ -27,12 +27,12 @@ def served(spark):
 
 
 def test_caller_b_never_sees_caller_a_tables(served):
-    a = served.predict(None, pd.DataFrame([{"sql": "SELECT employe, salary_eur FROM hr.secret_payroll",
+    a = served.predict(None, pd.DataFrame([{"sql": "SELECT employe, salary_eur FROM iso_hr.secret_payroll",
                                             "schema": PAYROLL, "error": None}]))  # fmt: skip
     assert a.loc[0, "verified"] and "employee" in a.loc[0, "fixed_sql"]
     b = served.predict(None, pd.DataFrame([
-        {"sql": "SELECT salary_eur FROM hr.secret_payroll", "schema": None, "error": None},
-        {"sql": "SELECT salary_eur FROM hr.secret_payroll", "schema": SHOP, "error": None},
+        {"sql": "SELECT salary_eur FROM iso_hr.secret_payroll", "schema": None, "error": None},
+        {"sql": "SELECT salary_eur FROM iso_hr.secret_payroll", "schema": SHOP, "error": None},
     ]))  # fmt: skip
     assert list(b["verified"]) == [False, False]
     assert all(b["fixed_sql"].isna())
@@ -40,10 +40,10 @@ def test_caller_b_never_sees_caller_a_tables(served):
 
 def test_one_bad_row_is_that_rows_error(served):
     got = served.predict(None, pd.DataFrame([
-        {"sql": "SELECT order_id FROM shop.orders", "schema": float("nan"), "error": float("nan")},
+        {"sql": "SELECT order_id FROM iso_shop.orders", "schema": float("nan"), "error": float("nan")},
         {"sql": 42, "schema": SHOP, "error": None},
-        {"sql": "SELECT order_idd FROM shop.orders", "schema": SHOP + "; CREATE TABLE a.b.c (x INT)", "error": None},
+        {"sql": "SELECT order_idd FROM iso_shop.orders", "schema": SHOP + "; CREATE TABLE a.b.c (x INT)", "error": None},
     ]))  # fmt: skip
     assert list(got["verified"]) == [False, False, True]
     assert got.loc[1, "last_error"].startswith("not fixed: ValueError: sql must be a string")
-    assert got.loc[2, "fixed_sql"] == "SELECT order_id FROM shop.orders"
+    assert got.loc[2, "fixed_sql"] == "SELECT order_id FROM iso_shop.orders"

@@ -60,9 +60,8 @@ class Sandbox:
         self.state = self.shared._jsparkSession.sessionState()  # noqa: SLF001
         self.parser = self.state.sqlParser()  # Spark's SQL parser (stateless; reads the active conf)
         self.command = spark._jvm.java.lang.Class.forName("org.apache.spark.sql.catalyst.plans.logical.Command")  # type: ignore[union-attr]
-        self.tables: dict[str, str] = {}  # name -> schema DDL the sandbox created it with
-        self.filled: set[str] = set()
-        self._lock = threading.Lock()
+        self.tables: dict[str, str] = {}  # name -> schema DDL: the tables this sandbox loaded
+        self._catalog = _catalog_of(spark)
 
     def session(self, fresh: bool = False) -> SparkSession:
         """The shared analysis session, or a fresh one whose state dies with the script (both hardened)."""
@@ -96,38 +95,40 @@ class Sandbox:
     def reset(self) -> None:
         """Drop every table the sandbox made, so that the next ``load`` sees only its own schema (a
         caller's tables are never visible to the next caller)."""
-        with self._lock:
+        with self._catalog.lock:
             for name in list(self.tables):
                 self.spark.sql(f"DROP TABLE IF EXISTS {_quoted(name)}")
+                self._catalog.tables.pop(name, None)
+                self._catalog.filled.discard(name)
                 del self.tables[name]
-            self.filled.clear()
 
     def create(self, name: str, schema_ddl: str) -> None:
         """An empty parquet table ``name`` (``db.table`` or ``table``) with columns ``schema_ddl``; a name that
         is not plain (``sql.names.table_name``: the only text of a caller's that reaches the sandbox's own SQL)
-        is refused with ``BadNameError``."""
+        is refused with ``BadNameError``. Whether the table is already there with those columns is asked of
+        the catalog's record, which every sandbox of the process shares (they share the session catalog)."""
         name = table_name(name, parts=2)
-        with self._lock:
-            if self.tables.get(name) == schema_ddl:
-                return
-            quoted = _quoted(name)
-            if "." in name:
-                self.spark.sql(f"CREATE DATABASE IF NOT EXISTS `{name.split('.')[0]}`")
-            self.spark.sql(f"DROP TABLE IF EXISTS {quoted}")
-            self.spark.sql(f"CREATE TABLE {quoted} ({schema_ddl}) USING parquet")
+        with self._catalog.lock:
+            if self._catalog.tables.get(name) != schema_ddl:
+                quoted = _quoted(name)
+                if "." in name:
+                    self.spark.sql(f"CREATE DATABASE IF NOT EXISTS `{name.split('.')[0]}`")
+                self.spark.sql(f"DROP TABLE IF EXISTS {quoted}")
+                self.spark.sql(f"CREATE TABLE {quoted} ({schema_ddl}) USING parquet")
+                self._catalog.tables[name] = schema_ddl
+                self._catalog.filled.discard(name)
             self.tables[name] = schema_ddl
-            self.filled.discard(name)
 
     def fill(self, name: str, rows: int = 6) -> None:
         """Put ``edge_rows`` into the sandbox table ``name`` (once) for a runtime check."""
         name = name.lower()
-        with self._lock:
-            if name in self.filled or name not in self.tables:
+        with self._catalog.lock:
+            if name in self._catalog.filled or name not in self.tables:
                 return
             schema = self.spark.table(name).schema
             self.spark.createDataFrame(edge_rows(schema, rows), schema).write.insertInto(name, overwrite=True)
             self.shared.catalog.refreshTable(name)  # the shared session cached the empty table's file listing
-            self.filled.add(name)
+            self._catalog.filled.add(name)
 
     def fill_referenced(self, sql: str) -> None:
         """``fill`` every sandbox table ``sql`` references (``referenced_tables``), by full name or by its
@@ -139,6 +140,24 @@ class Sandbox:
 
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(sorted(self.tables.items())).encode()).hexdigest()[:16]
+
+
+class _CatalogRecord:
+    """What the sandboxes of one Spark application made in its (shared, in-memory) session catalog."""
+
+    def __init__(self):
+        self.tables: dict[str, str] = {}
+        self.filled: set[str] = set()
+        self.lock = threading.RLock()
+
+
+_CATALOGS: dict[str, _CatalogRecord] = {}
+_CATALOGS_LOCK = threading.Lock()
+
+
+def _catalog_of(spark: SparkSession) -> _CatalogRecord:
+    with _CATALOGS_LOCK:
+        return _CATALOGS.setdefault(spark.sparkContext.applicationId, _CatalogRecord())
 
 
 def _quoted(name: str) -> str:
