@@ -24,7 +24,6 @@ def _sources(spark):
         ("SELECT FROM WHERE (", "query_logs", "t3"),  # unparseable
         ("INSERT INTO qa.orders SELECT * FROM qa.orders", "query_logs", "t4"),  # not a query
         ("SELECT x.a FROM qa.unknown x", "query_logs", "t5"),  # no DDL
-        ("SELECT x.a FROM cat.qa.orders x", "query_logs", "t6"),  # not a name the sandbox takes (issue 25)
     ]
     return spark.createDataFrame(rows, "sql_text string, source string, task_id string")
 
@@ -43,7 +42,6 @@ def test_corpus_rows_features_and_quarantine_reasons(spark):
         ("t3", "unparseable"),
         ("t4", "not_a_query"),
         ("t5", "missing_ddl"),
-        ("t6", "bad_table_name"),
     ]
     assert {r["corpus_id"] for r in corpus.collect()} >= {corpus_id(GROUPED)}
 

@@ -18,7 +18,6 @@ from pyspark.sql import types as T
 
 from sqlfix.mining.pairs import attach_schemas
 from sqlfix.sql.features import features
-from sqlfix.sql.names import SPARK_TABLE_NAME
 from sqlfix.sql.normalize import normalized
 from sqlfix.sql.statements import split_statements
 
@@ -106,7 +105,6 @@ def build_corpus(sources: DataFrame, schemas: DataFrame, now) -> tuple[DataFrame
     """(corpus, rejected): one row per distinct normalised query, features extracted, DDL attached.
 
     Reasons in ``rejected``: ``unparseable``, ``not_a_query`` (a statement other than a SELECT query),
-    ``bad_table_name`` (it names a table that is not a plain ``table`` or ``database.table``: ``sql.names``),
     ``missing_ddl`` (it reads no table the catalog knows).
     """
     described = with_features(sources.select(*SOURCE_COLUMNS))
@@ -124,7 +122,6 @@ def build_corpus(sources: DataFrame, schemas: DataFrame, now) -> tuple[DataFrame
         .when(~F.array_contains("features", "select") | F.col("sql_text").rlike(r"(?is)^\s*(insert|create|drop|alter"
                                                                                 r"|delete|update|merge|set|use)\b"),
               F.lit("not_a_query"))
-        .when(F.exists("tables", lambda t: ~t.rlike(SPARK_TABLE_NAME)), F.lit("bad_table_name"))
         .when(F.col("schema_ddl").isNull(), F.lit("missing_ddl"))
     )  # fmt: skip
     judged = attached.withColumn("reason", reason).withColumn("added_at", F.lit(now).cast("timestamp"))

@@ -22,10 +22,7 @@ import re
 
 from sqlfix.errors import UsageError
 
-IDENTIFIER = r"[A-Za-z_][A-Za-z0-9_]{0,254}"
-_PART = re.compile(IDENTIFIER + r"\Z")
-# The same rule as a Spark regular expression over a whole name of one or two parts (for frames).
-SPARK_TABLE_NAME = rf"^{IDENTIFIER}(\.{IDENTIFIER})?$"
+_PART = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,254}\Z")
 # Databases a table of untrusted input may never be put in: Spark's own (global temporary views) and the
 # session catalog's name itself.
 RESERVED_DATABASES = frozenset({"global_temp", "spark_catalog", "information_schema", "system"})
