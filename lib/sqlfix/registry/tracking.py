@@ -24,8 +24,8 @@ def fixer_signature():
 
 
 INPUT_EXAMPLE = {
-    "sql": ["SELECT order_id, amount FROM shop.orders WHERE amount > 10"],
-    "schema": ["CREATE TABLE shop.orders (order_id BIGINT, amount DOUBLE)"],
+    "sql": ["SELECT order_id, amount FROM example_shop.orders WHERE amount > 10"],
+    "schema": ["CREATE TABLE example_shop.orders (order_id BIGINT, amount DOUBLE)"],
     "error": [""],
 }
 
