@@ -172,9 +172,10 @@ class Bounded:
         self._wanted = max(1, workers)
         self._idle = 0
 
-    def run(self, fn: Callable[[], Any], seconds: float, what: str = "the statement") -> Any:
-        """``fn()`` on a worker; its value, its exception, or ``DeadlineExceeded`` after ``seconds``."""
-        group = f"{self.name}-{uuid.uuid4().hex}"
+    def run(self, fn: Callable[[], Any], seconds: float, what: str = "the statement", group: str | None = None) -> Any:
+        """``fn()`` on a worker; its value, its exception, or ``DeadlineExceeded`` after ``seconds``. ``group``
+        names the job group (to read its jobs' metrics afterwards); ``fn`` must not set another."""
+        group = group or f"{self.name}-{uuid.uuid4().hex}"
         task = _Task(fn, group, what)
         self._ensure_worker()
         self._queue.put(task)
@@ -194,6 +195,13 @@ class Bounded:
             raise task.error
         return task.value
 
+    def close(self) -> None:
+        """Let the idle workers end (a worker busy with an abandoned call ends when it returns)."""
+        with self._lock:
+            workers, self._wanted = self._workers, 0
+        for _ in range(workers):
+            self._queue.put(None)
+
     def _ensure_worker(self) -> None:
         with self._lock:
             if self._idle > 0 or self._workers >= self._wanted:
@@ -209,6 +217,9 @@ class Bounded:
             task = self._queue.get()
             with self._lock:
                 self._idle -= 1
+                if task is None:  # closed
+                    self._workers -= 1
+                    return
                 if task.abandoned:  # its caller gave up before it started
                     task.done.set()
                     continue

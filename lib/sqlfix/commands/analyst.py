@@ -49,10 +49,16 @@ def _run_show(ctx, args) -> int:
             print(f"{h['version']:>5}  {h['timestamp']}  {h['operation']}")
         return 0
     spark, df = _table_frame(ctx, args.name, args.version, args.where)
-    limits = _limits(ctx)
-    count = Bounded(spark, name="sqlfix-show").run(df.count, limits["timeout_s"], "the count")
+
+    def counted_and_shown() -> tuple[int, str]:
+        return df.count(), df._show_string(args.limit, 60, len(df.columns) > 8)  # noqa: SLF001 - df.show's text
+
+    try:
+        count, shown = Bounded(spark, name="sqlfix-show").run(counted_and_shown, _limits(ctx)["timeout_s"], "the query")
+    except DeadlineExceeded as exc:
+        raise UsageError(str(exc), hint="--set analyst.timeout_s=N allows longer") from None
     print(f"{args.name} @ {ctx.lake.location(args.name)}: {count} rows")
-    df.show(args.limit, truncate=60, vertical=len(df.columns) > 8)
+    print(shown, end="")
     return 0
 
 
@@ -84,8 +90,8 @@ def _failed(exc) -> UsageError:
 
 
 def _limits(ctx) -> dict:
-    acfg = ctx.cfg.get("analyst") or {}
-    return {"timeout_s": float(acfg.get("timeout_s", 300)), "max_rows": int(acfg.get("max_rows", 1_000_000))}
+    acfg = ctx.cfg["analyst"]  # defaults in conf/local.yaml
+    return {"timeout_s": float(acfg["timeout_s"]), "max_rows": int(acfg["max_rows"])}
 
 
 def _add_export(parser) -> None:

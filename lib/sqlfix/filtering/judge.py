@@ -114,7 +114,10 @@ class Judge:
             return DryRun("timeout", message=f"no answer within {self.timeout_s:g}s")
 
     def close(self) -> None:
-        self._pool = None
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     def side(self, sql: str, runtime: bool = False) -> DryRun:
         """One side, cached per (sandbox state, SQL, runtime), bounded by ``timeout_s`` of wall time."""
