@@ -162,14 +162,14 @@ _LOG_COLUMNS = (
     ("task_id", "string", "the script / notebook / job the SQL belongs to"),
     ("action", "string", "execute, save, fix_suggested, fix_accepted, fix_rejected"),
     ("sql_text", "string", "the full SQL submitted or saved"),
-    ("status", "string", "success / error for executions, null otherwise"),
+    ("status", "string", "success / error / canceled for executions, null otherwise"),
     ("error_message", "string", "the engine's message when status is error"),
     ("engine", "string", "e.g. spark-3.5, spark-4.1, hive-3"),
     ("duration_ms", "bigint", "nullable"),
 )
 
 ACTIONS = ("execute", "save", "fix_suggested", "fix_accepted", "fix_rejected")
-STATUSES = ("success", "error")
+STATUSES = ("success", "error", "canceled")  # canceled: neither a failure of the SQL nor a fix
 
 TABLES: dict[str, Table] = {}
 
@@ -252,6 +252,23 @@ INGESTED_FILES = register(
         keys=("path", "sha256", "target"),
         layer="meta",
         volatile=("ingested_at",),
+    )
+)
+
+INGEST_WATERMARKS = register(
+    Table(
+        name="ingest_watermarks",
+        purpose="Bookkeeping: how far a table source (e.g. system.query.history) has been ingested.",
+        columns=_cols(
+            ("source", "string", "the source table as given to --source"),
+            ("format", "string", "the log format it was read as"),
+            ("watermark", "timestamp", "newest end time read; the next run re-reads from here minus the overlap"),
+            ("rows_read", "bigint", "rows the last run read"),
+            ("updated_at", "timestamp", "when"),
+        ),
+        keys=("source", "format"),
+        layer="meta",
+        volatile=("updated_at",),
     )
 )
 
@@ -722,9 +739,32 @@ FIX_SUGGESTIONS = register(
             ("last_error", "string", "when no fix was verified: the closest candidate's error"),
             ("model_ref", "string", "the model used (null: deterministic repairs only)"),
             ("suggested_at", "timestamp", "when"),
+            ("status", "string", "open, accepted, rejected or edited: the latest suggestion_feedback verdict"),
         ),
         keys=("event_id",),
         layer="gold",
         volatile=("suggested_at",),
+    )
+)
+
+FEEDBACK_VERDICTS = ("accepted", "rejected", "edited")
+
+SUGGESTION_FEEDBACK = register(
+    Table(
+        name="suggestion_feedback",
+        purpose="Append-only: a person's verdict on a fix suggestion (sqlfix suggestions, or any UI that appends).",
+        columns=_cols(
+            ("feedback_id", "string", "unique id of this verdict (dedupe key; a UI may use its own)"),
+            ("event_id", "string", "the failed execution the suggestion is for (fix_suggestions.event_id)"),
+            ("sql_hash", "bigint", "the suggestion's sql_hash: a verdict on an older suggestion is kept, not applied"),
+            ("verdict", "string", "accepted, rejected or edited (taken, then changed: the model was not right)"),
+            ("user_id", "string", "who gave the verdict"),
+            ("edited_sql", "string", "for edited: the SQL the person ran instead (nullable)"),
+            ("decided_at", "timestamp", "when the person decided (mining orders it among the log's events)"),
+            ("recorded_at", "timestamp", "when it was written"),
+        ),
+        keys=("feedback_id",),
+        layer="gold",
+        volatile=("recorded_at",),
     )
 )

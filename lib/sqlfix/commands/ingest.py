@@ -18,7 +18,10 @@ from pyspark.sql import functions as F
 
 from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
+from sqlfix.ingest import event_log as E
 from sqlfix.ingest import logs as L
+from sqlfix.ingest import query_history as Q
+from sqlfix.ingest.event_log import find_logs
 from sqlfix.ingest.schemas import read_schema_file
 
 LOG_SUFFIXES = (".jsonl", ".json", ".ndjson", ".jsonl.gz", ".json.gz", ".parquet")
@@ -37,6 +40,8 @@ class IngestReport:
     files_skipped: int = 0
     schemas_loaded: int = 0
     schemas_rejected: int = 0
+    not_mined: int = 0
+    in_progress: int = 0
 
 
 def list_files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
@@ -62,17 +67,23 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def ingest_logs(ctx, source: str, force: bool = False) -> IngestReport:
-    """Ingest a file, a folder, or a table (``table:NAME`` or a lake/catalog table name)."""
+FORMATS = ("sqlfix", "databricks_query_history", "spark_event_log")
+
+
+def ingest_logs(ctx, source: str, force: bool = False, fmt: str | None = None) -> IngestReport:
+    """Ingest a file, a folder, or a table (``table:NAME`` or a lake/catalog table name) of log format
+    ``fmt`` (``FORMATS``; default ``ingest.format``)."""
     cfg = ctx.cfg["ingest"]
-    column_map = cfg["column_map"]
+    fmt = fmt or cfg["format"]
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown log format {fmt!r}", hint=f"one of {', '.join(FORMATS)}")
     lake, spark = ctx.lake, ctx.spark
     report = IngestReport()
     path = Path(source).expanduser()
     files: list[Path] = []
+    hashes: dict[str, str] = {}
+    watermark_after = None
     if path.exists():
-        files = list_files(path, LOG_SUFFIXES)
-        hashes = {str(f): sha256_of(f) for f in files}
         done = {
             (r.path, r.sha256)
             for r in lake.read("ingested_files")
@@ -80,14 +91,41 @@ def ingest_logs(ctx, source: str, force: bool = False) -> IngestReport:
             .select("path", "sha256")
             .collect()
         }
-        todo = [f for f in files if force or (str(f), hashes[str(f)]) not in done]
+        if fmt == "spark_event_log":
+            logs = find_logs(path)
+            busy = [log for log in logs if log.in_progress]
+            report.in_progress = len(busy)
+            files = [f for log in logs if not log.in_progress for f in log.files]
+            hashes = {str(f): sha256_of(f) for f in files}
+            todo_logs = [log for log in logs if not log.in_progress
+                         and (force or any((str(f), hashes[str(f)]) not in done for f in log.files))]  # fmt: skip
+            todo = [f for log in todo_logs for f in log.files]
+        else:
+            files = list_files(path, LOG_SUFFIXES)
+            hashes = {str(f): sha256_of(f) for f in files}
+            todo = [f for f in files if force or (str(f), hashes[str(f)]) not in done]
         report.files_skipped = len(files) - len(todo)
         report.files_read = len(todo)
         if not todo:
             return report
-        raw = _read_files(spark, todo, column_map)
+        if fmt == "spark_event_log":
+            raw = E.event_rows(E.read_events(spark, todo_logs))
+        elif fmt == "databricks_query_history":
+            raw = Q.history_rows(_read_history_files(spark, todo), cfg["databricks_query_history"]["mined_statement_types"])
+        else:
+            raw = _read_files(spark, todo, cfg["column_map"])
+    elif fmt == "databricks_query_history":
+        name = source.removeprefix("table:")
+        qcfg = cfg["databricks_query_history"]
+        mark = _watermark(ctx, name, fmt)
+        rows = Q.table_rows(Q.since(_read_table(ctx, source), mark, float(qcfg["overlap_hours"])), f"table:{name}")
+        rows = rows.persist(StorageLevel.DISK_ONLY)
+        watermark_after = (name, rows)
+        raw = Q.history_rows(rows, qcfg["mined_statement_types"])
+    elif fmt == "spark_event_log":
+        raise UsageError("--source is no file or folder of Spark event logs", input=source)
     else:
-        raw = L.read_frame(_read_table(ctx, source), f"table:{source.removeprefix('table:')}", column_map)
+        raw = L.read_frame(_read_table(ctx, source), f"table:{source.removeprefix('table:')}", cfg["column_map"])
     now = F.lit(dt.datetime.now(dt.timezone.utc)).cast("timestamp")
     time_range = tuple(str(t) for t in cfg["event_time_range"])
     parsed = L.parse_events(raw, int(cfg["max_sql_bytes"]), cfg["timestamp_formats"], time_range)
@@ -97,15 +135,55 @@ def ingest_logs(ctx, source: str, force: bool = False) -> IngestReport:
         counts = {r["reason"]: r["n"] for r in parsed.groupBy("reason").agg(F.count("*").alias("n")).collect()}
         report.rows_read = sum(counts.values())
         report.rejected = report.rows_read - counts.get(None, 0)
+        report.not_mined = counts.get("statement_type_not_mined", 0)
         lake.merge("query_logs_rejected", L.rejected_rows(parsed, now))
         loaded = lake.merge("query_logs", L.good_rows(parsed, now))
         report.loaded = loaded.inserted
         report.duplicates = counts.get(None, 0) - loaded.inserted
         if files:
             _record_files(ctx, parsed, todo, hashes, now)
+        if watermark_after:  # only after both merges: a crash before re-reads the overlap, adding nothing
+            _save_watermark(ctx, watermark_after[0], fmt, watermark_after[1], report.rows_read)
     finally:
         parsed.unpersist()
+        if watermark_after:
+            watermark_after[1].unpersist()
     return report
+
+
+def _read_history_files(spark, files: list[Path]) -> DataFrame:
+    """Exported query history (JSON Lines or Parquet files) as raw rows (each row as JSON text)."""
+    jsonl = [str(f) for f in files if not f.name.lower().endswith(".parquet")]
+    parquet = [str(f) for f in files if f.name.lower().endswith(".parquet")]
+    frames = [L.read_lines(spark, jsonl)] if jsonl else []
+    for file in parquet:
+        _check_parquet(file)
+    if parquet:
+        frames.append(Q.table_rows(spark.read.option("mergeSchema", "true").parquet(*parquet), "files"))
+    raw = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
+    return raw.withColumn("source_file", F.regexp_replace("source_file", r"^file:(//)?", ""))
+
+
+def _watermark(ctx, source: str, fmt: str):
+    row = (
+        ctx.lake.read("ingest_watermarks")
+        .filter((F.col("source") == source) & (F.col("format") == fmt))
+        .select("watermark")
+        .first()
+    )
+    return row["watermark"] if row else None
+
+
+def _save_watermark(ctx, source: str, fmt: str, rows: DataFrame, rows_read: int) -> None:
+    from sqlfix.tables import INGEST_WATERMARKS
+
+    newest = rows.agg(Q.end_time_max(rows).alias("m")).first()["m"]
+    old = _watermark(ctx, source, fmt)
+    mark = max(m for m in (newest, old) if m is not None) if (newest or old) else None
+    record = {"source": source, "format": fmt, "watermark": mark, "rows_read": rows_read,
+              "updated_at": dt.datetime.now(dt.timezone.utc)}  # fmt: skip
+    df = ctx.spark.createDataFrame([record], INGEST_WATERMARKS.spark_schema)
+    ctx.lake.merge("ingest_watermarks", df, update=True)
 
 
 def _read_files(spark, files: list[Path], column_map) -> DataFrame:
@@ -180,7 +258,10 @@ def ingest_schemas(ctx, source: str, captured_at: dt.datetime | None = None) -> 
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--source", help="file or folder of JSON Lines / Parquet logs, or a table name")
+    parser.add_argument("--source", help="file or folder of logs, or a table name (e.g. system.query.history)")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="log format (default: ingest.format): sqlfix (JSON Lines/Parquet with column_map), "
+                             "databricks_query_history, spark_event_log")  # fmt: skip
     parser.add_argument("--schemas", help="file or folder of CREATE TABLE statements (.sql) or JSON Lines")
     parser.add_argument("--captured-at", help="ISO time the .sql schemas were captured (default: file mtime)")
     parser.add_argument("--force", action="store_true", help="re-read files already ingested (still no duplicates)")
@@ -196,7 +277,7 @@ def run(ctx, args) -> int:
             stamp = stamp.replace(tzinfo=dt.timezone.utc)
         report.schemas_loaded, report.schemas_rejected = ingest_schemas(ctx, args.schemas, stamp)
     if args.source:
-        logs = ingest_logs(ctx, args.source, force=args.force)
+        logs = ingest_logs(ctx, args.source, force=args.force, fmt=args.format)
         report = IngestReport(
             **{**asdict(logs), "schemas_loaded": report.schemas_loaded, "schemas_rejected": report.schemas_rejected}
         )
@@ -204,6 +285,8 @@ def run(ctx, args) -> int:
         f"ingest: {report.loaded} loaded, {report.duplicates} duplicate, {report.rejected} rejected "
         f"of {report.rows_read} rows from {report.files_read} files ({report.files_skipped} already ingested); "
         f"schemas: {report.schemas_loaded} loaded, {report.schemas_rejected} rejected"
+        + (f"; {report.not_mined} of the rejected are statements never mined" if report.not_mined else "")
+        + (f"; {report.in_progress} logs still being written, left for a later run" if report.in_progress else "")
     )
     return 0
 

@@ -35,6 +35,7 @@ REASONS = (
     "invalid_status",
     "sql_too_large",
     "invalid_duration_ms",
+    "statement_type_not_mined",
 )
 # A usable row whose event_id is already taken by other content (in the lake, or earlier in its batch).
 CONFLICT = "conflicting_duplicate"
@@ -51,10 +52,19 @@ def read_jsonl(spark: SparkSession, files: Iterable[str], column_map: Mapping[st
     Blank lines are not rows and are left out; every other line comes through, however broken.
     """
     source_schema = T.StructType([T.StructField(_src(f, column_map), T.StringType()) for f in LOG_FIELDS])
+    lines = read_lines(spark, files)
+    parsed = F.from_json(F.col("raw_row"), source_schema)
+    return lines.select(
+        "raw_row", "source_file", "_valid_utf8", "_valid_json", *[parsed[_src(f, column_map)].alias(f) for f in LOG_FIELDS]
+    )
+
+
+def read_lines(spark: SparkSession, files: Iterable[str]) -> DataFrame:
+    """The non-blank lines of JSON Lines files: ``raw_row`` (the line; base64 when it is no UTF-8),
+    ``source_file``, ``_valid_utf8`` and ``_valid_json`` (a JSON object)."""
     text = spark.read.text(list(files)).withColumn("source_file", F.input_file_name())
     text = text.filter(F.trim(F.col("value")) != "")
     valid_utf8 = F.expr("is_valid_utf8(value)")
-    parsed = F.from_json(F.col("value"), source_schema)
     # try_parse_json (a VARIANT) has a size limit: a larger line is judged by Jackson's streaming reader, so
     # that a valid 50 MB row is `sql_too_large`, not `malformed_json`.
     is_object = F.expr(
@@ -68,7 +78,6 @@ def read_jsonl(spark: SparkSession, files: Iterable[str], column_map: Mapping[st
         "source_file",
         valid_utf8.alias("_valid_utf8"),
         (valid_utf8 & is_object).alias("_valid_json"),
-        *[parsed[_src(f, column_map)].alias(f) for f in LOG_FIELDS],
     )
 
 
@@ -129,6 +138,8 @@ def parse_events(
         ("invalid_status", (action == "execute") & (status.isNull() | ~status.isin(*STATUSES))),
         ("sql_too_large", (F.coalesce(F.octet_length(F.col("sql_text")), F.lit(0)) > F.lit(max_sql_bytes)) | unread_large),
         ("invalid_duration_ms", ~blank("duration_ms") & (duration.isNull() | (duration < 0))),
+        # A statement the source says is no query (a write, a grant, ...): recorded here, never mined.
+        ("statement_type_not_mined", F.col("_skip").isNotNull() if "_skip" in raw.columns else F.lit(False)),
     ]
     assert tuple(name for name, _ in checks) == REASONS
     reason = F.lit(None).cast("string")
