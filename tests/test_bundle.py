@@ -189,3 +189,19 @@ def test_the_bundle_deploys_as_databricks_runs_it():
 
     mlflow_cfg = load_config("databricks")["train"]["mlflow"]
     assert (mlflow_cfg["registry_uri"], len(mlflow_cfg["registered_model"].split("."))) == ("databricks-uc", 3)
+
+
+def test_the_hourly_ingest_takes_the_log_format_and_prod_reads_the_query_history():
+    from sqlfix.cli import build_parser
+
+    bundle = _bundle()
+    task = bundle["resources"]["jobs"]["ingest_logs"]["tasks"][0]
+    params = task["python_wheel_task"]["parameters"]
+    assert params[params.index("--format") + 1] == "${var.log_format}"
+    assert bundle["targets"]["prod"]["variables"]["log_format"] == "databricks_query_history"
+    assert bundle["targets"]["prod"]["variables"]["log_source"] == "system.query.history"
+    prod = {**{k: v.get("default") for k, v in bundle["variables"].items()}, **bundle["targets"]["prod"]["variables"]}
+    argv = [p.replace("${var.log_format}", prod["log_format"]).replace("${var.log_source}", prod["log_source"])
+            for p in params]  # fmt: skip
+    args = build_parser().parse_args(["ingest", *argv])
+    assert (args.format, args.source) == ("databricks_query_history", "system.query.history")

@@ -23,6 +23,7 @@ FLOORS = [
     {"sqlfix.ingest"},
     {"sqlfix.taxonomy"},
     {"sqlfix.mining"},
+    {"sqlfix.feedback"},
     {"sqlfix.filtering"},
     {"sqlfix.review"},
     {"sqlfix.generation"},

@@ -43,6 +43,7 @@ COMMANDS: dict[str, str] = {
     "sql": "sqlfix.commands.analyst",
     "evaluate": "sqlfix.commands.evaluate",
     "fix": "sqlfix.commands.fix",
+    "suggestions": "sqlfix.commands.suggestions",
     "promote": "sqlfix.commands.promote",
     "rollback": "sqlfix.commands.promote",
     "review": "sqlfix.commands.review",

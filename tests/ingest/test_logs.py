@@ -9,7 +9,7 @@ from pyspark.testing import assertDataFrameEqual
 from sqlfix.ingest.logs import LOG_FIELDS, REASONS, mark_conflicts, parse_events
 
 RAW = "raw_row string, source_file string, _valid_utf8 boolean, _valid_json boolean, " + ", ".join(
-    f"{f} string" for f in LOG_FIELDS
+    f"{f} string" for f in (*LOG_FIELDS, "_skip")
 )
 
 
@@ -18,7 +18,7 @@ def _raw(spark, **over):
         "raw_row": "{}", "source_file": "f", "_valid_utf8": True, "_valid_json": True,
         "event_id": "e1", "event_time": "2026-11-01T09:00:00Z", "user_id": "u", "task_id": "t",
         "action": "execute", "sql_text": "SELECT 1", "status": "success", "error_message": None,
-        "engine": "spark-4.1", "duration_ms": "12",
+        "engine": "spark-4.1", "duration_ms": "12", "_skip": None,
     }  # fmt: skip
     row.update(over)
     return row
@@ -44,6 +44,7 @@ def test_each_rule_rejects_with_its_reason(spark):
         "invalid_status": {"status": "maybe"},
         "sql_too_large": {"sql_text": "x" * 101},
         "invalid_duration_ms": {"duration_ms": "-5"},
+        "statement_type_not_mined": {"_skip": "INSERT"},
     }
     assert tuple(cases) == REASONS
     rows = [

@@ -175,7 +175,7 @@ def _table(ctx, args) -> int:
         out.append({"event_id": r["event_id"], "sql_hash": r["sql_hash"], "fixed_sql": d["fixed_sql"],
                     "verified": d["verified"], "source": d["source"], "changed_lines": d["changed_lines"],
                     "diff": d["diff"], "error_condition": d["error_condition"], "last_error": d["last_error"],
-                    "model_ref": ref, "suggested_at": now})  # fmt: skip
+                    "model_ref": ref, "suggested_at": now, "status": "open"})  # fmt: skip
     if out:
         ctx.lake.merge("fix_suggestions", ctx.spark.createDataFrame(out, FIX_SUGGESTIONS.spark_schema), update=True)
     verified = sum(o["verified"] for o in out)

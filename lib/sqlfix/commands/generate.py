@@ -79,6 +79,15 @@ def latest_accuracy(lake, model_ref: str | None = None) -> dict[str, tuple[float
     return leaf_accuracy(last["metrics"]) if last is not None else {}
 
 
+def latest_acceptance(lake) -> dict[str, tuple[float, int]]:
+    """Leaf -> (share of judged suggestions people accepted, verdicts), over every model."""
+    from sqlfix.feedback import acceptance, leaf_acceptance
+
+    if not lake.exists("fix_suggestions"):
+        return {}
+    return leaf_acceptance(acceptance(lake.read("fix_suggestions"), lake.read("query_logs")))
+
+
 def run_targets(
     ctx, leaves: list[str] | None = None, generator: str = "mutators", max_targets: int | None = None
 ) -> tuple[str, list[dict]]:
@@ -90,6 +99,8 @@ def run_targets(
             taxonomy, kept_counts(ctx.lake), latest_accuracy(ctx.lake, gcfg.get("eval_model")),
             rare_below=int(gcfg["rare_below"]), weak_below=float(gcfg["weak_below"]), min_eval=int(gcfg["min_eval"]),
             per_leaf=int(gcfg["per_leaf"]), max_targets=max_targets or gcfg.get("max_targets"), user=leaves, generatable=generatable,
+            acceptance=latest_acceptance(ctx.lake), accepted_below=float(gcfg["accepted_below"]),
+            min_feedback=int(gcfg["min_feedback"]),
         )  # fmt: skip
     except ValueError as exc:
         raise UsageError(

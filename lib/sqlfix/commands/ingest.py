@@ -18,6 +18,7 @@ from pyspark.sql import functions as F
 
 from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
+from sqlfix.feedback.run import apply_feedback
 from sqlfix.ingest import event_log as E
 from sqlfix.ingest import logs as L
 from sqlfix.ingest import query_history as Q
@@ -42,6 +43,7 @@ class IngestReport:
     schemas_rejected: int = 0
     not_mined: int = 0
     in_progress: int = 0
+    feedback: int = 0
 
 
 def list_files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
@@ -111,17 +113,17 @@ def ingest_logs(ctx, source: str, force: bool = False, fmt: str | None = None) -
         if fmt == "spark_event_log":
             raw = E.event_rows(E.read_events(spark, todo_logs))
         elif fmt == "databricks_query_history":
-            raw = Q.history_rows(_read_history_files(spark, todo), cfg["databricks_query_history"]["mined_statement_types"])
+            raw = Q.history_rows(_read_history_files(spark, todo), cfg["query_history"]["mined_types"])
         else:
             raw = _read_files(spark, todo, cfg["column_map"])
     elif fmt == "databricks_query_history":
         name = source.removeprefix("table:")
-        qcfg = cfg["databricks_query_history"]
+        qcfg = cfg["query_history"]
         mark = _watermark(ctx, name, fmt)
         rows = Q.table_rows(Q.since(_read_table(ctx, source), mark, float(qcfg["overlap_hours"])), f"table:{name}")
         rows = rows.persist(StorageLevel.DISK_ONLY)
         watermark_after = (name, rows)
-        raw = Q.history_rows(rows, qcfg["mined_statement_types"])
+        raw = Q.history_rows(rows, qcfg["mined_types"])
     elif fmt == "spark_event_log":
         raise UsageError("--source is no file or folder of Spark event logs", input=source)
     else:
@@ -281,12 +283,14 @@ def run(ctx, args) -> int:
         report = IngestReport(
             **{**asdict(logs), "schemas_loaded": report.schemas_loaded, "schemas_rejected": report.schemas_rejected}
         )
+    report.feedback, _ = apply_feedback(ctx.lake)  # verdicts a UI appended since the last run
     print(
         f"ingest: {report.loaded} loaded, {report.duplicates} duplicate, {report.rejected} rejected "
         f"of {report.rows_read} rows from {report.files_read} files ({report.files_skipped} already ingested); "
         f"schemas: {report.schemas_loaded} loaded, {report.schemas_rejected} rejected"
         + (f"; {report.not_mined} of the rejected are statements never mined" if report.not_mined else "")
         + (f"; {report.in_progress} logs still being written, left for a later run" if report.in_progress else "")
+        + (f"; {report.feedback} suggestion verdicts added as events" if report.feedback else "")
     )
     return 0
 

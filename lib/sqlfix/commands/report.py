@@ -106,6 +106,24 @@ def filtering(ctx) -> list[Section]:
     return out
 
 
+def suggestions(ctx) -> Section:
+    from sqlfix.feedback import acceptance
+
+    lake = ctx.lake
+    if not (_count(lake, "fix_suggestions", "status IN ('accepted', 'rejected', 'edited')")):
+        return Section("Suggestion feedback", empty="no verdict on a fix suggestion yet (sqlfix suggestions)")
+    rates = acceptance(lake.read("fix_suggestions"), lake.read("query_logs"))
+    rows = rates.orderBy("rate", "category_l3", "model_ref").collect()
+    judged, accepted = sum(r["judged"] for r in rows), sum(r["accepted"] for r in rows)
+    return Section(
+        "Suggestion feedback",
+        f"People accepted {accepted} of {judged} judged suggestions ({accepted / judged:.0%}); per leaf and model, "
+        "least accepted first (rejected and edited ones count as not accepted):",
+        table=[{"leaf": r["category_l3"], "model": r["model_ref"], "judged": r["judged"], "accepted": r["accepted"],
+                "rate": round(r["rate"], 3)} for r in rows],
+    )  # fmt: skip
+
+
 def _mlflow(ctx):
     """A client of the configured tracking store, or None (with why) when there is none to read."""
     uri = ctx.cfg["train"]["mlflow"]["tracking_uri"]
@@ -180,7 +198,7 @@ def champion(ctx, client, why) -> Section:
 def build(ctx) -> str:
     client, why = _mlflow(ctx)
     sections = [funnel(ctx), *categories(ctx), *filtering(ctx), training(ctx, client, why), evaluation(ctx),
-                champion(ctx, client, why)]  # fmt: skip
+                champion(ctx, client, why), suggestions(ctx)]  # fmt: skip
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     return render("sqlfix report", f"{now}; lake {ctx.lake.location('query_logs').rsplit('/', 1)[0]}", sections)
 

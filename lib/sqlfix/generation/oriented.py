@@ -49,17 +49,36 @@ def targets(
     max_targets: int | None = None,
     user: list[str] | None = None,
     generatable: set[str] | None = None,
+    acceptance: dict[str, tuple[float, int]] | None = None,
+    accepted_below: float = 0.0,
+    min_feedback: int = 1,
 ) -> list[dict]:
-    """The target leaves, rarest first: (category_l3, reason, kept_pairs, accuracy, wanted)."""
+    """The target leaves, rarest first: (category_l3, reason, kept_pairs, accuracy, wanted).
+
+    A leaf is weak when its AST accuracy in the latest evaluation is below ``weak_below`` (over at least
+    ``min_eval`` samples), or when people accepted fewer than ``accepted_below`` of its judged suggestions
+    (over at least ``min_feedback`` verdicts: ``acceptance``, the paper's post-deployment signal).
+
+    Example:
+        >>> from sqlfix.taxonomy.model import load_taxonomy
+        >>> leaf = next(x.id for x in load_taxonomy().leaves if x.features)
+        >>> rows = targets(load_taxonomy(), {leaf: 50}, {}, rare_below=10, weak_below=0.3, min_eval=3, per_leaf=8,
+        ...                acceptance={leaf: (0.25, 4)}, accepted_below=0.5, min_feedback=4, user=None)
+        >>> [(r["category_l3"] == leaf, r["reason"]) for r in rows if r["reason"] == "weak"]
+        [(True, 'weak')]
+    """
     out = {}
     for leaf in taxonomy.leaves:
         if not leaf.features or (generatable is not None and leaf.id not in generatable):
             continue
         n = kept.get(leaf.id, 0)
         acc, samples = accuracy.get(leaf.id, (None, 0))
+        taken, judged = (acceptance or {}).get(leaf.id, (None, 0))
         if leaf.id in (user or []):
             out[leaf.id] = ("user", per_leaf)
         elif acc is not None and samples >= min_eval and acc < weak_below:
+            out[leaf.id] = ("weak", per_leaf)
+        elif taken is not None and judged >= min_feedback and taken < accepted_below:
             out[leaf.id] = ("weak", per_leaf)
         elif n < rare_below:
             out[leaf.id] = ("rare", min(per_leaf, rare_below - n))

@@ -21,7 +21,7 @@ engine                ``databricks-`` + ``compute.type`` in lower case (warehous
 duration_ms           ``total_duration_ms``
 ====================  ==============================================================================
 
-A statement whose ``statement_type`` is not in ``mined_statement_types`` (default: ``SELECT``; a null
+A statement whose ``statement_type`` is not in ``ingest.query_history.mined_types`` (``SELECT``; a null
 type is kept, since a statement Spark could not parse has none) is quarantined with reason
 ``statement_type_not_mined``: recorded, never mined, never shown to the filter. A CANCELED run is
 recorded as ``canceled``: it is neither a failure of the SQL nor a fix.
@@ -74,14 +74,14 @@ def task_key() -> Column:
     )
 
 
-def history_rows(raw: DataFrame, mined_statement_types: Iterable[str] = ("SELECT",)) -> DataFrame:
+def history_rows(raw: DataFrame, mined_types: Iterable[str]) -> DataFrame:
     """Raw rows (``raw_row`` JSON text of one system-table row, ``source_file``, ``_valid_utf8``,
     ``_valid_json``) -> the raw log frame ``logs.parse_events`` takes, plus ``_skip``.
 
     Example (not run: needs Spark):
-        parse_events(history_rows(table_rows(spark.table("system.query.history"), "table:...")), 1_000_000)
+        parse_events(history_rows(table_rows(spark.table("system.query.history"), "table:..."), ["SELECT"]), 1_000_000)
     """
-    mined = [t.upper() for t in mined_statement_types]
+    mined = [t.upper() for t in mined_types]
     row = raw.withColumn("_q", F.from_json(F.col("raw_row"), SOURCE_SCHEMA)).select(
         "raw_row", "source_file", "_valid_utf8", "_valid_json", "_q.*"
     )
