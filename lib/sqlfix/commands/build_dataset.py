@@ -19,7 +19,7 @@ from pyspark.sql import functions as F
 from sqlfix.commands import Subcommand
 from sqlfix.dataset.build import SplitConfig, samples
 from sqlfix.errors import SqlfixError
-from sqlfix.review.spotcheck import approved_pairs
+from sqlfix.spotcheck.batches import approved_pairs
 from sqlfix.tables import SFT_TRAIN
 
 

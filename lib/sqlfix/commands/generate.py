@@ -28,7 +28,7 @@ from sqlfix.generation.llm import LLMGenerator, backend_from_config
 from sqlfix.generation.mutators import MUTATORS
 from sqlfix.generation.oriented import leaf_accuracy, mutate, pair_id, recall, targets, verify, yield_by_leaf
 from sqlfix.mining.pairs import apply_limits
-from sqlfix.review.spotcheck import kept_pairs
+from sqlfix.spotcheck.batches import kept_pairs
 from sqlfix.sql.diff import with_diff_stats
 from sqlfix.tables import GENERATED_PAIRS, GENERATED_REJECTED, GENERATION_TARGETS
 from sqlfix.taxonomy.model import load_taxonomy

@@ -33,7 +33,7 @@ def _count(lake, name: str, where: str | None = None) -> int:
 
 def funnel(ctx) -> Section:
     from sqlfix.report.figures import bars
-    from sqlfix.review.spotcheck import approved_pairs
+    from sqlfix.spotcheck.batches import approved_pairs
 
     lake = ctx.lake
     approved = 0

@@ -21,7 +21,7 @@ from pyspark.sql import functions as F
 
 from sqlfix.commands import Subcommand
 from sqlfix.errors import SqlfixError, UsageError
-from sqlfix.review.spotcheck import VERDICTS, decide, kept_pairs, stratified_sample, wilson
+from sqlfix.spotcheck.batches import VERDICTS, decide, kept_pairs, stratified_sample, wilson
 from sqlfix.sql.diff import render_diff
 from sqlfix.tables import BATCH_APPROVALS, SPOT_CHECKS
 

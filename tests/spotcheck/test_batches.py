@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from sqlfix.review.spotcheck import decide, stratified_sample, wilson
+from sqlfix.spotcheck.batches import decide, stratified_sample, wilson
 
 
 def test_stratified_sample_spreads_over_strata(spark):
@@ -48,8 +48,8 @@ def test_gate_passes_a_good_batch_and_rejects_a_bad_one(
 ):
     from sqlfix.cli import main
     from sqlfix.commands.spotcheck import latest_batch
-    from sqlfix.review.spotcheck import approved_pairs
     from sqlfix.simulate import sessions
+    from sqlfix.spotcheck.batches import approved_pairs
 
     def batch_from(seed: int) -> tuple[str, list[dict]]:
         truth = simulate_into_lake(events=500, seed=seed)
