@@ -74,16 +74,41 @@ def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
     parser.add_argument("--debug", action="store_true", default=d(False), help="show tracebacks of failures")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The parser; global options are accepted before or after the subcommand."""
+_VALUED = ("--profile", "--set", "--lake-root", "--catalog", "--schema")
+
+
+def command_of(argv: Sequence[str]) -> str | None:
+    """The subcommand a command line names (the first word that is no global option or its value).
+
+    Example:
+        >>> command_of(["--profile", "databricks", "--set", "a=1", "train", "--max-steps", "2"])
+        'train'
+        >>> command_of(["--help"]) is None
+        True
+    """
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; global options are accepted before or after the subcommand. With ``command`` only that
+    command's module is imported (the others are listed by name only), so ``sqlfix train`` runs where only
+    the training extra is installed (no pyspark)."""
     parser = argparse.ArgumentParser(prog="sqlfix", description="Spark-native jobs that teach code LLMs to fix SQL.")
     _global_options(parser, defaults=True)
     common = argparse.ArgumentParser(add_help=False)
     _global_options(common, defaults=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, module in COMMANDS.items():
-        mod = importlib.import_module(module)
-        spec = mod.SUBCOMMANDS[name]
+        if command is not None and name != command:
+            sub.add_parser(name, add_help=False)
+            continue
+        spec = importlib.import_module(module).SUBCOMMANDS[name]
         p = sub.add_parser(name, help=spec.help, description=spec.help, parents=[common])
         spec.add_arguments(p)
         p.set_defaults(_module=module)
@@ -104,7 +129,9 @@ def overrides_of(args: argparse.Namespace) -> list[str]:
 def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     """Run one subcommand and return its exit code; ``ctx`` injects a config and session (tests,
     notebooks). Failures print one line on stderr (``--debug``: and the traceback)."""
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    argv = list(sys.argv[1:] if argv is None else argv)
+    command = command_of(argv)
+    args = build_parser(command if command in COMMANDS else None).parse_args(argv)
     # sqlglot warns ("falling back to parsing as a Command") on every statement it cannot parse; logged SQL
     # and model answers are full of them, and Spark's parser is the judge of validity: errors only.
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
