@@ -5,7 +5,9 @@ Extras: ``data`` (Spark, delta-rs, sqlglot: every data job), ``delta`` (native d
 CPU machines pin torch with ``-c requirements/cpu-constraints.txt`` (see the Makefile).
 """
 
+import ast
 from glob import glob
+from pathlib import Path
 
 from setuptools import find_packages, setup
 
@@ -21,9 +23,16 @@ DATA = [
 TRAIN = ["torch>=2.4", "transformers>=5.0", "accelerate>=0.34", "deepspeed>=0.15", "mlflow>=2.16", "tokenizers>=0.20", "gguf>=0.10"]
 DEV = ["pytest>=8", "pytest-xdist>=3", "jsonschema>=4", "ruff>=0.6"]
 
+
+def _jobs() -> list[str]:
+    """The jobs, as ``sqlfix.cli.JOBS`` declares them (read from the file: nothing is installed yet)."""
+    tree = ast.parse((Path(__file__).parent / "lib" / "sqlfix" / "cli.py").read_text(encoding="utf-8"))
+    value = next(n.value for n in tree.body if isinstance(n, ast.AnnAssign) and getattr(n.target, "id", "") == "JOBS")
+    return list(ast.literal_eval(value))
+
+
 # One console entry point per job, plus the umbrella `sqlfix` command.
-JOBS = ["simulate-logs", "ingest", "mine", "classify", "filter", "spotcheck", "corpus", "targets", "generate",
-        "build-dataset", "train", "evaluate", "fix", "promote", "demo"]
+JOBS = _jobs()
 
 setup(
     name="sqlfix",

@@ -33,12 +33,36 @@ def test_readme_table_is_generated_from_the_contracts():
     assert block and block.group(1).strip() == tables_markdown().strip()
 
 
-def test_job_scripts_call_the_same_commands():
+def test_one_registry_for_commands_entry_points_scripts_and_the_readme():
+    """cli.COMMANDS and cli.JOBS are the registry: setup.py's console entry points are read from JOBS, each job
+    has its `sqlfix-<job>` function and exactly one script jobs/<script>.py that runs that command, and the
+    README's command table names every command once, with the job's script beside it (or `-`)."""
+    import ast
+
+    import sqlfix.cli as cli
+    from sqlfix.cli import JOBS
+
+    assert set(JOBS) <= set(COMMANDS)
+    setup = ast.parse((ROOT / "setup.py").read_text())
+    assert any(isinstance(n, ast.Assign) and ast.unparse(n) == "JOBS = _jobs()" for n in setup.body)
+    assert all(callable(getattr(cli, f"{job.replace('-', '_')}_main")) for job in JOBS)
+    scripts = {}
     for script in sorted((ROOT / "jobs").glob("*.py")):
         text = script.read_text()
         command = re.search(r'main\(\["([\w-]+)"', text)
-        assert command and command.group(1) in COMMANDS, script.name
+        assert command, script.name
+        scripts[command.group(1)] = script.stem
         assert len(text.splitlines()) <= 100
+    assert scripts == JOBS
+    readme = (ROOT / "README.md").read_text()
+    table = readme[readme.index("| command |") : readme.index("\n\n", readme.index("| command |"))]
+    rows = [line.split(" | ") for line in table.splitlines()[2:]]
+    named = {}
+    for row in rows:
+        for i, command in enumerate(re.findall(r"`sqlfix ([a-z-]+)", row[0])):
+            named.setdefault(command, row[1].strip() if i == 0 else "-")  # a row's script is its first command's
+    assert sorted(named) == sorted(COMMANDS)
+    assert {c: s for c, s in named.items() if s != "-"} == {c: f"`jobs/{s}.py`" for c, s in JOBS.items()}
 
 
 def test_console_entry_point_runs(tmp_path):

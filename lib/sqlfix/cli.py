@@ -53,6 +53,25 @@ COMMANDS: dict[str, str] = {
     "report": "sqlfix.commands.report",
     "config": "sqlfix.commands.config",
 }
+# The commands that are jobs -> their script's name in jobs/ (the bundle's job names where they match).
+JOBS: dict[str, str] = {
+    "simulate-logs": "simulate_logs",
+    "ingest": "ingest_logs",
+    "mine": "mine_logs",
+    "classify": "classify_errors",
+    "filter": "filter_pairs",
+    "spotcheck": "spotcheck",
+    "corpus": "corpus",
+    "targets": "targets",
+    "generate": "generate",
+    "build-dataset": "build_dataset",
+    "train": "train_dmsft",
+    "evaluate": "evaluate",
+    "fix": "fix_queries",
+    "promote": "promote",
+    "optimize": "optimize",
+    "demo": "demo",
+}
 
 
 def _global_options(parser: argparse.ArgumentParser, defaults: bool) -> None:
@@ -180,22 +199,10 @@ def _entry(command: str):
     return run
 
 
-# One console entry point per job (setup.py lists them): sqlfix-ingest, sqlfix-mine, ...
-simulate_logs_main = _entry("simulate-logs")
-ingest_main = _entry("ingest")
-mine_main = _entry("mine")
-classify_main = _entry("classify")
-filter_main = _entry("filter")
-spotcheck_main = _entry("spotcheck")
-corpus_main = _entry("corpus")
-targets_main = _entry("targets")
-generate_main = _entry("generate")
-build_dataset_main = _entry("build-dataset")
-train_main = _entry("train")
-evaluate_main = _entry("evaluate")
-fix_main = _entry("fix")
-promote_main = _entry("promote")
-demo_main = _entry("demo")
+# One console entry point per job, sqlfix-<command> (setup.py reads JOBS from this file), each also a script
+# jobs/<script>.py for a Spark python task; tests/test_cli.py checks the scripts and the README's table.
+for _command in JOBS:
+    globals()[f"{_command.replace('-', '_')}_main"] = _entry(_command)
 
 
 if __name__ == "__main__":
