@@ -163,6 +163,7 @@ def test_the_bundle_deploys_as_databricks_runs_it():
     as a service principal, and the model is registered under catalog.schema."""
     import re
 
+    setup = (ROOT / "setup.py").read_text()
     assert '"pyspark>=4.0,<5"' in setup  # what the runtime below must provide
     for path, name, job, task in _tasks_with_files():
         libraries = task["libraries"]
