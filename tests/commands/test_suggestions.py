@@ -74,7 +74,7 @@ def test_verdicts_round_trip_into_mining_the_report_and_targets(run_cli, run_cli
     assert dropped == {"e3": ("e4", "model_fix_accepted")}
 
     # Re-applying changes nothing; the report and targets read one accepted of two judged.
-    versions = {t: lake.version(t) for t in ("query_logs", "query_logs_rejected")}
+    versions = {t: lake.version(t) for t in ("query_logs", "query_logs_rejected", "fix_suggestions")}
     assert run_cli("suggestions", "sync") == "suggestions: 0 new verdicts in query_logs; 0 quarantined\n"
     assert {t: lake.version(t) for t in versions} == versions
     section = suggestions(ctx)
