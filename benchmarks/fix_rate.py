@@ -31,14 +31,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--rounds", type=int, default=1)
     args = ap.parse_args(argv)
 
-    from sqlfix.commands import Context
-    from sqlfix.commands.evaluate import resolve_models
-    from sqlfix.commands.filter import make_judge
     from sqlfix.config import load_config
+    from sqlfix.context import Context
     from sqlfix.dataset.build import databases
     from sqlfix.dataset.prompt import render_prompt
     from sqlfix.evaluation.evaluate import pick
     from sqlfix.evaluation.metrics import ast_match, edit_size
+    from sqlfix.evaluation.run import resolve_models
+    from sqlfix.filtering.judge import judge_from_config
     from sqlfix.inference.generate import load_generator
     from sqlfix.repair.service import Fixer
 
@@ -47,15 +47,15 @@ def main(argv: list[str] | None = None) -> int:
     rows = pick([r for r in rows if args.database in databases(r["bug_sql"])], args.limit)
     model = resolve_models(ctx, [args.model])[0]
     generator = load_generator(model.path, "hf", 8)
-    judge = make_judge(ctx.spark, ctx.cfg)
+    judge = judge_from_config(ctx.spark, ctx.cfg)
     prompts = [render_prompt(r["schema_ddl"], r["bug_sql"], r["error_message"]) for r in rows]
     t0 = time.perf_counter()
     greedy = [c[0].sql for c in generator.generate(prompts, [r["bug_sql"] for r in rows])]
     greedy_s = (time.perf_counter() - t0) / max(1, len(rows))
     # each its own judge: no fixer profits from the other's cache of dry runs
-    rules = Fixer(make_judge(ctx.spark, ctx.cfg))
-    full = Fixer(make_judge(ctx.spark, ctx.cfg), generator, samples=args.samples, rounds=args.rounds)
-    model_only = Fixer(make_judge(ctx.spark, ctx.cfg), generator, samples=args.samples, rounds=args.rounds,
+    rules = Fixer(judge_from_config(ctx.spark, ctx.cfg))
+    full = Fixer(judge_from_config(ctx.spark, ctx.cfg), generator, samples=args.samples, rounds=args.rounds)
+    model_only = Fixer(judge_from_config(ctx.spark, ctx.cfg), generator, samples=args.samples, rounds=args.rounds,
                        use_rules=False)  # fmt: skip
     stats: dict = defaultdict(lambda: defaultdict(float))
     for r, answer in zip(rows, greedy, strict=True):

@@ -17,10 +17,10 @@ import time
 from pathlib import Path
 
 from pyspark.sql import functions as F
-from sqlfix.commands import Context
-from sqlfix.commands.ingest import ingest_logs, ingest_schemas
-from sqlfix.commands.mine import run_mining
 from sqlfix.config import load_config
+from sqlfix.context import Context
+from sqlfix.ingest.run import ingest_logs, ingest_schemas
+from sqlfix.mining.run import run_mining
 from sqlfix.simulate.logs import simulate
 
 

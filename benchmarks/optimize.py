@@ -22,11 +22,11 @@ import statistics
 from collections import Counter, defaultdict
 
 from pyspark.sql import functions as F
-from sqlfix.commands.optimize import _reward, instances, make_verifier
 from sqlfix.config import load_config
 from sqlfix.lake import open_lake
 from sqlfix.optimize.databases import Instance, build_instance, ddl_by_table, schema
 from sqlfix.optimize.rules import candidates, slow_queries
+from sqlfix.optimize.run import instances, make_verifier, reward_from_config
 from sqlfix.spark import get_spark
 from sqlfix.sql.normalize import normalized
 
@@ -59,7 +59,7 @@ def main() -> None:
     build_instance(lake, holdout)
     verifier = make_verifier(cfg, spark)
     unseen = make_verifier(cfg, spark, [holdout], "holdout")
-    reward = _reward(ocfg)
+    reward = reward_from_config(ocfg)
     items = [i for i in slow_queries(int(ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
                                      float(ocfg["validation_share"])) if i["split"] == "validation"]  # fmt: skip
     tables = schema()

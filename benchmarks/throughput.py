@@ -92,7 +92,7 @@ def deepspeed_config(stage: int, root: Path) -> Path:
 
 def run_one(args, shape: str, stage: int, packing: bool, root: Path) -> dict:
     import torch
-    from sqlfix.commands.train import _single_process_group
+    from sqlfix.training.distributed import single_process_group
     from sqlfix.training.recipe import DMSFTRecipe
     from transformers import AutoConfig, TrainerCallback
 
@@ -105,7 +105,7 @@ def run_one(args, shape: str, stage: int, packing: bool, root: Path) -> dict:
         "deepspeed": str(deepspeed_config(stage, root)) if stage else None, "seed": 0,
     }  # fmt: skip
     if stage:
-        _single_process_group()
+        single_process_group()
     recipe = DMSFTRecipe(cfg)
     recipe.setup()
     marks: list[tuple[float, int]] = []

@@ -25,6 +25,7 @@ FLOORS = [
     {"sqlfix.spark"},
     {"sqlfix.sql"},
     {"sqlfix.lake"},
+    {"sqlfix.context"},
     {"sqlfix.ingest"},
     {"sqlfix.taxonomy"},
     {"sqlfix.mining"},

@@ -116,9 +116,9 @@ def test_each_deoptimiser_is_equivalent_and_does_more_work_on_spark(spark):
 
 @pytest.mark.slow
 def test_tiered_verification_and_the_rule_based_round(run_cli, ctx, lake):
-    from sqlfix.commands.optimize import instances
     from sqlfix.config import lay
     from sqlfix.optimize.databases import instance_session
+    from sqlfix.optimize.run import instances
     from sqlfix.optimize.verify import Verifier
 
     ctx.cfg = lay(ctx.cfg, overrides=_overrides())
@@ -232,9 +232,9 @@ def test_renamed_copies_resolve_keep_their_split_and_are_rejected_when_a_name_br
 
 @pytest.mark.slow
 def test_the_llm_junior_developer_writes_slow_queries_that_are_verified(run_cli, ctx, lake):
-    from sqlfix.commands.optimize import run_rules
     from sqlfix.config import lay
     from sqlfix.optimize.junior import JUNIOR_PATTERNS
+    from sqlfix.optimize.run import run_rules
 
     class Scripted:  # answers by pattern, in the order asked
         name = "llm:scripted"

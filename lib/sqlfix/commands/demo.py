@@ -138,11 +138,11 @@ def _train(ctx, dcfg: dict) -> dict:
 def _fix_held_out(ctx, dcfg: dict, model_ref: str, n: int) -> list[dict]:
     """``sqlfix fix`` (repairs + the champion) on eval samples of the held-out domain: bug SQL and schema in,
     the verified fix and its diff out."""
-    from sqlfix.commands.evaluate import resolve_models
-    from sqlfix.commands.filter import make_judge
     from sqlfix.dataset.build import databases
     from sqlfix.evaluation.evaluate import pick
     from sqlfix.evaluation.metrics import ast_match, edit_size
+    from sqlfix.evaluation.run import resolve_models
+    from sqlfix.filtering.judge import judge_from_config
     from sqlfix.inference.generate import load_generator
     from sqlfix.repair.service import Fixer
 
@@ -156,7 +156,7 @@ def _fix_held_out(ctx, dcfg: dict, model_ref: str, n: int) -> list[dict]:
     fcfg = ctx.cfg["fix"]
     generator = load_generator(model.path, "hf", int(fcfg["batch_size"]), int(ctx.cfg["evaluate"]["max_new_tokens"]))
     fixer = Fixer(
-        make_judge(ctx.spark, ctx.cfg), generator, samples=int(dcfg["fix_samples"]), rounds=int(dcfg["fix_rounds"])
+        judge_from_config(ctx.spark, ctx.cfg), generator, samples=int(dcfg["fix_samples"]), rounds=int(dcfg["fix_rounds"])
     )
     out = []
     for r in rows:
@@ -174,11 +174,11 @@ def _fix_held_out(ctx, dcfg: dict, model_ref: str, n: int) -> list[dict]:
 
 def _run(ctx, args) -> int:
     from sqlfix.commands.build_dataset import build, export
-    from sqlfix.commands.evaluate import eval_samples, evaluate_models, resolve_models, table
     from sqlfix.commands.filter import run as filter_pairs
     from sqlfix.commands.mine import run as mine
-    from sqlfix.commands.promote import promote
     from sqlfix.dataset.build import SplitConfig
+    from sqlfix.evaluation.promote import promote
+    from sqlfix.evaluation.run import eval_samples, evaluate_models, resolve_models, table
 
     dcfg = ctx.cfg["demo"]
     events = args.events or int(dcfg["events"])

@@ -69,11 +69,11 @@ def _run(ctx, args) -> int:
             _say(f"{arm.name}: {record['steps']} steps, train {record['train_seconds']}s, "
                  f"fixes {record['generate_seconds']}s")  # fmt: skip
     if args.stage in ("all", "score"):
-        from sqlfix.commands.filter import make_judge
+        from sqlfix.filtering.judge import judge_from_config
 
         if not (out / "plan.json").is_file():
             raise UsageError("no experiment to score", input=str(out), hint="run --stage train first")
-        dmsft.score_predictions(out, make_judge(ctx.spark, ctx.cfg), _say)
+        dmsft.score_predictions(out, judge_from_config(ctx.spark, ctx.cfg), _say)
     if args.stage in ("all", "report"):
         if not (out / "scores.jsonl").is_file():
             raise UsageError("no scores to report", input=str(out), hint="run --stage score first")

@@ -21,16 +21,12 @@ from pyspark.sql import functions as F
 
 from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
-from sqlfix.filtering.judge import Judge, judge_from_config
+from sqlfix.filtering.judge import judge_from_config
 from sqlfix.progress import progress
 from sqlfix.tables import PAIR_VERDICTS
 from sqlfix.taxonomy.classify import classify
 
 PAIR_FIELDS = ("pair_id", "bug_sql", "fixed_sql", "schema_ddl", "category_l1", "category_l3")
-
-
-def make_judge(spark, cfg: dict) -> Judge:
-    return judge_from_config(spark, cfg)
 
 
 def pending_pairs(pairs, verdicts, refilter: bool = False):
@@ -50,7 +46,7 @@ def run_filter(ctx, refilter: bool = False) -> dict:
     batch_id, started = uuid.uuid4().hex, dt.datetime.now(dt.timezone.utc)
     todo = pending_pairs(lake.read("bug_pairs"), lake.read("pair_verdicts"), refilter)
     rows = [r.asDict() for r in todo.select(*PAIR_FIELDS, "bug_sql_hash", "fixed_sql_hash").toLocalIterator()]
-    judge = make_judge(spark, ctx.cfg)
+    judge = judge_from_config(spark, ctx.cfg)
     groups: dict[str, list[dict]] = {}
     for row in rows:
         groups.setdefault(row["schema_ddl"] or "", []).append(row)
@@ -77,7 +73,7 @@ def run_filter(ctx, refilter: bool = False) -> dict:
 
 def filter_file(ctx, src: Path, ddl: Path | None, dst: Path) -> Counter:
     """File mode: every line of ``src`` with the verdict fields added, to ``dst``."""
-    judge = make_judge(ctx.spark, ctx.cfg)
+    judge = judge_from_config(ctx.spark, ctx.cfg)
     if ddl is not None:
         problems = judge.box.load(ddl.read_text(errors="replace"))
         for problem in problems:

@@ -38,20 +38,20 @@ def _add(parser) -> None:
 def make_fixer(ctx, args, on_spark: bool = False) -> tuple[Fixer, str | None]:
     """The Fixer with the model ``--model`` / ``fix.model`` names (none: repairs only); ``on_spark``: the
     model generates on the executors (``SparkGenerator``)."""
-    from sqlfix.commands.filter import make_judge
+    from sqlfix.filtering.judge import judge_from_config
 
     fcfg = ctx.cfg["fix"]
     ref = None if args.no_model else (args.model or fcfg.get("model"))
     generator = None
     if ref:
-        from sqlfix.commands.evaluate import resolve_models
+        from sqlfix.evaluation.run import resolve_models
         from sqlfix.inference.generate import load_generator
 
         model = resolve_models(ctx, [ref])[0]
         generator = load_generator(
             model.path, "hf", int(fcfg["batch_size"]), int(ctx.cfg["evaluate"]["max_new_tokens"])
         )
-    judge = make_judge(ctx.spark, ctx.cfg)
+    judge = judge_from_config(ctx.spark, ctx.cfg)
     fixer = Fixer(judge, generator, samples=int(fcfg["samples"]), rounds=int(fcfg["rounds"]),
                   temperature=float(fcfg["temperature"]))  # fmt: skip
     return fixer, ref

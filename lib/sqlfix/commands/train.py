@@ -15,12 +15,11 @@ URI). ``local_mode=True`` runs the ranks on the driver (tests, one node).
 from __future__ import annotations
 
 import argparse
-import os
-import socket
 import sys
 
 from sqlfix.commands import Subcommand
 from sqlfix.config import lay, resolve_conf_path
+from sqlfix.training.distributed import single_process_group
 
 FLAGS = ("p", "mode", "deepspeed", "max_steps", "model", "dataset_dir", "output_dir")
 
@@ -35,21 +34,11 @@ def train_config(ctx, args) -> dict:
     return cfg
 
 
-def _single_process_group() -> None:
-    """DeepSpeed wants a process group even alone: one local rank, on a free port."""
-    if "WORLD_SIZE" in os.environ:
-        return
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK="0", LOCAL_RANK="0", WORLD_SIZE="1")
-
-
 def run_training(cfg: dict, config_file: str | None = None, register: bool = True) -> dict:
     from sqlfix.training.recipe import DMSFTRecipe
 
     if cfg.get("deepspeed"):  # a partial config (tests) may leave it out: the recipe fills the defaults
-        _single_process_group()
+        single_process_group()
     recipe = DMSFTRecipe(cfg)
     recipe.setup()
     metrics = recipe.train()

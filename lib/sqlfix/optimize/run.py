@@ -1,0 +1,183 @@
+"""The optimisation pipelines (``sqlfix optimize``): seeded instances, the rule-based round, the ReSTEM loop
+and the export; each a ``Context`` in, tables (``opt_pairs``, ``opt_runs``) and files out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections import Counter
+
+from sqlfix.optimize.databases import Instance, all_tables, build_instance, ddl_by_table, instance_session, schema
+from sqlfix.optimize.deoptimize import PYTHON_UDFS, select_with_quotas
+from sqlfix.optimize.reward import Reward, distribution
+from sqlfix.optimize.rules import candidates, pair_id, slow_queries
+from sqlfix.optimize.verify import Verifier
+from sqlfix.tables import OPT_PAIRS, OPT_RUNS
+
+
+def instances(cfg: dict) -> list[Instance]:
+    return [Instance(i["name"], float(i["scale"]), int(i["seed"])) for i in cfg["optimize"]["instances"]]
+
+
+def make_verifier(cfg: dict, spark, insts: list[Instance] | None = None, large: str | None = None) -> Verifier:
+    """A verifier over hardened sessions of ``insts`` (default: ``optimize.instances``), the Python UDFs the
+    de-optimisers use registered in each."""
+    insts = insts or instances(cfg)
+    sessions = {i.name: instance_session(cfg, spark, i, PYTHON_UDFS) for i in insts}
+    ocfg = cfg["optimize"]
+    return Verifier(sessions, large or ocfg["large"], {t.name for t in all_tables()}, repeats=int(ocfg["repeats"]),
+                    max_rows=int(ocfg["verify_max_rows"]), timeout_s=float(ocfg["verify_timeout_s"]))  # fmt: skip
+
+
+def run_databases(ctx) -> dict:
+    out = {}
+    for inst in instances(ctx.cfg):
+        t0 = time.perf_counter()
+        counts = build_instance(ctx.lake, inst)
+        out[inst.name] = {"rows": sum(counts.values()), "seconds": round(time.perf_counter() - t0, 1)}
+    return out
+
+
+def run_rules(ctx, limit: int | None = None, junior=None) -> dict:
+    ocfg = ctx.cfg["optimize"]
+    tables = schema()
+    verifier = make_verifier(ctx.cfg, ctx.spark)
+    reward = reward_from_config(ocfg)
+    items = slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
+                         float(ocfg["validation_share"]))  # fmt: skip
+    junior_outcomes = {}
+    if junior is not None:  # the LLM junior developer's slow queries, verified like the rules' ones
+        from sqlfix.optimize.junior import junior_slow_queries
+        from sqlfix.optimize.queries import SEEDS
+        from sqlfix.optimize.restem import tables_ddl
+
+        ddls = ddl_by_table()
+        extra, junior_outcomes = junior_slow_queries(
+            junior, list(SEEDS), lambda sql: tables_ddl(sql, ddls),
+            int(ctx.cfg["generation"]["llm"]["max_requests"]), float(ocfg["validation_share"]),
+        )  # fmt: skip
+        pool = slow_queries(10**6, 1.0, float(ocfg["validation_share"])) + extra  # one draw under the quotas
+        items = select_with_quotas(pool, len(items) + len(extra), float(ocfg["max_pattern_share"]))
+    now, records = dt.datetime.now(dt.timezone.utc), []
+    for item in items:
+        for source, fast in candidates(item, tables):
+            check = verifier.check(item["slow_sql"], fast)
+            score = reward.score(check.speedup, check.passed, item["slow_sql"], fast)
+            records.append(_record(item, source, fast, check, score, check.passed and reward.keep(score), 0, now))
+    if records:
+        ctx.lake.merge("opt_pairs", ctx.spark.createDataFrame(records, OPT_PAIRS.spark_schema), update=True)
+    return {"slow_queries": len(items), "candidates": len(records), "kept": sum(r["kept"] for r in records),
+            "patterns": Counter(i["pattern"] for i in items), "domains": Counter(i["domain"] for i in items),
+            "rewards": distribution([r["reward"] for r in records if r["equivalent"]]),
+            "tiers": Counter(r["tier"] for r in records if not r["equivalent"]), "records": records,
+            "junior": junior_outcomes}  # fmt: skip
+
+
+def _record(item: dict, source: str, fast: str, check, score: float, keep: bool, iteration: int, now) -> dict:
+    return {
+        "pair_id": pair_id(item["slow_sql"], fast), "iteration": iteration, "seed_id": item["seed_id"],
+        "split": item["split"], "domain": item["domain"], "pattern": item["pattern"],
+        "slow_sql": item["slow_sql"], "fast_sql": fast, "candidate": source, "tier": check.tier,
+        "equivalent": check.passed, "reason": check.reason, "differs_on": check.differs_on,
+        "speedup": check.speedup, "reward": score, "kept": keep,
+        "slow_seconds": check.slow_seconds, "fast_seconds": check.fast_seconds,
+        "slow_metrics": json.dumps(check.slow_metrics), "fast_metrics": json.dumps(check.fast_metrics),
+        "verify_seconds": json.dumps(check.seconds_by_tier), "created_at": now,
+    }  # fmt: skip
+
+
+def _finish(ctx, iteration: int, policy, model_path, metrics: dict) -> None:
+    row = {"iteration": iteration, "status": "done", "policy": policy, "model_path": model_path,
+           "opt_pairs_version": ctx.lake.version("opt_pairs"), "metrics": json.dumps(metrics, sort_keys=True),
+           "finished_at": dt.datetime.now(dt.timezone.utc)}  # fmt: skip
+    ctx.lake.merge("opt_runs", ctx.spark.createDataFrame([row], OPT_RUNS.spark_schema), update=True)
+
+
+def run_loop(ctx, iterations: int, model: str | None, k: int, steps: int, limit: int | None, say=print) -> list[dict]:
+    """Iteration 0 (rules), then ``iterations`` ReSTEM iterations; iterations already done are skipped."""
+    from pathlib import Path
+
+    from pyspark.sql import functions as F
+
+    from sqlfix.inference.generate import HFGenerator
+    from sqlfix.optimize import restem
+
+    ocfg = ctx.cfg["optimize"]
+    done = {r["iteration"]: r.asDict() for r in ctx.lake.read("opt_runs").filter(F.col("status") == "done").collect()}
+    if 0 not in done:
+        out = run_rules(ctx, limit)
+        _finish(ctx, 0, None, None, restem.iteration_metrics(out["records"], out["slow_queries"]))
+        say(f"optimize: iteration 0 (rules): {out['kept']} kept of {out['candidates']} candidates")
+    else:
+        say("optimize: iteration 0 (rules) done already")
+    verifier = make_verifier(ctx.cfg, ctx.spark)
+    reward = reward_from_config(ocfg)
+    ddls = ddl_by_table()
+    items = [i for i in slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
+                                     float(ocfg["validation_share"])) if i["split"] == "train"]  # fmt: skip
+    policy = model or ctx.cfg["train"]["model"]
+    if model is None and not (Path(policy) / "config.json").is_file():
+        from sqlfix.training.base_model import prepare
+
+        say(f"optimize: converting the embedded default base model into {policy}")
+        prepare(Path(policy))
+    root = Path(ocfg["output_dir"])
+    summaries = []
+    for it in range(1, iterations + 1):
+        if it in done:
+            policy = done[it]["model_path"]
+            say(f"optimize: iteration {it} done already (policy {policy})")
+            continue
+        generator = HFGenerator(policy, batch_size=int(ocfg["batch_size"]), max_new_tokens=int(ocfg["max_new_tokens"]))
+        samples = restem.sample(generator, items, ddls, k, float(ocfg["temperature"]))
+        del generator
+        now, records = dt.datetime.now(dt.timezone.utc), []
+        for item, texts in zip(items, samples, strict=True):
+            for fast in texts:
+                check = verifier.check(item["slow_sql"], fast)
+                score = reward.score(check.speedup, check.passed, item["slow_sql"], fast)
+                records.append(_record(item, f"policy:{Path(policy).name}", fast, check, score,
+                                            check.passed and reward.keep(score), it, now))  # fmt: skip
+        kept = [r.asDict() for r in ctx.lake.read("opt_pairs").filter(F.col("kept")).collect()]
+        rows = restem.training_rows(kept + [r for r in records if r["kept"]], ddls)
+        metrics = restem.iteration_metrics(records, len(items))
+        say(f"optimize: iteration {it}: {len(records)} sampled rewrites, {metrics['equivalent']} equivalent, "
+            f"{metrics['kept']} kept; rewards mean {metrics['reward_mean']} stdev {metrics['reward_stdev']}; "
+            f"fine-tuning on {len(rows)} kept pairs for {steps} steps")  # fmt: skip
+        if rows and steps > 0:
+            data = restem.write_dataset(
+                rows, root / f"iter-{it}" / "data", f"opt_pairs@v{ctx.lake.version('opt_pairs')}"
+            )
+            policy = str(restem.fine_tune(dict(ctx.cfg["train"]), data, root / f"iter-{it}" / "run", policy, steps))
+        if records:  # written once the iteration's policy is trained: a crash before leaves opt_pairs as it was
+            ctx.lake.merge("opt_pairs", ctx.spark.createDataFrame(records, OPT_PAIRS.spark_schema), update=True)
+        _finish(ctx, it, str(policy), str(policy), metrics)
+        summaries.append({"iteration": it, **metrics})
+    return summaries
+
+
+def reward_from_config(ocfg: dict) -> Reward:
+    return Reward(cap=float(ocfg["reward"]["cap"]), keep_threshold=float(ocfg["reward"]["keep_threshold"]),
+                  regression_penalty=float(ocfg["reward"]["regression_penalty"]))  # fmt: skip
+
+
+def run_export(ctx, out, copies: int) -> dict:
+    """Kept pairs of ``opt_pairs`` plus ``copies`` renamed copies of each (split first, then augment) as chat
+    JSON Lines: ``train.jsonl`` and ``validation.jsonl``."""
+    from pyspark.sql import functions as F
+
+    from sqlfix.optimize import augment, restem
+
+    tables_ = schema()
+    kept = [r.asDict() for r in ctx.lake.read("opt_pairs").filter(F.col("kept")).orderBy("pair_id").collect()]
+    copies_, rejected = augment.augment(kept, tables_, copies)
+
+    def render(row: dict) -> str:
+        tables = row.get("schema") or tables_
+        ddls = {t: f"CREATE TABLE {t} ({', '.join(f'{c} {typ.upper()}' for c, typ in cols.items())})"
+                for t, cols in tables.items()}  # fmt: skip
+        return restem.render_opt_prompt(restem.tables_ddl(row["slow_sql"], ddls), row["slow_sql"])
+
+    counts = augment.export(kept + copies_, out, render)
+    return {**counts, "originals": len(kept), "copies": len(copies_), "rejected_copies": rejected}
