@@ -38,8 +38,8 @@ class _Widgets:
 
 
 def test_on_databricks_the_notebook_uses_its_spark_and_widgets():
-    from sqlfix.commands.notebook import notebook_params
     from sqlfix.errors import UsageError
+    from sqlfix.report.notebook import notebook_params
 
     widgets = _Widgets({"catalog": "prod", "eval_set": "sft_eval@v3"})
     given_spark = object()

@@ -25,8 +25,8 @@ BUG_2 = "SELECT customer_id, nmae\nFROM retail.customers\nWHERE state = 'NY'\nOR
 
 def test_verdicts_round_trip_into_mining_the_report_and_targets(run_cli, run_cli_fails, lake, spark, ctx, tmp_path):
     from pyspark.sql import functions as F
-    from sqlfix.commands.generate import latest_acceptance
-    from sqlfix.commands.report import suggestions
+    from sqlfix.generation.run import latest_acceptance
+    from sqlfix.report.build import suggestions
     from sqlfix.tables import SUGGESTION_FEEDBACK
 
     log = tmp_path / "log.jsonl"

@@ -56,7 +56,7 @@ def test_samples_render_the_prompt_and_anonymise_consistently():
 
 @pytest.mark.slow
 def test_build_dataset_from_approved_batches(lake, run_cli, run_cli_fails, simulate_into_lake, tmp_path):
-    from sqlfix.commands.spotcheck import latest_batch
+    from sqlfix.spotcheck.run import latest_batch
 
     simulate_into_lake(events=500, seed=41)
     run_cli("filter")

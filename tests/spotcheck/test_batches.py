@@ -47,9 +47,9 @@ def test_gate_passes_a_good_batch_and_rejects_a_bad_one(
     ctx, lake, run_cli, simulate_into_lake, tmp_path, monkeypatch, capsys
 ):
     from sqlfix.cli import main
-    from sqlfix.commands.spotcheck import latest_batch
     from sqlfix.simulate import sessions
     from sqlfix.spotcheck.batches import approved_pairs
+    from sqlfix.spotcheck.run import latest_batch
 
     def batch_from(seed: int) -> tuple[str, list[dict]]:
         truth = simulate_into_lake(events=500, seed=seed)

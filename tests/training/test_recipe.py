@@ -103,9 +103,9 @@ def test_train_kill_resume_register(tiny_model_dir, tmp_path):
 
 def test_continued_pretraining_with_frozen_embeddings(tiny_model_dir, tmp_path):
     import torch
-    from sqlfix.commands.train import run_training
     from sqlfix.simulate.queries import compose
     from sqlfix.training.recipe import RecipeError
+    from sqlfix.training.run import run_training
     from transformers import AutoModelForCausalLM
 
     rng = random.Random(1)
@@ -114,14 +114,14 @@ def test_continued_pretraining_with_frozen_embeddings(tiny_model_dir, tmp_path):
     cfg = {"stage": "cpt", "corpus": str(corpus), "model": str(tiny_model_dir), "output_dir": str(tmp_path / "cpt"),
            "max_length": 128, "batch_size": 4, "max_steps": 3, "learning_rate": 1e-2, "save_steps": 100,
            "freeze_embeddings": True, "dataset_dir": None, "packing": True}  # fmt: skip
-    result = run_training(cfg, register=False)
+    result = run_training(cfg)
     assert result["steps"] == 3
     before = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
     after = AutoModelForCausalLM.from_pretrained(result["final"])
     assert torch.equal(before.get_input_embeddings().weight, after.get_input_embeddings().weight)
     assert not torch.equal(before.model.layers[0].mlp.up_proj.weight, after.model.layers[0].mlp.up_proj.weight)
     with pytest.raises(RecipeError, match="corpus"):
-        run_training({**cfg, "corpus": str(tmp_path / "missing.sql")}, register=False)
+        run_training({**cfg, "corpus": str(tmp_path / "missing.sql")})
 
 
 def test_training_through_spark_torch_distributor(spark, tiny_model_dir, tmp_path):

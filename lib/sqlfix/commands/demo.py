@@ -13,7 +13,6 @@ is ``sqlfix demo --set demo.train_steps=300 --set demo.eval_samples=200`` (hours
 
 from __future__ import annotations
 
-import argparse
 import json
 import time
 from collections import Counter
@@ -50,15 +49,18 @@ def _simulate(ctx, dcfg: dict, sim: Path, events: int, seed: int) -> None:
 
 
 def _ingest_twice(ctx, sim: Path) -> None:
-    from sqlfix.commands.ingest import run as ingest
+    from sqlfix.ingest.run import ingest_logs, ingest_schemas
 
-    args = argparse.Namespace(
-        source=str(sim / "logs"), schemas=str(sim / "schemas.jsonl"), captured_at=None, force=False
-    )
+    def ingest() -> None:
+        loaded, rejected = ingest_schemas(ctx, str(sim / "schemas.jsonl"))
+        report = ingest_logs(ctx, str(sim / "logs"))
+        report.schemas_loaded, report.schemas_rejected = loaded, rejected
+        print(report.describe())
+
     _say(2, "ingesting logs and schemas")
-    ingest(ctx, args)
+    ingest()
     _say(3, "ingesting the same folder again (adds nothing)")
-    ingest(ctx, args)
+    ingest()
     rejected = ctx.lake.read("query_logs_rejected").groupBy("reason").count().orderBy("reason").collect()
     print("demo: quarantined rows by reason: " + (", ".join(f"{r['reason']}={r['count']}" for r in rejected) or "none"))
 
@@ -67,7 +69,7 @@ def _spotcheck(ctx, sim: Path, n: int) -> dict:
     """Sample the latest batch, review it with the simulator's ground truth, gate it."""
     from pyspark.sql import functions as F
 
-    from sqlfix.commands.spotcheck import gate, record, sample
+    from sqlfix.spotcheck.run import gate, record, sample
 
     truth = {}
     for line in (sim / "truth.jsonl").open():
@@ -99,7 +101,7 @@ def _spotcheck(ctx, sim: Path, n: int) -> dict:
 
 def _generate(ctx, leaves: int) -> dict:
     """Oriented generation for the rarest leaves: corpus, targets, mutators, verification."""
-    from sqlfix.commands.generate import run_corpus, run_generate, run_targets
+    from sqlfix.generation.run import run_corpus, run_generate, run_targets
 
     corpus = run_corpus(ctx)
     _, goal = run_targets(ctx, max_targets=leaves)
@@ -115,8 +117,8 @@ def _generate(ctx, leaves: int) -> dict:
 
 
 def _train(ctx, dcfg: dict) -> dict:
-    from sqlfix.commands.train import run_training
     from sqlfix.config import lay
+    from sqlfix.repair.pyfunc import train_fixer
     from sqlfix.training.base_model import prepare
 
     model = Path(ctx.cfg["train"]["model"])
@@ -128,7 +130,7 @@ def _train(ctx, dcfg: dict) -> dict:
     cfg["resume"] = False
     _say(9, f"training {cfg['model']} with DM-SFT: {cfg['max_steps']} steps, p={cfg['p']}, batch {cfg['batch_size']}")
     started = time.perf_counter()
-    result = run_training(cfg)
+    result = train_fixer(cfg)
     result["seconds"] = time.perf_counter() - started
     print(f"demo: trained {result['steps']} steps in {result['seconds']:.0f}s, registered {result.get('registered_model')} "
           f"v{result.get('version')} as challenger")  # fmt: skip
@@ -173,12 +175,14 @@ def _fix_held_out(ctx, dcfg: dict, model_ref: str, n: int) -> list[dict]:
 
 
 def _run(ctx, args) -> int:
-    from sqlfix.commands.build_dataset import build, export
-    from sqlfix.commands.filter import run as filter_pairs
-    from sqlfix.commands.mine import run as mine
     from sqlfix.dataset.build import SplitConfig
+    from sqlfix.dataset.run import build, export
     from sqlfix.evaluation.promote import promote
     from sqlfix.evaluation.run import eval_samples, evaluate_models, resolve_models, table
+    from sqlfix.filtering.run import describe, run_filter
+    from sqlfix.filtering.run import summary as filter_summary
+    from sqlfix.mining.run import run_mining
+    from sqlfix.mining.run import summary as mining_summary
 
     dcfg = ctx.cfg["demo"]
     events = args.events or int(dcfg["events"])
@@ -188,9 +192,15 @@ def _run(ctx, args) -> int:
     _simulate(ctx, dcfg, sim, events, args.seed)
     _ingest_twice(ctx, sim)
     _say(4, "mining bug pairs")
-    mine(ctx, argparse.Namespace(full=False))
+    mined = run_mining(ctx)
+    print(mined.describe())
+    if mined.events_scanned:
+        print(mining_summary(ctx))
     _say(5, "execution filter (dry run of both sides in a schema-only sandbox)")
-    filter_pairs(ctx, argparse.Namespace(refilter=False, input=None, ddl=None, output=None))
+    filtered = run_filter(ctx)
+    print(describe(filtered))
+    if filtered["pairs"]:
+        print(filter_summary(ctx))
     if args.until == "filter":
         return 0
     _say(6, f"spot check of the filter batch ({dcfg['spotcheck_samples']} pairs)")

@@ -12,14 +12,14 @@ SQL references get their latest DDL from ``table_schemas``. Without ``--error``,
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sys
 from pathlib import Path
 
 from sqlfix.commands import Subcommand
 from sqlfix.errors import UsageError
-from sqlfix.repair.service import EXIT_FIXED, EXIT_NO_FIX, Fixer
+from sqlfix.repair.run import lake_ddl, make_fixer, model_ref, suggest
+from sqlfix.repair.service import EXIT_FIXED, EXIT_NO_FIX
 
 
 def _add(parser) -> None:
@@ -33,44 +33,6 @@ def _add(parser) -> None:
     parser.add_argument("--output", help="with --input: where the fixes go (JSON Lines)")
     parser.add_argument("--table", help="fix the failed executions of this lake table into fix_suggestions")
     parser.add_argument("--limit", type=int, help="with --table: at most this many events")
-
-
-def make_fixer(ctx, args, on_spark: bool = False) -> tuple[Fixer, str | None]:
-    """The Fixer with the model ``--model`` / ``fix.model`` names (none: repairs only); ``on_spark``: the
-    model generates on the executors (``SparkGenerator``)."""
-    from sqlfix.filtering.judge import judge_from_config
-
-    fcfg = ctx.cfg["fix"]
-    ref = None if args.no_model else (args.model or fcfg.get("model"))
-    generator = None
-    if ref:
-        from sqlfix.evaluation.run import resolve_models
-        from sqlfix.inference.generate import load_generator
-
-        model = resolve_models(ctx, [ref])[0]
-        generator = load_generator(
-            model.path, "hf", int(fcfg["batch_size"]), int(ctx.cfg["evaluate"]["max_new_tokens"])
-        )
-    judge = judge_from_config(ctx.spark, ctx.cfg)
-    fixer = Fixer(judge, generator, samples=int(fcfg["samples"]), rounds=int(fcfg["rounds"]),
-                  temperature=float(fcfg["temperature"]))  # fmt: skip
-    return fixer, ref
-
-
-def lake_ddl(ctx, sqls: dict[str, str]) -> dict[str, str | None]:
-    """The latest DDL of the tables each SQL references (by key), from ``table_schemas``."""
-    from pyspark.sql import functions as F
-
-    from sqlfix.mining.pairs import attach_schemas
-
-    if not ctx.lake.exists("table_schemas") or not sqls:
-        return dict.fromkeys(sqls)
-    now = dt.datetime.now(dt.timezone.utc)
-    frame = ctx.spark.createDataFrame(
-        [(k, v, now) for k, v in sqls.items()], "pair_id string, bug_sql string, bug_time timestamp"
-    )
-    rows = attach_schemas(frame, ctx.lake.read("table_schemas")).select("pair_id", F.col("schema_ddl")).collect()
-    return {r["pair_id"]: r["schema_ddl"] for r in rows}
 
 
 def _print(result, as_json: bool) -> None:
@@ -101,7 +63,7 @@ def _run(ctx, args) -> int:
         return _table(ctx, args)
     sql = sys.stdin.read() if args.sql == "-" else _read(args.sql)
     ddl = _read(args.ddl) if args.ddl else lake_ddl(ctx, {"q": sql})["q"]
-    fixer, _ = make_fixer(ctx, args)
+    fixer = make_fixer(ctx, _ref(ctx, args))
     result = fixer.fix(sql, ddl, args.error)
     _print(result, args.json)
     if result.verified and not args.json and result.source != "unchanged":
@@ -133,7 +95,7 @@ def _file(ctx, args) -> int:
         if not isinstance(row, dict) or not isinstance(row.get("sql"), str):
             raise UsageError("each line needs a string field sql (and optional schema, error)", input=f"{src}:{number}")
         rows.append(row)
-    fixer, _ = make_fixer(ctx, args)
+    fixer = make_fixer(ctx, _ref(ctx, args))
     results = fixer.fix_many([(row["sql"], row.get("schema"), row.get("error")) for row in rows])
     fixed = 0
     with Path(args.output).open("w", encoding="utf-8") as out:
@@ -145,42 +107,14 @@ def _file(ctx, args) -> int:
 
 
 def _table(ctx, args) -> int:
-    """Failed executions of ``--table`` with no suggestion for their current SQL -> ``fix_suggestions``.
-    The model generates on the executors (one Spark job per phase, a model per worker); repairs and
-    verification run on the driver, whose session is the sandbox."""
-    from pyspark.sql import functions as F
-
-    from sqlfix.tables import FIX_SUGGESTIONS
-
-    logs = ctx.lake.read(args.table)
-    for column in ("event_id", "sql_text", "status", "error_message"):
-        if column not in logs.columns:
-            raise UsageError(f"table {args.table} has no column {column}", hint="a query_logs-shaped table")
-    failed = logs.filter((F.col("status") == "error") & F.col("sql_text").isNotNull())
-    failed = failed.withColumn("sql_hash", F.xxhash64("sql_text"))
-    if ctx.lake.exists("fix_suggestions"):
-        failed = failed.join(
-            ctx.lake.read("fix_suggestions").select("event_id", "sql_hash"), ["event_id", "sql_hash"], "left_anti"
-        )
-    failed = failed.orderBy("event_id")
-    if args.limit:
-        failed = failed.limit(args.limit)
-    rows = [r.asDict() for r in failed.select("event_id", "sql_text", "error_message", "sql_hash").collect()]
-    ddl = lake_ddl(ctx, {r["event_id"]: r["sql_text"] for r in rows})
-    fixer, ref = make_fixer(ctx, args, on_spark=True)
-    now, out = dt.datetime.now(dt.timezone.utc), []
-    results = fixer.fix_many([(r["sql_text"], ddl.get(r["event_id"]), r["error_message"]) for r in rows])
-    for r, result in zip(rows, results, strict=True):
-        d = result.as_dict()
-        out.append({"event_id": r["event_id"], "sql_hash": r["sql_hash"], "fixed_sql": d["fixed_sql"],
-                    "verified": d["verified"], "source": d["source"], "changed_lines": d["changed_lines"],
-                    "diff": d["diff"], "error_condition": d["error_condition"], "last_error": d["last_error"],
-                    "model_ref": ref, "suggested_at": now, "status": "open"})  # fmt: skip
-    if out:
-        ctx.lake.merge("fix_suggestions", ctx.spark.createDataFrame(out, FIX_SUGGESTIONS.spark_schema), update=True)
+    out = suggest(ctx, args.table, args.limit, _ref(ctx, args))
     verified = sum(o["verified"] for o in out)
     print(f"fix: {len(out)} failed executions of {args.table}; {verified} with a verified fix -> fix_suggestions")
     return 0
+
+
+def _ref(ctx, args) -> str | None:
+    return model_ref(ctx.cfg, args.model, args.no_model)
 
 
 SUBCOMMANDS = {"fix": Subcommand("Fix failing SQL with verified repairs and the model (never executed).", _add, _run,

@@ -37,20 +37,8 @@ def run(ctx, args) -> int:
             **{**asdict(logs), "schemas_loaded": report.schemas_loaded, "schemas_rejected": report.schemas_rejected}
         )
     report.feedback, _ = apply_feedback(ctx.lake)  # verdicts a UI appended since the last run
-    print(
-        f"ingest: {report.loaded} loaded, {report.duplicates} duplicate, {report.rejected} rejected "
-        f"of {report.rows_read} rows from {report.files_read} files ({report.files_skipped} already ingested); "
-        f"schemas: {report.schemas_loaded} loaded, {report.schemas_rejected} rejected"
-        + (f"; {report.not_mined} of the rejected are statements never mined" if report.not_mined else "")
-        + (f"; {report.in_progress} logs still being written, left for a later run" if report.in_progress else "")
-        + (f"; {report.feedback} suggestion verdicts added as events" if report.feedback else "")
-    )
+    print(report.describe())
     return 0
-
-
-SUBCOMMANDS = {
-    "ingest": Subcommand("Ingest platform query logs and table schemas into the bronze lake.", add_arguments, run)
-}
 
 
 SUBCOMMANDS = {

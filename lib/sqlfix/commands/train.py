@@ -19,7 +19,6 @@ import sys
 
 from sqlfix.commands import Subcommand
 from sqlfix.config import lay, resolve_conf_path
-from sqlfix.training.distributed import single_process_group
 
 FLAGS = ("p", "mode", "deepspeed", "max_steps", "model", "dataset_dir", "output_dir")
 
@@ -34,34 +33,10 @@ def train_config(ctx, args) -> dict:
     return cfg
 
 
-def run_training(cfg: dict, config_file: str | None = None, register: bool = True) -> dict:
-    from sqlfix.training.recipe import DMSFTRecipe
+def _train(cfg: dict, register: bool) -> dict:  # on each Spark rank
+    from sqlfix.repair.pyfunc import train_fixer
 
-    if cfg.get("deepspeed"):  # a partial config (tests) may leave it out: the recipe fills the defaults
-        single_process_group()
-    recipe = DMSFTRecipe(cfg)
-    recipe.setup()
-    metrics = recipe.train()
-    final = recipe.save_checkpoint()
-    result = {
-        "metrics": metrics,
-        "final": str(final),
-        "resumed_from": recipe.resumed_from,
-        "steps": recipe.trainer.state.global_step,
-    }
-    if register and recipe.trainer.is_world_process_zero():
-        from sqlfix.registry.tracking import log_training
-        from sqlfix.repair.pyfunc import FixerModel
-
-        result.update(
-            log_training(recipe.cfg, recipe, final, metrics, [config_file, recipe.cfg["deepspeed"]], FixerModel())
-        )
-    recipe.cleanup()
-    return result
-
-
-def _train(cfg: dict, register: bool) -> dict:
-    return run_training(cfg, register=register)
+    return train_fixer(cfg, register=register)
 
 
 def train_on_spark(
@@ -123,7 +98,9 @@ def run(ctx, args) -> int:
         ctx.spark  # noqa: B018 - the distributor needs the active session
         result = train_on_spark(cfg, args.num_processes, args.use_gpu, register=not args.no_register)
     else:
-        result = run_training(cfg, str(resolve_conf_path(args.config)), register=not args.no_register)
+        from sqlfix.repair.pyfunc import train_fixer
+
+        result = train_fixer(cfg, str(resolve_conf_path(args.config)), register=not args.no_register)
     print(f"train: {result['steps']} steps (resumed from {result['resumed_from'] or 'scratch'}), model in {result['final']}, "
           f"train loss {result['metrics'].get('train_loss', float('nan')):.4f}")  # fmt: skip
     if "version" in result:

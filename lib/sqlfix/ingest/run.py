@@ -43,6 +43,17 @@ class IngestReport:
     in_progress: int = 0
     feedback: int = 0
 
+    def describe(self) -> str:
+        """The one line ``sqlfix ingest`` prints."""
+        return (
+            f"ingest: {self.loaded} loaded, {self.duplicates} duplicate, {self.rejected} rejected "
+            f"of {self.rows_read} rows from {self.files_read} files ({self.files_skipped} already ingested); "
+            f"schemas: {self.schemas_loaded} loaded, {self.schemas_rejected} rejected"
+            + (f"; {self.not_mined} of the rejected are statements never mined" if self.not_mined else "")
+            + (f"; {self.in_progress} logs still being written, left for a later run" if self.in_progress else "")
+            + (f"; {self.feedback} suggestion verdicts added as events" if self.feedback else "")
+        )
+
 
 def list_files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
     """A file, or the matching files under a folder (recursive, sorted, hidden names skipped)."""

@@ -15,7 +15,9 @@ from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
 from sqlfix.mining.mine import mine, select_events
+from sqlfix.reference import paper_diff_sizes
 from sqlfix.tables import BUG_PAIRS
+from sqlfix.taxonomy.classify import category_counts
 
 
 @dataclass
@@ -26,6 +28,13 @@ class MineReport:
     dropped: int
     inserted: int
     updated: int
+
+    def describe(self) -> str:
+        """The line ``sqlfix mine`` prints."""
+        if self.events_scanned == 0:
+            return "mine: no new events in query_logs since the last run; nothing to mine (run sqlfix ingest first)"
+        return (f"mine: run {self.run_id[:8]} scanned {self.events_scanned} events -> {self.pairs} pairs "
+                f"({self.inserted} new, {self.updated} updated), {self.dropped} dropped")  # fmt: skip
 
 
 def run_mining(ctx, full: bool = False) -> MineReport:
@@ -49,3 +58,30 @@ def run_mining(ctx, full: bool = False) -> MineReport:
     )
     lake.append("mining_runs", runs)
     return MineReport(run_id, scanned, n_kept, n_dropped, result.inserted, result.updated)
+
+
+def summary(ctx) -> str:
+    """Pairs by signal, dropped by reason, the diff-size histogram next to the paper's, pairs by category."""
+    lake = ctx.lake
+    pairs = lake.read("bug_pairs")
+    by_signal = {r["signal"]: r["count"] for r in pairs.groupBy("signal").count().collect()}
+    dropped = {r["reason"]: r["count"] for r in lake.read("bug_pairs_dropped").groupBy("reason").count().collect()}
+    # One row per distinct size (at most max_changed_lines rows) reaches the driver, not one per pair.
+    sizes = {r["changed_lines"]: r["count"] for r in pairs.groupBy("changed_lines").count().collect()}
+    paper = paper_diff_sizes()
+    lines = [
+        "pairs by signal: " + ", ".join(f"{k}={v}" for k, v in sorted(by_signal.items())),
+        "dropped by reason: " + (", ".join(f"{k}={v}" for k, v in sorted(dropped.items())) or "none"),
+        "changed lines per pair   ours   paper",
+    ]
+    for label, test in (("1", lambda d: d == 1), ("2", lambda d: d == 2), ("3-5", lambda d: 3 <= d <= 5),
+                        ("6-10", lambda d: 6 <= d <= 10), ("11+", lambda d: d > 10)):  # fmt: skip
+        a = sum(n for d, n in sizes.items() if test(d)) / max(sum(sizes.values()), 1)
+        b = sum(map(test, paper)) / len(paper)
+        lines.append(f"  {label:>5} {'#' * round(a * 40):<40} {a:6.1%} {b:6.1%}")
+    if sizes:
+        mean = sum(d * n for d, n in sizes.items()) / sum(sizes.values())
+        lines.append(f"  mean {mean:.2f} (paper {sum(paper) / len(paper):.2f}), max {max(sizes)} (paper {max(paper)})")
+    lines.append("pairs by error category (taxonomy leaf):")
+    lines += [f"  {n:>6}  {leaf}" for leaf, n in category_counts(pairs)]
+    return "\n".join(lines)

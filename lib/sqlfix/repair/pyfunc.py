@@ -67,3 +67,23 @@ def _field(row: dict, key: str):
     if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
         return None
     return value
+
+
+def fixer_registration(config_files: list[str | None]):
+    """A ``training.run.run_training`` registration: the run's parameters, metrics and ``config_files`` (and the
+    DeepSpeed config) logged to MLflow, the model registered as this fixer pyfunc with alias challenger."""
+
+    def register(recipe, final, metrics: dict) -> dict:
+        from sqlfix.registry.tracking import log_training
+
+        files = [*config_files, recipe.cfg["deepspeed"]]
+        return log_training(recipe.cfg, recipe, final, metrics, files, FixerModel())
+
+    return register
+
+
+def train_fixer(cfg: dict, config_file: str | None = None, register: bool = True) -> dict:
+    """The training pipeline (``training.run``), and with ``register`` the fixer logged and registered."""
+    from sqlfix.training.run import run_training
+
+    return run_training(cfg, fixer_registration([config_file]) if register else None)

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import os
 
-from sqlfix.commands import Context
 from sqlfix.config import load_config
+from sqlfix.context import Context
 from sqlfix.errors import UsageError
 from sqlfix.sql.names import is_identifier
 
