@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 from sqlfix.generation.mutators import MUTATORS
-from sqlfix.generation.source import Source, parse_schema
 from sqlfix.sql.diff import line_roles
+from sqlfix.sql.source import Source, parse_schema
 
 FIXTURE = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "mutators.yaml").read_text())
 

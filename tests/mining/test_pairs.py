@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from pyspark.sql import functions as F
 from pyspark.testing import assertDataFrameEqual
-from sqlfix.mining.pairs import NARROW, attach_schemas, candidate_pairs
+from sqlfix.mining.pairs import NARROW, candidate_pairs
+from sqlfix.sql.catalog import attach_schemas
 from sqlfix.sql.references import referenced_tables, referenced_tables_column
 
 T0 = dt.datetime(2026, 11, 1, 9, 0)

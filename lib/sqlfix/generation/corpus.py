@@ -16,7 +16,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from sqlfix.mining.pairs import attach_schemas
+from sqlfix.sql.catalog import attach_schemas
 from sqlfix.sql.features import features
 from sqlfix.sql.normalize import normalized
 from sqlfix.sql.statements import split_statements

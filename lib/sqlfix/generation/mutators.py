@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlfix.generation.source import NUMERIC, Edit, Source, splice
 from sqlfix.sql.features import AGGREGATES, MIN_TWO_ARGS, RANKING, function_name
+from sqlfix.sql.source import NUMERIC, Edit, Source, splice
 
 Rule = Callable[[Source, random.Random], "list[Edit] | None"]
 

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from sqlfix.generation.mutators import for_leaf
-from sqlfix.generation.source import Source, parse_schema
+from sqlfix.sql.source import Source, parse_schema
 from sqlfix.taxonomy.classify import classify
 
 

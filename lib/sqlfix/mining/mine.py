@@ -7,7 +7,8 @@ import datetime as dt
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from sqlfix.mining.pairs import NARROW, apply_limits, attach_schemas, candidate_pairs, sql_sides
+from sqlfix.mining.pairs import NARROW, apply_limits, candidate_pairs, sql_sides
+from sqlfix.sql.catalog import attach_schemas
 from sqlfix.sql.diff import with_diff_stats
 from sqlfix.taxonomy.classify import categorize, with_normalized
 

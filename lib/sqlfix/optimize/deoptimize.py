@@ -1,7 +1,7 @@
 """De-optimisers: deterministic rules that turn a good query into a realistic, equivalent, slower one.
 
 Each rule is one anti-pattern people write (``PATTERNS``), registered like the mutators: it reads a
-``Source`` (generation.source), finds its shape, and returns text edits, so the slow query keeps the good
+``Source`` (sql.source), finds its shape, and returns text edits, so the slow query keeps the good
 one's formatting. Equivalence and slowness are not assumed here: verification runs both on every database
 instance. ``select_with_quotas`` draws a set where no pattern and no domain exceeds a share (Quill had 93 %
 of one pattern).
@@ -14,8 +14,8 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlfix.generation.source import Edit, Source, splice
 from sqlfix.optimize.queries import PARTITION_COLUMNS
+from sqlfix.sql.source import Edit, Source, splice
 
 Rule = Callable[[Source], "list[Edit] | None"]
 

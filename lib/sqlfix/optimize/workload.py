@@ -36,10 +36,10 @@ def spark_type(sql_type: str) -> str:
 
 
 def parse_ddl(text: str) -> list[GenTable]:
-    """The tables of a script of CREATE TABLE statements (``generation.source.parse_schema``; keys and
+    """The tables of a script of CREATE TABLE statements (``sql.source.parse_schema``; keys and
     constraints ignored), each column's type as ``spark_type`` reads it. A table or column name that is not
     one plain identifier (``sql.names``) is a ``BadNameError`` naming it: it would become a lake table."""
-    from sqlfix.generation.source import parse_schema
+    from sqlfix.sql.source import parse_schema
 
     schema = parse_schema(text, type_of=lambda kind: spark_type(kind.sql()))
     for name, cols in schema.items():  # names become lake tables and views: plain identifiers only

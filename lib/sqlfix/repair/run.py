@@ -14,20 +14,26 @@ def model_ref(cfg: dict, model: str | None, no_model: bool = False) -> str | Non
     return None if no_model else (model or cfg["fix"].get("model"))
 
 
-def make_fixer(ctx, ref: str | None) -> Fixer:
-    """The Fixer with the model ``ref`` names (None: deterministic repairs only)."""
+def make_fixer(ctx, ref: str | None, on_spark: bool = False) -> Fixer:
+    """The Fixer with the model ``ref`` names (None: deterministic repairs only); ``on_spark``: the model
+    generates on the executors, one Spark job per phase (``inference.spark.SparkGenerator``)."""
     from sqlfix.filtering.judge import judge_from_config
 
     fcfg = ctx.cfg["fix"]
     generator = None
     if ref:
         from sqlfix.evaluation.run import resolve_models
-        from sqlfix.inference.generate import load_generator
 
         model = resolve_models(ctx, [ref])[0]
-        generator = load_generator(
-            model.path, "hf", int(fcfg["batch_size"]), int(ctx.cfg["evaluate"]["max_new_tokens"])
-        )
+        batch, cap = int(fcfg["batch_size"]), int(ctx.cfg["evaluate"]["max_new_tokens"])
+        if on_spark:
+            from sqlfix.inference.spark import SparkGenerator
+
+            generator = SparkGenerator(ctx.spark, model.path, batch_size=batch, max_new_tokens=cap)
+        else:
+            from sqlfix.inference.generate import load_generator
+
+            generator = load_generator(model.path, "hf", batch, cap)
     judge = judge_from_config(ctx.spark, ctx.cfg)
     fixer = Fixer(judge, generator, samples=int(fcfg["samples"]), rounds=int(fcfg["rounds"]),
                   temperature=float(fcfg["temperature"]))  # fmt: skip
@@ -38,7 +44,7 @@ def lake_ddl(ctx, sqls: dict[str, str]) -> dict[str, str | None]:
     """The latest DDL of the tables each SQL references (by key), from ``table_schemas``."""
     from pyspark.sql import functions as F
 
-    from sqlfix.mining.pairs import attach_schemas
+    from sqlfix.sql.catalog import attach_schemas
 
     if not ctx.lake.exists("table_schemas") or not sqls:
         return dict.fromkeys(sqls)
@@ -52,8 +58,9 @@ def lake_ddl(ctx, sqls: dict[str, str]) -> dict[str, str | None]:
 
 def suggest(ctx, table: str, limit: int | None, ref: str | None) -> list[dict]:
     """Failed executions of ``table`` with no suggestion for their current SQL -> ``fix_suggestions`` (status
-    ``open``); returns the rows written. Repairs and verification run on the driver, whose session is the
-    sandbox; nothing is executed."""
+    ``open``); returns the rows written. The model generates on the executors (one Spark job per phase, a
+    model per worker); repairs and verification run on the driver, whose session is the sandbox; nothing is
+    executed."""
     from pyspark.sql import functions as F
 
     from sqlfix.tables import FIX_SUGGESTIONS
@@ -73,7 +80,7 @@ def suggest(ctx, table: str, limit: int | None, ref: str | None) -> list[dict]:
         failed = failed.limit(limit)
     rows = [r.asDict() for r in failed.select("event_id", "sql_text", "error_message", "sql_hash").collect()]
     ddl = lake_ddl(ctx, {r["event_id"]: r["sql_text"] for r in rows})
-    fixer = make_fixer(ctx, ref)
+    fixer = make_fixer(ctx, ref, on_spark=True)
     now, out = dt.datetime.now(dt.timezone.utc), []
     results = fixer.fix_many([(r["sql_text"], ddl.get(r["event_id"]), r["error_message"]) for r in rows])
     for r, result in zip(rows, results, strict=True):

@@ -1,4 +1,4 @@
-"""A query as mutators see it: its text, its tokens, its AST and its tables' columns.
+"""A query as mutators and de-optimisers see it: its text, its tokens, its AST and its tables' columns.
 
 Mutators choose *what* to change on the sqlglot AST and change it in the *text*: every edit is a splice
 at token offsets of the original string, so comments, formatting and keyword case stay byte-identical
