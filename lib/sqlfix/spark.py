@@ -39,14 +39,19 @@ def get_spark(cfg: dict[str, Any] | None = None, app_name: str = "sqlfix") -> Sp
     """Return the SparkSession for a config's ``spark`` section.
 
     Args:
-        cfg: a loaded config (``sqlfix.config.load_config``); ``None`` means the local defaults.
+        cfg: a loaded config (``sqlfix.config.load_config``); ``None`` loads the local profile's (the
+            defaults live in ``conf/*.yaml`` only).
         app_name: Spark application name.
 
     Raises:
         RuntimeError: the ``cluster`` profile is asked for and no session is active.
     """
-    spark_cfg = (cfg or {}).get("spark", {})
-    profile = spark_cfg.get("profile", "local")
+    if cfg is None:
+        from sqlfix.config import load_config
+
+        cfg = load_config()
+    spark_cfg = cfg["spark"]
+    profile = spark_cfg["profile"]
     if profile == "cluster":
         session = SparkSession.getActiveSession()
         if session is None:
@@ -57,19 +62,19 @@ def get_spark(cfg: dict[str, Any] | None = None, app_name: str = "sqlfix") -> Sp
         return session
     if profile != "local":
         raise ValueError(f"spark.profile must be 'local' or 'cluster', not {profile!r}")
-    return _local_session(spark_cfg, (cfg or {}).get("conf_dir"), app_name)
+    return _local_session(spark_cfg, cfg.get("conf_dir"), app_name)
 
 
 def _local_session(spark_cfg: dict[str, Any], conf_dir: str | None, app_name: str) -> SparkSession:
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)  # workers use this interpreter (the venv's)
     builder = (
-        SparkSession.builder.master(spark_cfg.get("master", "local[*]"))
+        SparkSession.builder.master(spark_cfg["master"])
         .appName(app_name)
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.sql.shuffle.partitions", str(spark_cfg.get("shuffle_partitions", 4)))
-        .config("spark.default.parallelism", str(spark_cfg.get("shuffle_partitions", 4)))
-        .config("spark.driver.memory", spark_cfg.get("driver_memory", "4g"))
+        .config("spark.sql.shuffle.partitions", str(spark_cfg["shuffle_partitions"]))
+        .config("spark.default.parallelism", str(spark_cfg["shuffle_partitions"]))
+        .config("spark.driver.memory", spark_cfg["driver_memory"])
         .config("spark.sql.adaptive.enabled", "true")
         .config("spark.sql.warehouse.dir", spark_cfg.get("warehouse") or _scratch_warehouse())
     )

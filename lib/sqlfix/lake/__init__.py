@@ -163,18 +163,18 @@ class Lake:
 
 def open_lake(cfg: dict, spark: SparkSession) -> Lake:
     """Open the lake a config names (``lake.backend``: auto | delta | deltars)."""
-    lake_cfg = cfg.get("lake", {})
-    backend = lake_cfg.get("backend", "auto")
+    lake_cfg = cfg["lake"]  # every key is in conf/*.yaml: no default is restated here
+    backend = lake_cfg["backend"]
     if backend == "auto":
         backend = "delta" if has_native_delta(spark) else "deltars"
     if backend == "delta":
         from sqlfix.lake.native import NativeDelta
 
-        return Lake(NativeDelta(spark, lake_cfg.get("root"), lake_cfg.get("catalog"), lake_cfg.get("schema")), spark)
+        return Lake(NativeDelta(spark, lake_cfg["root"], lake_cfg["catalog"], lake_cfg["schema"]), spark)
     if backend == "deltars":
         from sqlfix.lake.deltars import DeltaRs
 
-        if not lake_cfg.get("root"):
+        if not lake_cfg["root"]:
             raise LakeError("lake.backend=deltars needs lake.root (or --lake-root / SQLFIX_LAKE_ROOT)")
         return Lake(DeltaRs(spark, lake_cfg["root"]), spark)
     raise LakeError(f"lake.backend must be auto, delta or deltars, not {backend!r}")
