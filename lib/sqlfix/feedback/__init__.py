@@ -19,7 +19,8 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
-from sqlfix.tables import FEEDBACK_VERDICTS, QUERY_LOGS, QUERY_LOGS_REJECTED
+from sqlfix.ingest.logs import good_rows, rejected_rows
+from sqlfix.tables import FEEDBACK_VERDICTS
 from sqlfix.taxonomy.classify import categorize
 
 SOURCE = "table:suggestion_feedback"
@@ -48,40 +49,19 @@ def with_status(suggestions: DataFrame, feedback: DataFrame) -> DataFrame:
 
 def feedback_events(feedback: DataFrame, suggestions: DataFrame, logs: DataFrame, ingested_at: Column) -> DataFrame:
     """Verdicts -> ``query_logs`` rows (event_id ``feedback:<feedback_id>``) in the task of the execution the
-    suggestion was for; ``sql_text`` is the suggested SQL."""
-    known = _judged(feedback, suggestions, logs).filter(F.col("_reason").isNull())
-    return known.select(
-        F.concat(F.lit("feedback:"), "feedback_id").alias("event_id"),
-        F.col("decided_at").alias("event_time"),
-        F.col("_user").alias("user_id"),
-        F.col("_task").alias("task_id"),
-        F.element_at(F.create_map(*[F.lit(x) for kv in ACTION.items() for x in kv]), F.col("verdict")).alias("action"),
-        F.col("_suggested").alias("sql_text"),
-        F.lit(None).cast("string").alias("status"),
-        F.lit(None).cast("string").alias("error_message"),
-        F.col("_engine").alias("engine"),
-        F.lit(None).cast("bigint").alias("duration_ms"),
-        F.xxhash64(F.col("_suggested")).alias("sql_hash"),
-        F.to_date("decided_at").alias("event_date"),
-        F.lit(SOURCE).alias("source_file"),
-        ingested_at.alias("ingested_at"),
-    ).select(*QUERY_LOGS.column_names)
+    suggestion was for; ``sql_text`` is the suggested SQL. Shaped by the ingest's own ``good_rows``."""
+    return good_rows(_as_events(feedback, suggestions, logs), ingested_at)
 
 
 def rejected_feedback(feedback: DataFrame, suggestions: DataFrame, logs: DataFrame, ingested_at: Column) -> DataFrame:
-    """Verdicts that cannot become events, in the ``query_logs_rejected`` shape."""
-    bad = _judged(feedback, suggestions, logs).filter(F.col("_reason").isNotNull())
-    raw = F.to_json(F.struct(*[F.col(c) for c in feedback.columns]))
-    return bad.select(
-        F.sha2(F.concat_ws("\u0001", F.lit(SOURCE), raw), 256).alias("reject_id"),
-        F.lit(SOURCE).alias("source_file"),
-        raw.alias("raw_row"),
-        F.col("_reason").alias("reason"),
-        ingested_at.alias("ingested_at"),
-    ).select(*QUERY_LOGS_REJECTED.column_names)
+    """Verdicts that cannot become events, in the ``query_logs_rejected`` shape (the ingest's ``rejected_rows``:
+    the same reject id, so a verdict is quarantined once however often it is applied)."""
+    return rejected_rows(_as_events(feedback, suggestions, logs), ingested_at)
 
 
-def _judged(feedback: DataFrame, suggestions: DataFrame, logs: DataFrame) -> DataFrame:
+def _as_events(feedback: DataFrame, suggestions: DataFrame, logs: DataFrame) -> DataFrame:
+    """Each verdict as a parsed log event (``logs.parse_events``' shape): ``reason`` null, or why it cannot be
+    one (``unknown_verdict``, ``unknown_suggestion``, ``missing_event_time``)."""
     sugg = suggestions.select(
         "event_id", F.col("sql_hash").alias("_hash"), F.col("fixed_sql").alias("_suggested")
     )
@@ -93,7 +73,22 @@ def _judged(feedback: DataFrame, suggestions: DataFrame, logs: DataFrame) -> Dat
         .when(F.col("_hash").isNull() | F.col("_task").isNull(), F.lit("unknown_suggestion"))
         .when(F.col("decided_at").isNull(), F.lit("missing_event_time"))
     )
-    return out.withColumn("_reason", reason)
+    action = F.element_at(F.create_map(*[F.lit(x) for kv in ACTION.items() for x in kv]), F.col("verdict"))
+    return out.select(
+        F.to_json(F.struct(*[F.col(c) for c in feedback.columns])).alias("raw_row"),
+        F.lit(SOURCE).alias("source_file"),
+        reason.alias("reason"),
+        F.concat(F.lit("feedback:"), "feedback_id").alias("event_id"),
+        F.col("decided_at").alias("event_time"),
+        F.col("_user").alias("user_id"),
+        F.col("_task").alias("task_id"),
+        action.alias("action"),
+        F.col("_suggested").alias("sql_text"),
+        F.lit(None).cast("string").alias("status"),
+        F.lit(None).cast("string").alias("error_message"),
+        F.col("_engine").alias("engine"),
+        F.lit(None).cast("bigint").alias("duration_ms"),
+    )
 
 
 def acceptance(suggestions: DataFrame, logs: DataFrame) -> DataFrame:

@@ -216,14 +216,15 @@ def event_rows(events: DataFrame) -> DataFrame:
                     error="$.errorMessage").drop("source_file", "line_no")  # fmt: skip
     op_start = events_of("SparkListenerThriftServerOperationStart", op_id="$.id", session="$.sessionId",
                          statement="$.statement", group="$.groupId", start_time="$.startTime", user="$.userName")  # fmt: skip
-    op_ends = [
-        events_of(f"SparkListenerThriftServerOperation{name}", op_id="$.id", end_time="$.finishTime",
-                  error="$.errorMsg" if name == "Error" else "$.__none").select(
-            "log_key", "op_id", "end_time", "error", F.lit(outcome).alias("outcome"))
-        for name, outcome in (("Error", "error"), ("Finish", "success"), ("Canceled", "canceled"),
-                              ("Timeout", "canceled"))
-    ]  # fmt: skip
-    op_end = op_ends[0].unionByName(op_ends[1]).unionByName(op_ends[2]).unionByName(op_ends[3])
+    # One pass over the end events: the outcome from the event's kind, the message from an Error's errorMsg.
+    outcomes = {"SparkListenerThriftServerOperationError": "error", "SparkListenerThriftServerOperationFinish": "success",
+                "SparkListenerThriftServerOperationCanceled": "canceled",
+                "SparkListenerThriftServerOperationTimeout": "canceled"}  # fmt: skip
+    outcome = F.element_at(F.create_map(*[F.lit(x) for kv in outcomes.items() for x in kv]), F.col("_kind"))
+    op_end = ev.filter(F.col("_kind").isin(*outcomes)).select(
+        "log_key", j("$.id").alias("op_id"), j("$.finishTime").alias("end_time"), j("$.errorMsg").alias("error"),
+        outcome.alias("outcome"),
+    )
     # An operation that errs also finishes in some versions: the error wins, then cancel, then success.
     rank = F.when(F.col("outcome") == "error", 0).when(F.col("outcome") == "canceled", 1).otherwise(2)
     op_end = op_end.groupBy("log_key", "op_id").agg(F.min_by(F.struct("outcome", "end_time", "error"), rank).alias("e"))

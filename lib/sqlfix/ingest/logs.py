@@ -81,6 +81,18 @@ def read_lines(spark: SparkSession, files: Iterable[str]) -> DataFrame:
     )
 
 
+def frame_rows(df: DataFrame, source: str, *extra: Column) -> DataFrame:
+    """Raw rows from a typed frame (Parquet files, a table): ``raw_row`` (the row as JSON text),
+    ``source_file`` (the file; ``source`` for a table), the flags, and ``extra`` columns."""
+    return df.select(
+        F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns])).alias("raw_row"),
+        (F.input_file_name() if source == "files" else F.lit(source)).alias("source_file"),
+        F.lit(True).alias("_valid_utf8"),
+        F.lit(True).alias("_valid_json"),
+        *extra,
+    )
+
+
 def read_frame(df: DataFrame, source: str, column_map: Mapping[str, str]) -> DataFrame:
     """Raw rows from a typed frame (Parquet files, a table): every mapped field as a string."""
     present = set(df.columns)
@@ -92,13 +104,7 @@ def read_frame(df: DataFrame, source: str, column_map: Mapping[str, str]) -> Dat
         ).alias(f)
         for f in LOG_FIELDS
     ]
-    return df.select(
-        F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns])).alias("raw_row"),
-        (F.input_file_name() if source == "files" else F.lit(source)).alias("source_file"),
-        F.lit(True).alias("_valid_utf8"),
-        F.lit(True).alias("_valid_json"),
-        *fields,
-    )
+    return frame_rows(df, source, *fields)
 
 
 def parse_events(

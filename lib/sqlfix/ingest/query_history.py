@@ -79,7 +79,7 @@ def history_rows(raw: DataFrame, mined_types: Iterable[str]) -> DataFrame:
     ``_valid_json``) -> the raw log frame ``logs.parse_events`` takes, plus ``_skip``.
 
     Example (not run: needs Spark):
-        parse_events(history_rows(table_rows(spark.table("system.query.history"), "table:..."), ["SELECT"]), 1_000_000)
+        parse_events(history_rows(frame_rows(spark.table("system.query.history"), "table:..."), ["SELECT"]), 1_000_000)
     """
     mined = [t.upper() for t in mined_types]
     row = raw.withColumn("_q", F.from_json(F.col("raw_row"), SOURCE_SCHEMA)).select(
@@ -108,16 +108,6 @@ def history_rows(raw: DataFrame, mined_types: Iterable[str]) -> DataFrame:
         "raw_row", "source_file", "_valid_utf8", "_valid_json",
         *[c.cast("string").alias(name) for name, c in fields.items()], skip.alias("_skip"),
     )  # fmt: skip
-
-
-def table_rows(df: DataFrame, source: str) -> DataFrame:
-    """Raw rows from a typed frame (the system table, a Parquet export): each row as its JSON text."""
-    return df.select(
-        F.to_json(F.struct(*[F.col(f"`{c}`") for c in df.columns])).alias("raw_row"),
-        F.lit(source).alias("source_file") if source != "files" else F.input_file_name().alias("source_file"),
-        F.lit(True).alias("_valid_utf8"),
-        F.lit(True).alias("_valid_json"),
-    )
 
 
 def since(df: DataFrame, watermark, overlap_hours: float) -> DataFrame:

@@ -122,14 +122,14 @@ def ingest_logs(ctx, source: str, force: bool = False, fmt: str | None = None) -
         if fmt == "spark_event_log":
             raw = E.event_rows(E.read_events(spark, todo_logs))
         elif fmt == "databricks_query_history":
-            raw = Q.history_rows(_read_history_files(spark, todo), cfg["query_history"]["mined_types"])
+            raw = Q.history_rows(_read_files(spark, todo), cfg["query_history"]["mined_types"])
         else:
             raw = _read_files(spark, todo, cfg["column_map"])
     elif fmt == "databricks_query_history":
         name = source.removeprefix("table:")
         qcfg = cfg["query_history"]
         mark = _watermark(ctx, name, fmt)
-        rows = Q.table_rows(Q.since(_read_table(ctx, source), mark, float(qcfg["overlap_hours"])), f"table:{name}")
+        rows = L.frame_rows(Q.since(_read_table(ctx, source), mark, float(qcfg["overlap_hours"])), f"table:{name}")
         rows = rows.persist(StorageLevel.DISK_ONLY)
         watermark_after = (name, rows)
         raw = Q.history_rows(rows, qcfg["mined_types"])
@@ -162,19 +162,6 @@ def ingest_logs(ctx, source: str, force: bool = False, fmt: str | None = None) -
     return report
 
 
-def _read_history_files(spark, files: list[Path]) -> DataFrame:
-    """Exported query history (JSON Lines or Parquet files) as raw rows (each row as JSON text)."""
-    jsonl = [str(f) for f in files if not f.name.lower().endswith(".parquet")]
-    parquet = [str(f) for f in files if f.name.lower().endswith(".parquet")]
-    frames = [L.read_lines(spark, jsonl)] if jsonl else []
-    for file in parquet:
-        _check_parquet(file)
-    if parquet:
-        frames.append(Q.table_rows(spark.read.option("mergeSchema", "true").parquet(*parquet), "files"))
-    raw = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
-    return raw.withColumn("source_file", F.regexp_replace("source_file", r"^file:(//)?", ""))
-
-
 def _watermark(ctx, source: str, fmt: str):
     row = (
         ctx.lake.read("ingest_watermarks")
@@ -197,16 +184,19 @@ def _save_watermark(ctx, source: str, fmt: str, rows: DataFrame, rows_read: int)
     ctx.lake.merge("ingest_watermarks", df, update=True)
 
 
-def _read_files(spark, files: list[Path], column_map) -> DataFrame:
+def _read_files(spark, files: list[Path], column_map=None) -> DataFrame:
+    """Raw rows of JSON Lines and Parquet files: with ``column_map``, sqlfix's own layout mapped to the log
+    fields; without, each row as its JSON text only (a layout another reader maps, e.g. query history)."""
     jsonl = [str(f) for f in files if not f.name.lower().endswith(".parquet")]
     parquet = [str(f) for f in files if f.name.lower().endswith(".parquet")]
     frames = []
     if jsonl:
-        frames.append(L.read_jsonl(spark, jsonl, column_map))
+        frames.append(L.read_jsonl(spark, jsonl, column_map) if column_map is not None else L.read_lines(spark, jsonl))
     for file in parquet:  # a file that is not Parquet is named here, not in a JVM trace
         _check_parquet(file)
     if parquet:
-        frames.append(L.read_frame(spark.read.option("mergeSchema", "true").parquet(*parquet), "files", column_map))
+        typed = spark.read.option("mergeSchema", "true").parquet(*parquet)
+        frames.append(L.read_frame(typed, "files", column_map) if column_map is not None else L.frame_rows(typed, "files"))
     raw = frames[0] if len(frames) == 1 else frames[0].unionByName(frames[1])
     return raw.withColumn("source_file", F.regexp_replace("source_file", r"^file:(//)?", ""))
 
