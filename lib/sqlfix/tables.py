@@ -230,7 +230,7 @@ TABLE_SCHEMAS = register(
 TABLE_SCHEMAS_REJECTED = register(
     Table(
         name="table_schemas_rejected",
-        purpose="Quarantine: schema rows that could not be used (not a CREATE TABLE, bad JSON, no DDL).",
+        purpose="Quarantine: schema rows that could not be used (unreadable DDL, not a CREATE TABLE, no column list, bad name or JSON).",
         columns=QUERY_LOGS_REJECTED.columns,
         keys=("reject_id",),
     )

@@ -1,7 +1,8 @@
 """The sandbox: a schema-only catalog built from pairs' DDL, and the sessions scripts are checked in.
 
-Tables are created from the *schema* Spark's parser reads out of each ``CREATE TABLE`` (re-rendered by
-Spark as ``USING parquet``, never the DDL text itself), empty, in the session catalog. That catalog must
+Tables are created from the column list the one DDL reader (``sql.ddl.read_ddl``) reads out of each
+``CREATE TABLE`` (re-rendered as ``USING parquet``, never the DDL text itself; Spark's parser judges each
+type as it creates the table), empty, in the session catalog. That catalog must
 be in-memory (process-private: the local profile's default); on a shared metastore the sandbox refuses
 to start rather than create databases in it. Each multi-statement script runs in its own
 ``SparkSession.newSession()``: its temporary views, ``SET``s and ``USE`` stay in that session.
@@ -29,9 +30,9 @@ from pyspark.sql import types as T
 from sqlfix.errors import SqlfixError
 from sqlfix.filtering.dryrun import call
 from sqlfix.filtering.policy import DENIED_FUNCTIONS
+from sqlfix.sql.ddl import read_ddl
 from sqlfix.sql.names import name_problem, table_name
 from sqlfix.sql.references import referenced_tables
-from sqlfix.sql.statements import split_statements
 
 
 class SandboxError(SqlfixError, RuntimeError):
@@ -72,24 +73,21 @@ class Sandbox:
         return frozenset(name if "." in name else f"default.{name}" for name in self.tables)
 
     def load(self, ddl: str | None) -> list[str]:
-        """Create (or re-create, where the schema changed) the tables ``ddl`` defines. Returns problems
-        (statements that are not a readable CREATE TABLE); the tables that could be read are created."""
-        problems = []
-        for statement in split_statements(ddl or ""):
-            try:
-                plan = self.parser.parsePlan(statement)
-            except CapturedException as exc:
-                problems.append(f"unreadable DDL: {str(exc).splitlines()[0][:200]}")
-                continue
-            if plan.getClass().getSimpleName() != "CreateTable":
-                problems.append(f"not a CREATE TABLE: {statement[:80]!r}")
-                continue
-            name = ".".join(str(p) for p in _seq(plan.name().nameParts()))
-            problem = name_problem(name, parts=2)
+        """Create (or re-create, where the schema changed) the tables ``ddl`` defines, as ``sql.ddl.read_ddl``
+        reads them. Returns problems: statements that define no table, names that are not plain, and column
+        lists Spark refuses (Spark's parser judges every type when it creates the table); the tables that
+        could be read are created."""
+        tables, unread = read_ddl(ddl)
+        problems = [str(p) for p in unread]
+        for table in tables:
+            problem = name_problem(table.name, parts=2)
             if problem:
                 problems.append(problem)
                 continue
-            self.create(name, plan.tableSchema().toDDL())
+            try:
+                self.create(table.name, table.columns_ddl)
+            except CapturedException as exc:
+                problems.append(f"unreadable DDL: {str(exc).splitlines()[0][:200]}")
         return problems
 
     def reset(self) -> None:
@@ -110,6 +108,8 @@ class Sandbox:
         name = table_name(name, parts=2)
         with self._catalog.lock:
             if self._catalog.tables.get(name) != schema_ddl:
+                self._catalog.tables.pop(name, None)  # recorded again only once the new table is there
+                self.tables.pop(name, None)
                 quoted = _quoted(name)
                 if "." in name:
                     self.spark.sql(f"CREATE DATABASE IF NOT EXISTS `{name.split('.')[0]}`")

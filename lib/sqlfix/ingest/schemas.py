@@ -4,28 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from pathlib import Path
 
+from sqlfix.sql.ddl import read_ddl
 from sqlfix.sql.names import name_problem
-from sqlfix.sql.statements import split_statements
-
-_CREATE = re.compile(
-    r"^\s*CREATE\s+(?:OR\s+REPLACE\s+)?(?:EXTERNAL\s+)?TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([`\w.]+)",
-    re.IGNORECASE,
-)
-
-
-def table_name_of(ddl: str) -> str | None:
-    """Lower-case table name a CREATE TABLE statement defines (comments before it allowed).
-
-    Example:
-        >>> table_name_of("-- orders\\nCREATE TABLE IF NOT EXISTS shop.`Orders` (id BIGINT)")
-        'shop.orders'
-    """
-    body = re.sub(r"^(\s*(--[^\n]*\n|/\*.*?\*/))*", "", ddl, flags=re.S)
-    match = _CREATE.match(body)
-    return match.group(1).replace("`", "").lower() if match else None
 
 
 def read_schema_file(path: Path, captured_at: dt.datetime | None = None) -> tuple[list[dict], list[dict]]:
@@ -33,21 +15,22 @@ def read_schema_file(path: Path, captured_at: dt.datetime | None = None) -> tupl
 
     ``.sql``/``.ddl``: CREATE TABLE statements, captured at ``captured_at`` or the file's mtime.
     ``.jsonl``/``.json``: one object a line with ``table_name`` (optional), ``ddl``, ``captured_at``.
-    A table name that is not ``table`` or ``database.table`` of plain identifiers (``sql.names``) is rejected
-    as ``bad_table_name``: it would reach the sandbox's own SQL.
+    DDL is read by ``sql.ddl.read_ddl``: a statement that defines no table is rejected with its reason
+    (``unreadable_ddl``, ``not_create_table``, ``no_column_list``). A table name that is not ``table`` or
+    ``database.table`` of plain identifiers (``sql.names``) is rejected as ``bad_table_name``: it would reach
+    the sandbox's own SQL.
     """
     good, bad = [], []
     default_time = captured_at or dt.datetime.fromtimestamp(path.stat().st_mtime, tz=dt.timezone.utc)
     source = str(path.resolve())
     if path.suffix.lower() in (".sql", ".ddl"):
-        for statement in split_statements(path.read_text(errors="replace")):
-            name = table_name_of(statement)
-            if name is None:
-                bad.append({"raw_row": statement, "reason": "not_create_table", "source_file": source})
-            elif name_problem(name, parts=2):
-                bad.append({"raw_row": statement, "reason": "bad_table_name", "source_file": source})
+        defs, problems = read_ddl(path.read_text(errors="replace"))
+        bad += [{"raw_row": p.statement, "reason": p.reason, "source_file": source} for p in problems]
+        for t in defs:
+            if name_problem(t.name, parts=2):
+                bad.append({"raw_row": t.statement, "reason": "bad_table_name", "source_file": source})
             else:
-                good.append({"table_name": name, "ddl": statement, "captured_at": default_time, "source_file": source})
+                good.append({"table_name": t.name, "ddl": t.statement, "captured_at": default_time, "source_file": source})
         return good, bad
     for line in path.read_bytes().splitlines():
         if not line.strip():
@@ -60,10 +43,12 @@ def read_schema_file(path: Path, captured_at: dt.datetime | None = None) -> tupl
             bad.append({"raw_row": line.decode("utf-8", "replace"), "reason": "malformed_json", "source_file": source})
             continue
         ddl = obj.get("ddl")
-        name = (obj.get("table_name") or (table_name_of(ddl) if isinstance(ddl, str) else None) or "").lower()
+        defs, problems = read_ddl(ddl) if isinstance(ddl, str) else ([], [])
+        name = (obj.get("table_name") or (defs[0].name if defs else "")).lower()
         stamp = _parse_time(obj.get("captured_at")) if obj.get("captured_at") else default_time
         reason = (
             "missing_ddl" if not isinstance(ddl, str) or not ddl.strip()
+            else problems[0].reason if not defs
             else "missing_table_name" if not name
             else "bad_table_name" if name_problem(name, parts=2)
             else "unparseable_captured_at" if stamp is None

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import statistics
 from pathlib import Path
 
 from sqlfix.sql.normalize import normalized
+from sqlfix.sql.references import referenced_tables
 
 OPT_INSTRUCTION = (
     "You are a Spark SQL performance expert. Rewrite the query below so that it returns exactly the same "
@@ -38,8 +38,14 @@ def render_opt_prompt(schema_ddl: str, slow_sql: str) -> str:
 
 
 def tables_ddl(sql: str, ddl_by_table: dict[str, str]) -> str:
-    """The CREATE TABLE statements of the tables ``sql`` names (word match)."""
-    return ";\n".join(ddl for name, ddl in ddl_by_table.items() if re.search(rf"\b{re.escape(name)}\b", sql))
+    """The CREATE TABLE statements of the tables ``sql`` references (``sql.references``), in catalog order.
+
+    Example:
+        >>> tables_ddl("SELECT * FROM b, a x", {"a": "CREATE TABLE a (i INT)", "b": "CREATE TABLE b (j INT)"})
+        'CREATE TABLE a (i INT);\\nCREATE TABLE b (j INT)'
+    """
+    names = set(referenced_tables(sql))
+    return ";\n".join(ddl for name, ddl in ddl_by_table.items() if name in names)
 
 
 def sample(generator, items: list[dict], ddl_by_table: dict[str, str], k: int, temperature: float) -> list[list[str]]:

@@ -36,17 +36,23 @@ def spark_type(sql_type: str) -> str:
 
 
 def parse_ddl(text: str) -> list[GenTable]:
-    """The tables of a script of CREATE TABLE statements (``sql.source.parse_schema``; keys and
-    constraints ignored), each column's type as ``spark_type`` reads it. A table or column name that is not
-    one plain identifier (``sql.names``) is a ``BadNameError`` naming it: it would become a lake table."""
-    from sqlfix.sql.source import parse_schema
+    """The tables of a script of CREATE TABLE statements (``sql.ddl.read_ddl``; keys and constraints
+    ignored, other statements such as ``DROP TABLE`` skipped), each column's type as ``spark_type`` reads it.
+    A CREATE TABLE that cannot be read is a ``ValueError`` naming it: a workload without one of its tables
+    would fail later, far from the cause. A table or column name that is not one plain identifier
+    (``sql.names``) is a ``BadNameError`` naming it: it would become a lake table."""
+    from sqlfix.sql.ddl import NOT_CREATE_TABLE, read_ddl
 
-    schema = parse_schema(text, type_of=lambda kind: spark_type(kind.sql()))
-    for name, cols in schema.items():  # names become lake tables and views: plain identifiers only
-        table_name(name, what="table name in the DDL")
-        for column in cols:
-            table_name(column, what=f"column name of {name} in the DDL")
-    tables = [GenTable(name, 0, tuple((c, t, "") for c, t in cols.items())) for name, cols in schema.items() if cols]
+    defs, problems = read_ddl(text, type_of=lambda kind: spark_type(kind.sql()))
+    unreadable = [p for p in problems if p.reason != NOT_CREATE_TABLE and "create" in p.statement.lower()]
+    if unreadable:
+        raise ValueError(f"the workload DDL has a CREATE TABLE that cannot be read: {unreadable[0]}")
+    defs = list({t.name: t for t in defs}.values())  # a table defined twice: the last definition
+    for t in defs:  # names become lake tables and views: plain identifiers only
+        table_name(t.name, what="table name in the DDL")
+        for column in t.columns:
+            table_name(column, what=f"column name of {t.name} in the DDL")
+    tables = [GenTable(t.name, 0, tuple((c, typ, "") for c, typ in t.columns.items())) for t in defs if t.columns]
     if not tables:
         raise ValueError("no CREATE TABLE statement with columns could be read from the DDL")
     return tables

@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from sqlfix.sql.ddl import read_ddl
 from sqlfix.sql.features import parse
 
 
@@ -50,32 +51,13 @@ def splice(sql: str, edits: list[Edit]) -> str:
 
 def parse_schema(ddl: str | None, type_of=None) -> dict[str, dict[str, str]]:
     """Table -> column -> lower-case Spark type (or ``type_of(sqlglot type node)``), in column order, from
-    CREATE TABLE statements (unparseable ones skipped).
+    CREATE TABLE statements (``sql.ddl.read_ddl``; statements that define no table are skipped).
 
     Example:
         >>> parse_schema("CREATE TABLE s.t (a BIGINT, b ARRAY<STRING>) USING parquet")
         {'s.t': {'a': 'bigint', 'b': 'array<string>'}}
     """
-    import sqlglot
-    from sqlglot import exp
-    from sqlglot.errors import SqlglotError
-
-    out: dict[str, dict[str, str]] = {}
-    try:
-        statements = sqlglot.parse(ddl or "", read="spark")
-    except SqlglotError:
-        return out
-    for stmt in statements:
-        if not isinstance(stmt, exp.Create) or not isinstance(stmt.this, exp.Schema):
-            continue
-        table = stmt.this.this
-        name = ".".join(p for p in (table.db, table.name) if p).lower()
-        out[name] = {
-            c.name.lower(): type_of(c.args["kind"]) if type_of else c.args["kind"].sql(dialect="spark").lower()
-            for c in stmt.this.expressions
-            if isinstance(c, exp.ColumnDef) and c.args.get("kind") is not None
-        }
-    return out
+    return {t.name: t.columns for t in read_ddl(ddl, type_of)[0]}
 
 
 _NAMES = ("VAR", "CAST", "TRY_CAST")
