@@ -24,7 +24,7 @@ from pathlib import Path
 
 
 def _one(args) -> int:
-    from sqlfix.config import train_defaults
+    from sqlfix.config import defaults
     from sqlfix.experiment import dmsft
 
     out = Path(args.out)
@@ -33,7 +33,7 @@ def _one(args) -> int:
         dmsft.base_predictions(out, args.model, plan)
         return 0
     arm = next(dmsft.Arm(**a) for a in plan["arms"] if a["name"] == args.one)
-    train_cfg = {**train_defaults(), "model": args.model, "dataset_dir": args.dataset_dir}
+    train_cfg = {**defaults("train"), "model": args.model, "dataset_dir": args.dataset_dir}
     record = dmsft.train_arm(arm, plan, train_cfg, out)
     print(json.dumps(record), flush=True)
     return 0

@@ -56,7 +56,7 @@ def test_config_show_prints_values_and_sources(run_cli):
     shown = json.loads(run_cli("config", "show", "--json", "--set", "ingest.max_sql_bytes=5"))
     assert shown["ingest.max_sql_bytes"] == {"value": 5, "source": "--set"}
     assert shown["train.p"]["value"] == 0.0 and shown["train.p"]["source"].endswith("conf/local.yaml")
-    with_recipe = json.loads(run_cli("config", "show", "--json", "--train", "conf/train/dmsft.yaml"))
+    with_recipe = json.loads(run_cli("config", "show", "--json", "train", "--config", "conf/train/dmsft.yaml"))
     assert with_recipe["train.p"] == {"value": 0.5, "source": "conf/train/dmsft.yaml"}
 
 
@@ -83,3 +83,53 @@ def test_no_local_output_folder_shadows_an_installed_package():
     assert [t for t in tops if importlib.machinery.PathFinder.find_spec(t, installed) is not None] == []
     probed = {"datasets", "evaluate", "peft", "accelerate", "deepspeed", "vllm", "wandb", "tensorboard", "data"}
     assert probed.isdisjoint(tops)  # optional packages libraries look for by name, installed here or not
+
+
+def test_a_commands_flags_are_settings_with_the_flag_as_their_source(run_cli):
+    import json
+
+    def show(*argv):
+        return json.loads(run_cli("config", "show", "--json", *argv))
+
+    shown = show("train", "--config", "conf/train/dmsft.yaml", "--set", "p=0.2", "--p", "0.3", "--max-steps", "3")
+    assert (shown["train.p"], shown["train.max_steps"]) == (
+        {"value": 0.3, "source": "--p"}, {"value": 3, "source": "--max-steps"}  # a flag wins over --set
+    )  # fmt: skip
+    assert shown["train.learning_rate"]["source"].endswith("conf/local.yaml")
+    assert show("build-dataset", "--no-generated")["dataset.generated"] == {"value": False, "source": "--no-generated"}
+    assert show("promote", "--limit", "7")["evaluate.limit"] == {"value": 7, "source": "--limit"}
+    assert show("spotcheck", "gate", "--threshold", "0.9")["spotcheck.threshold"] == {"value": 0.9, "source": "--threshold"}
+    assert show("ingest", "--format", "spark_event_log")["ingest.format"]["source"] == "--format"
+    assert show()["train.max_steps"]["source"].endswith("conf/local.yaml")  # nothing shown: nothing laid
+
+
+def test_the_environment_is_a_tracked_source(monkeypatch, tmp_path, capsys):
+    import json
+
+    from sqlfix.cli import main
+
+    monkeypatch.setenv("SQLFIX_OUTPUT_ROOT", str(tmp_path))
+    monkeypatch.setenv("SQLFIX_LAKE_ROOT", str(tmp_path / "lake"))
+    assert main(["--catalog", "true", "config", "show", "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["output_root"] == {"value": str(tmp_path), "source": "SQLFIX_OUTPUT_ROOT"}
+    assert shown["lake.root"] == {"value": str(tmp_path / "lake"), "source": "SQLFIX_LAKE_ROOT"}
+    assert shown["lake.catalog"] == {"value": "true", "source": "--catalog"}  # a flag's text, never read as YAML
+    assert main(["--lake-root", "/x/lake", "config", "show", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["lake.root"] == {"value": "/x/lake", "source": "--lake-root"}
+
+
+def test_code_restates_no_default(monkeypatch):
+    """Classes and functions with settings take their defaults from conf/local.yaml (``config.filled``)."""
+    from sqlfix.config import defaults
+    from sqlfix.generation.llm import LLMGenerator, OpenAIChat
+    from sqlfix.optimize.reward import Reward
+
+    chat = OpenAIChat("http://localhost:1/v1", "m", api_key_env=None)
+    llm = defaults("generation", "llm")
+    assert (chat.concurrency, chat.retries, chat.timeout_s, chat.max_tokens) == (
+        llm["concurrency"], llm["retries"], llm["timeout_s"], llm["max_tokens"]
+    )  # fmt: skip
+    assert LLMGenerator(chat).max_requests == llm["max_requests"]
+    reward = defaults("optimize", "reward")
+    assert (Reward().cap, Reward().keep_threshold, Reward(cap=10).cap) == (reward["cap"], reward["keep_threshold"], 10)

@@ -44,10 +44,11 @@ def test_on_databricks_the_notebook_uses_its_spark_and_widgets():
     widgets = _Widgets({"catalog": "prod", "eval_set": "sft_eval@v3"})
     given_spark = object()
     cfg, values, spark = notebook_params({"dbutils": type("D", (), {"widgets": widgets})(), "spark": given_spark},
-                                         eval_set="", figures="")  # fmt: skip
+                                         "eval_set", "figures")  # fmt: skip
     assert spark is given_spark and values == {"eval_set": "sft_eval@v3", "figures": ""}
-    assert widgets.made == {"catalog": "main", "schema": "sqlfix", "eval_set": "", "figures": ""}
+    assert widgets.made == {"catalog": "main", "schema": "sqlfix", "eval_set": "", "figures": ""}  # the profile's
     assert (cfg["spark"]["profile"], cfg["lake"]["catalog"], cfg["lake"]["schema"]) == ("cluster", "prod", "sqlfix")
+    assert (cfg.sources["lake.catalog"], cfg.sources["notebook.eval_set"]) == ("widget catalog", "widget eval_set")
     hostile = _Widgets({"schema": "x`; DROP SCHEMA y"})
     with pytest.raises(UsageError, match="the schema widget is not a plain name"):
         notebook_params({"dbutils": type("D", (), {"widgets": hostile})(), "spark": given_spark})

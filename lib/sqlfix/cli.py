@@ -18,8 +18,8 @@ import sys
 import traceback
 from collections.abc import Sequence
 
-from sqlfix.commands import Context
-from sqlfix.config import lay, load_config
+from sqlfix.commands import Context, option_names
+from sqlfix.config import Override, lay, load_config
 from sqlfix.errors import SqlfixError
 
 # subcommand -> module exposing ``add_arguments(parser)`` and ``run(ctx, args) -> int``.
@@ -130,18 +130,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         spec = importlib.import_module(module).SUBCOMMANDS[name]
         p = sub.add_parser(name, help=spec.help, description=spec.help, parents=[common])
         spec.add_arguments(p)
-        p.set_defaults(_module=module)
+        p.set_defaults(_module=module, _option_names=option_names(p))
     return parser
 
 
-def overrides_of(args: argparse.Namespace) -> list[str]:
-    """The config overrides a parsed command line asks for: ``--set`` before and after the command, then
-    ``--catalog`` and ``--schema``."""
-    overrides = [*args.overrides, *getattr(args, "command_overrides", [])]
+def overrides_of(args: argparse.Namespace) -> list[str | Override]:
+    """The config overrides a parsed command line's global options ask for: ``--set`` before and after the
+    command, then ``--catalog`` and ``--schema``."""
+    overrides: list[str | Override] = [*args.overrides, *getattr(args, "command_overrides", [])]
     if args.catalog:
-        overrides.append(f"lake.catalog={args.catalog}")
+        overrides.append(Override("lake.catalog", args.catalog, "--catalog"))
     if args.schema:
-        overrides.append(f"lake.schema={args.schema}")
+        overrides.append(Override("lake.schema", args.schema, "--schema"))
     return overrides
 
 
@@ -150,6 +150,7 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
     notebooks). Failures print one line on stderr (``--debug``: and the traceback)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = command_of(argv)
+    argv, shown = _shown_command_line(argv, command)
     args = build_parser(command if command in COMMANDS else None).parse_args(argv)
     # sqlglot warns ("falling back to parsing as a Command") on every statement it cannot parse; logged SQL
     # and model answers are full of them, and Spark's parser is the judge of validity: errors only.
@@ -158,13 +159,19 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # huggingface_hub's and transformers' bars
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
-        overrides = overrides_of(args)
         spec = importlib.import_module(args._module).SUBCOMMANDS[args.command]
+        overrides = [*overrides_of(args), *spec.overrides(args)]
         layers = spec.layers(args) if spec.layers else {}
         if ctx is None:
             ctx = Context(load_config(args.profile, overrides, args.lake_root, layers, spec.section))
         elif layers or overrides:  # an injected context (tests, notebooks) takes the command's layers too
             ctx = Context(lay(ctx.cfg, layers, overrides, spec.section), _spark=ctx._spark)
+        if shown:  # sqlfix config show COMMAND ARGS: the settings that command line would run with
+            shown_args = build_parser(shown[0]).parse_args(shown)
+            shown_spec = importlib.import_module(shown_args._module).SUBCOMMANDS[shown[0]]
+            shown_layers = shown_spec.layers(shown_args) if shown_spec.layers else {}
+            shown_overrides = [*overrides_of(shown_args), *shown_spec.overrides(shown_args)]
+            ctx = Context(lay(ctx.cfg, shown_layers, shown_overrides, shown_spec.section), _spark=ctx._spark)
         return int(spec.run(ctx, args) or 0)
     except Exception as exc:  # noqa: BLE001 - the one place failures become exit codes
         code, message = _failure(exc)
@@ -174,6 +181,23 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         elif code == 1 and not isinstance(exc, SqlfixError):
             print("(run with --debug for the traceback)", file=sys.stderr)
         return code
+
+
+def _shown_command_line(argv: list[str], command: str | None) -> tuple[list[str], list[str]]:
+    """(``sqlfix config show``'s own words, the command line it shows the settings of).
+
+    Example:
+        >>> _shown_command_line(["config", "show", "--json", "train", "--max-steps", "3"], "config")
+        (['config', 'show', '--json'], ['train', '--max-steps', '3'])
+    """
+    if command != "config":
+        return argv, []
+    after = argv[argv.index("config") + 1 :]
+    if "show" not in after:
+        return argv, []
+    start = len(argv) - len(after) + after.index("show") + 1  # the action word ``show`` is a command name too
+    at = next((i for i in range(start, len(argv)) if argv[i] in COMMANDS and argv[i - 1] not in _VALUED), None)
+    return (argv, []) if at is None else (argv[:at], argv[at:])
 
 
 def _failure(exc: BaseException) -> tuple[int, str]:

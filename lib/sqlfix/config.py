@@ -1,12 +1,14 @@
 """Configuration: one mechanism for every command.
 
-Layers, each over the last: ``conf/local.yaml`` (the embedded default, holding every setting's default),
-a profile ``conf/<profile>.yaml``, a command's own file mounted as one section (``sqlfix train --config F``
-lays F over ``train:``), the ``--set key.sub=value`` overrides (a command with a section of its own takes
-its keys bare: ``sqlfix train --set p=0.3``), then the lake root from ``--lake-root`` or
-``SQLFIX_LAKE_ROOT``. An override must name a setting that exists (or a key inside a free-form map such as
-``spark.extra``): a typo is an error, never silently ignored. Relative local paths (``PATH_KEYS``) are taken
-under ``output_root``. ``Config.sources`` says where each value came from (``sqlfix config show``).
+Layers, each over the last: ``conf/local.yaml`` (the embedded default, holding every setting's default:
+code restates none, it reads ``defaults``), a profile ``conf/<profile>.yaml``, the environment
+(``SQLFIX_LAKE_ROOT``, ``SQLFIX_OUTPUT_ROOT``), a command's own file mounted as one section (``sqlfix train
+--config F`` lays F over ``train:``), the ``--set key.sub=value`` overrides (a command with a section of its
+own takes its keys bare: ``sqlfix train --set p=0.3``), then ``Override``s: a command's flags
+(``Subcommand.flags``), ``--lake-root``, a notebook's widgets. An override must name a setting that exists
+(or a key inside a free-form map such as ``spark.extra``): a typo is an error, never silently ignored.
+Relative local paths (``PATH_KEYS``) are taken under ``output_root``. ``Config.sources`` says where each
+value came from (``sqlfix config show [COMMAND ARGS]``).
 """
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ import copy
 import os
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -27,11 +31,39 @@ PATH_KEYS = ("lake.root", "demo.workdir", "train.dataset_dir", "train.corpus", "
              "train.mlflow.tracking_uri", "evaluate.model_cache", "experiment.output_dir",
              "experiment.dataset_dir")  # fmt: skip
 LAKE_ROOT_ENV = "SQLFIX_LAKE_ROOT"
+OUTPUT_ROOT_ENV = "SQLFIX_OUTPUT_ROOT"
 CONF_DIR_ENV = "SQLFIX_CONF_DIR"
 
 
 class ConfigError(UsageError, ValueError):
     """A configuration file or override that cannot be used."""
+
+
+@dataclass(frozen=True)
+class Override:
+    """One setting laid from outside the files: ``key`` dotted (or bare in a command's section), ``value``
+    already typed (never read as YAML), ``source`` what set it (``--max-steps``, ``SQLFIX_FIGURES``, ``widget
+    figures``): ``sqlfix config show`` prints it."""
+
+    key: str
+    value: Any
+    source: str
+
+
+def defaults(*path: str) -> Any:
+    """The base profile's value at ``path``: where code needs a setting's default, it reads it here (one
+    place for every default: ``conf/local.yaml``).
+
+    Example:
+        >>> defaults("promote", "metric"), defaults("fix")["rounds"]
+        ('ast', 2)
+    """
+    node: Any = _read_yaml(conf_dir() / f"{BASE_PROFILE}.yaml")
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            raise ConfigError("no such setting", input=".".join(path))
+        node = node[key]
+    return copy.deepcopy(node)
 
 
 def conf_dir() -> Path:
@@ -77,13 +109,18 @@ def apply_override(cfg: dict, override: str) -> dict:
         {'ingest': {'max_sql_bytes': 10}}
     """
     keys, raw = _parse_override(override)
+    return _set(cfg, keys, yaml.safe_load(raw))
+
+
+def _set(cfg: dict, keys: list[str], value: Any) -> dict:
+    """A copy of ``cfg`` with the dotted ``keys`` set to ``value``."""
     out = copy.deepcopy(cfg)
     node = out
     for key in keys[:-1]:
         if not isinstance(node.setdefault(key, {}), dict):
-            raise ConfigError(f"override {override!r}: {key!r} is not a section")
+            raise ConfigError(f"setting {'.'.join(keys)!r}: {key!r} is not a section")
         node = node[key]
-    node[keys[-1]] = yaml.safe_load(raw)
+    node[keys[-1]] = value
     return out
 
 
@@ -135,24 +172,43 @@ def load_config(
         data = _read_yaml(path)
         cfg = deep_merge(cfg, data)
         _mark(sources, data, "", str(path))
-    root = lake_root or os.environ.get(LAKE_ROOT_ENV)
-    if root:
-        cfg.setdefault("lake", {})["root"] = str(root)
-        sources["lake.root"] = "--lake-root" if lake_root else LAKE_ROOT_ENV
+    for key, env in (("output_root", OUTPUT_ROOT_ENV), ("lake.root", LAKE_ROOT_ENV)):
+        if os.environ.get(env):
+            *parents, leaf = key.split(".")
+            node = cfg
+            for parent in parents:
+                node = node.setdefault(parent, {})
+            node[leaf] = os.environ[env]
+            sources[key] = env
     cfg["conf_dir"] = str(folder)
     out = Config(cfg)
     out.sources = sources
-    return lay(out, layers, overrides, bare_section)
+    flags = [Override("lake.root", str(lake_root), "--lake-root")] if lake_root else []
+    return lay(out, layers, [*overrides, *flags], bare_section)
+
+
+def filled(values: dict[str, Any], *path: str) -> dict[str, Any]:
+    """``values`` with each ``None`` replaced by the base profile's setting of that name under ``path``: how a
+    class or function with settings of its own (``Fixer``, ``Reward``, ``promotion.decide``) gets its
+    defaults without restating them.
+
+    Example:
+        >>> filled({"rounds": None, "samples": 1}, "fix")
+        {'rounds': 2, 'samples': 1}
+    """
+    section = defaults(*path) if any(v is None for v in values.values()) else {}
+    return {k: section[k] if v is None else v for k, v in values.items()}
 
 
 def lay(
     cfg: dict,
     layers: dict[str, str] | None = None,
-    overrides: Iterable[str] = (),
+    overrides: Iterable[str | Override] = (),
     bare_section: str | None = None,
 ) -> Config:
-    """``cfg`` with a command's layer files and the ``--set`` overrides laid over it (see ``load_config``),
-    relative local paths taken under ``output_root``. ``cfg`` itself is not changed."""
+    """``cfg`` with a command's layer files, the ``--set`` overrides (strings) and ``Override``s laid over it,
+    in that order (see ``load_config``), relative local paths taken under ``output_root``. ``cfg`` itself is
+    not changed."""
     sources = dict(getattr(cfg, "sources", {}))
     out = copy.deepcopy(dict(cfg))
     folder = conf_dir()
@@ -164,7 +220,13 @@ def lay(
         out[section] = deep_merge(out.get(section) or {}, data)
         _mark(sources, data, f"{section}.", str(path))
     known = copy.deepcopy(out)
-    for override in overrides:
+    ordered = [o for o in overrides if isinstance(o, str)] + [o for o in overrides if isinstance(o, Override)]
+    for override in ordered:
+        if isinstance(override, Override):
+            keys = _known_keys(known, override.key.split("."), bare_section)
+            out = _set(out, keys, copy.deepcopy(override.value))
+            sources[".".join(keys)] = override.source
+            continue
         dotted = _checked(known, override, bare_section)
         out = apply_override(out, dotted)
         sources[dotted.split("=", 1)[0]] = "--set"
@@ -216,6 +278,11 @@ def _parse_override(override: str) -> tuple[list[str], str]:
 def _checked(known: dict, override: str, bare_section: str | None) -> str:
     """``override`` with its full dotted key, if it names a setting; else a ConfigError."""
     keys, value = _parse_override(override)
+    return ".".join(_known_keys(known, keys, bare_section)) + "=" + value
+
+
+def _known_keys(known: dict, keys: list[str], bare_section: str | None) -> list[str]:
+    """``keys`` in full (a bare key of ``bare_section`` prefixed), if they name a setting; else a ConfigError."""
     if keys[0] not in known and bare_section and keys[0] in (known.get(bare_section) or {}):
         keys = [bare_section, *keys]
     node = known
@@ -225,7 +292,7 @@ def _checked(known: dict, override: str, bare_section: str | None) -> str:
         if not isinstance(node, dict) or key not in node:
             raise ConfigError("no such setting", input=".".join(keys), hint="`sqlfix config show` lists the settings")
         node = node[key]
-    return ".".join(keys) + "=" + value
+    return keys
 
 
 def _under_output_root(cfg: dict) -> None:
@@ -245,7 +312,3 @@ def _under_output_root(cfg: dict) -> None:
         elif "://" not in value and not Path(value).is_absolute():
             node[leaf] = str(root / value)
 
-
-def train_defaults() -> dict:
-    """The ``train:`` settings of the base profile: every training key with its default."""
-    return copy.deepcopy(_read_yaml(conf_dir() / f"{BASE_PROFILE}.yaml")["train"])

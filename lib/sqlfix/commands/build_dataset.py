@@ -23,7 +23,8 @@ def add_arguments(parser) -> None:
         "--per-category", type=int, default=None, help="eval top-up per category (default dataset.per_category)"
     )
     parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--no-generated", action="store_true", help="leave generated_pairs out (mined pairs only)")
+    parser.add_argument("--no-generated", dest="generated", action="store_const", const=False, default=None,
+                        help="leave generated_pairs out (mined pairs only; dataset.generated=false)")  # fmt: skip
     parser.add_argument(
         "--export", nargs="?", const="",
         help="also write train.jsonl, eval.jsonl and manifest.json to DIR (no DIR: train.dataset_dir, "
@@ -34,12 +35,12 @@ def add_arguments(parser) -> None:
 def run(ctx, args) -> int:
     cfg = ctx.cfg["dataset"]
     split_cfg = SplitConfig(
-        eval_fraction=args.eval_fraction if args.eval_fraction is not None else float(cfg["eval_fraction"]),
-        per_category=args.per_category if args.per_category is not None else int(cfg["per_category"]),
-        seed=args.seed if args.seed is not None else int(cfg["seed"]),
-        holdout_databases=tuple(cfg.get("holdout_databases") or ()),
-        eval_sources=tuple(cfg.get("eval_sources") or ()),
-        generated=bool(cfg.get("generated", True)) and not args.no_generated,
+        eval_fraction=float(cfg["eval_fraction"]),
+        per_category=int(cfg["per_category"]),
+        seed=int(cfg["seed"]),
+        holdout_databases=tuple(cfg["holdout_databases"] or ()),
+        eval_sources=tuple(cfg["eval_sources"] or ()),
+        generated=bool(cfg["generated"]),
     )
     result = build(ctx, split_cfg, cfg.get("anonymize"))
     state = (
@@ -57,5 +58,8 @@ def run(ctx, args) -> int:
 
 
 SUBCOMMANDS = {
-    "build-dataset": Subcommand("Build the versioned SFT train/eval sets from approved kept pairs.", add_arguments, run)
+    "build-dataset": Subcommand(
+        "Build the versioned SFT train/eval sets from approved kept pairs.", add_arguments, run, section="dataset",
+        flags={k: f"dataset.{k}" for k in ("eval_fraction", "per_category", "seed", "generated")},
+    ),
 }

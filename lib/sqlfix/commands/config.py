@@ -1,4 +1,7 @@
-"""``sqlfix config show [--json] [--train FILE]``: the resolved configuration and where each value came from."""
+"""``sqlfix config show [--json] [COMMAND ARGS...]``: the resolved configuration and where each value came from
+(a file, ``--set``, a flag, the environment). With a command line after it, the settings that command line
+would run with: ``sqlfix config show train --config conf/train/dmsft.yaml --max-steps 3`` shows ``train.max_steps``
+from ``--max-steps`` (the CLI lays that command's files and flags; nothing runs)."""
 
 from __future__ import annotations
 
@@ -26,7 +29,6 @@ def flatten(cfg: dict, prefix: str = "") -> dict[str, object]:
 def add_arguments(parser) -> None:
     parser.add_argument("action", choices=("show",), help="show: print the resolved configuration")
     parser.add_argument("--json", action="store_true", help="as JSON: {key: {value, source}}")
-    parser.add_argument("--train", help="also lay a training recipe over train: (as sqlfix train --config does)")
 
 
 def run(ctx, args) -> int:
@@ -46,7 +48,5 @@ SUBCOMMANDS = {
         "Show the resolved configuration and where each value came from.",
         add_arguments,
         run,
-        layers=lambda args: {"train": args.train} if args.train else {},
-        section="train",
     )  # fmt: skip
 }

@@ -185,8 +185,8 @@ def _run(ctx, args) -> int:
     from sqlfix.mining.run import summary as mining_summary
 
     dcfg = ctx.cfg["demo"]
-    events = args.events or int(dcfg["events"])
-    sim = Path(args.workdir or dcfg["workdir"]) / f"sim-{events}-{args.seed}-adhoc{dcfg['adhoc_share']}"
+    events = int(dcfg["events"])
+    sim = Path(dcfg["workdir"]) / f"sim-{events}-{args.seed}-adhoc{dcfg['adhoc_share']}"
     started = time.perf_counter()
     print(f"demo: lake at {Path(ctx.lake.location('query_logs')).parent} ({ctx.lake.name} backend)")
     _simulate(ctx, dcfg, sim, events, args.seed)
@@ -280,5 +280,6 @@ def _summary(ctx, records, trained, decision, fixes, seconds: float, held: str, 
 
 
 SUBCOMMANDS = {
-    "demo": Subcommand("Run the embedded default end to end: logs to a trained, promoted fixer.", _add, _run)
+    "demo": Subcommand("Run the embedded default end to end: logs to a trained, promoted fixer.", _add, _run,
+                       section="demo", flags={"events": "demo.events", "workdir": "demo.workdir"})
 }

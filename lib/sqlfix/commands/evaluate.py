@@ -26,16 +26,8 @@ def _add(parser) -> None:
     parser.add_argument("--no-mlflow", action="store_true", help="write the lake tables only")
 
 
-def settings(ctx, args) -> dict:
-    ecfg = dict(ctx.cfg["evaluate"])
-    for key in ("models", "limit", "batch_size", "backend"):
-        if getattr(args, key, None) is not None:
-            ecfg[key] = getattr(args, key)
-    return ecfg
-
-
 def _run(ctx, args) -> int:
-    ecfg = settings(ctx, args)
+    ecfg = ctx.cfg["evaluate"]
     refs = [r.strip() for r in str(ecfg["models"]).split(",") if r.strip()]
     if not refs:
         raise UsageError("no model to evaluate", hint="--models base,@challenger")
@@ -48,6 +40,7 @@ def _run(ctx, args) -> int:
 
 SUBCOMMANDS = {
     "evaluate": Subcommand(
-        "Evaluate fixers on an eval set (exact, AST, analysis pass, preservation).", _add, _run, section="evaluate"
+        "Evaluate fixers on an eval set (exact, AST, analysis pass, preservation).", _add, _run, section="evaluate",
+        flags={k: f"evaluate.{k}" for k in ("models", "limit", "batch_size", "backend")},
     ),  # fmt: skip
 }

@@ -47,8 +47,8 @@ def _run(ctx, args) -> int:
     from sqlfix.experiment import dmsft
 
     ecfg = ctx.cfg["experiment"]
-    out = Path(args.output_dir or ecfg["output_dir"])
-    data = Path(args.dataset_dir or ecfg["dataset_dir"] or ctx.cfg["train"]["dataset_dir"])
+    out = Path(ecfg["output_dir"])
+    data = Path(ecfg["dataset_dir"] or ctx.cfg["train"]["dataset_dir"])
     only = [a.strip() for a in args.arms.split(",") if a.strip()] if args.arms else None
     arms = dmsft.parse_arms(ecfg["arms"], only)
     started = time.perf_counter()
@@ -109,5 +109,6 @@ SUBCOMMANDS = {
         _run,
         layers=lambda args: {"experiment": args.config} if args.config else {},
         section="experiment",
+        flags={"dataset_dir": "experiment.dataset_dir", "output_dir": "experiment.output_dir"},
     )
 }

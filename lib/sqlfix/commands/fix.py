@@ -114,8 +114,8 @@ def _table(ctx, args) -> int:
 
 
 def _ref(ctx, args) -> str | None:
-    return model_ref(ctx.cfg, args.model, args.no_model)
+    return model_ref(ctx.cfg, None, args.no_model)
 
 
 SUBCOMMANDS = {"fix": Subcommand("Fix failing SQL with verified repairs and the model (never executed).", _add, _run,
-                                 section="fix")}  # fmt: skip
+                                 section="fix", flags={"model": "fix.model"})}  # fmt: skip

@@ -32,7 +32,7 @@ def run(ctx, args) -> int:
             stamp = stamp.replace(tzinfo=dt.timezone.utc)
         report.schemas_loaded, report.schemas_rejected = ingest_schemas(ctx, args.schemas, stamp)
     if args.source:
-        logs = ingest_logs(ctx, args.source, force=args.force, fmt=args.format)
+        logs = ingest_logs(ctx, args.source, force=args.force)
         report = IngestReport(
             **{**asdict(logs), "schemas_loaded": report.schemas_loaded, "schemas_rejected": report.schemas_rejected}
         )
@@ -42,5 +42,6 @@ def run(ctx, args) -> int:
 
 
 SUBCOMMANDS = {
-    "ingest": Subcommand("Ingest platform query logs and table schemas into the bronze lake.", add_arguments, run)
+    "ingest": Subcommand("Ingest platform query logs and table schemas into the bronze lake.", add_arguments, run,
+                         section="ingest", flags={"format": "ingest.format"})
 }

@@ -43,7 +43,7 @@ def _rules(ctx, args) -> int:
         from sqlfix.generation.llm import backend_from_config
 
         junior = backend_from_config(ctx.cfg["generation"])
-    out = run_rules(ctx, args.limit, junior)
+    out = run_rules(ctx, junior=junior)
     if out["junior"]:
         print(f"optimize: LLM junior developer answers: {out['junior']}")
     share = max(out["patterns"].values()) / out["slow_queries"] if out["slow_queries"] else 0
@@ -95,9 +95,8 @@ def log_iterations(mlflow_cfg: dict, summaries: list[dict], params: dict) -> str
 
 def _loop(ctx, args) -> int:
     ocfg = ctx.cfg["optimize"]
-    k = args.k if args.k is not None else int(ocfg["k"])
-    steps = args.steps if args.steps is not None else int(ocfg["steps"])
-    summaries = run_loop(ctx, args.iterations, args.model, k, steps, args.limit)
+    k, steps = int(ocfg["k"]), int(ocfg["steps"])
+    summaries = run_loop(ctx, args.iterations, args.model, k, steps, None)
     if not args.no_mlflow:
         run_id = log_iterations(ctx.cfg["train"]["mlflow"], summaries, {"k": k, "steps": steps,
                                 "iterations": args.iterations, "model": args.model or ctx.cfg["train"]["model"]})  # fmt: skip
@@ -120,5 +119,6 @@ SUBCOMMANDS = {
         _add,
         _run,
         section="optimize",
+        flags={"limit": "optimize.slow_queries", "k": "optimize.k", "steps": "optimize.steps"},
     )
 }

@@ -23,7 +23,7 @@ def _add_promote(parser) -> None:
 
 
 def _run_promote(ctx, args) -> int:
-    decision = promote(ctx, args.challenger, args.eval_version, args.limit, args.dry_run)
+    decision = promote(ctx, args.challenger, args.eval_version, dry_run=args.dry_run)
     return 0 if decision.promote else 3
 
 
@@ -50,6 +50,7 @@ SUBCOMMANDS = {
         _add_promote,
         _run_promote,
         section="promote",
+        flags={"limit": "evaluate.limit"},
     ),  # fmt: skip
     "rollback": Subcommand("Move the champion alias back to the version it replaced.", _add_rollback, _run_rollback),
 }

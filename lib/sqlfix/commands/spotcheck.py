@@ -71,7 +71,7 @@ def run(ctx, args) -> int:
         return 0
     batch = args.batch or latest_batch(ctx.lake)
     if args.action == "sample":
-        n = sample(ctx, batch, args.n or int(cfg["sample_size"]), args.seed)
+        n = sample(ctx, batch, int(cfg["sample_size"]), args.seed)
         print(f"spotcheck: batch {batch[:8]}: {n} pairs sampled into spot_checks")
         if args.out:
             print(f"spotcheck: review sheet {args.out} ({write_sheet(ctx.lake, batch, Path(args.out))} rows)")
@@ -80,7 +80,7 @@ def run(ctx, args) -> int:
             raise UsageError("spotcheck review needs --reviewer NAME")
         print(f"spotcheck: stored {review(ctx, batch, args.reviewer)} verdicts")
     else:
-        d = gate(ctx, batch, args.threshold if args.threshold is not None else float(cfg["threshold"]))
+        d = gate(ctx, batch, float(cfg["threshold"]))
         rate = f"{d['pass_rate']:.1%}" if d["pass_rate"] is not None else "n/a"
         print(f"spotcheck gate: batch {batch[:8]}: {d['passed']}/{d['reviewed']} passed ({rate}, 95% CI "
               f"{d['ci_low']:.1%}-{d['ci_high']:.1%}), {d['sampled'] - d['reviewed']} unreviewed, threshold "
@@ -89,4 +89,7 @@ def run(ctx, args) -> int:
     return 0
 
 
-SUBCOMMANDS = {"spotcheck": Subcommand("Spot checks of filter batches and the pass-rate gate.", add_arguments, run)}
+SUBCOMMANDS = {
+    "spotcheck": Subcommand("Spot checks of filter batches and the pass-rate gate.", add_arguments, run,
+                            flags={"n": "spotcheck.sample_size", "threshold": "spotcheck.threshold"}),
+}  # fmt: skip

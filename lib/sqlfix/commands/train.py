@@ -18,16 +18,16 @@ import argparse
 import sys
 
 from sqlfix.commands import Subcommand
-from sqlfix.config import lay, resolve_conf_path
+from sqlfix.config import resolve_conf_path
 
-FLAGS = ("p", "mode", "deepspeed", "max_steps", "model", "dataset_dir", "output_dir")
+FLAGS = {flag: f"train.{flag}" for flag in ("p", "mode", "deepspeed", "max_steps", "model", "dataset_dir",
+                                             "output_dir")}  # fmt: skip
 
 
-def train_config(ctx, args) -> dict:
-    """The ``train`` section as the command runs it: the profile's defaults, the ``--config`` recipe and
-    ``--set`` (laid by the command line), then this command's own flags, which win."""
-    flags = [f"train.{flag}={getattr(args, flag)}" for flag in FLAGS if getattr(args, flag, None) is not None]
-    cfg = dict(lay(ctx.cfg, overrides=flags)["train"]) if flags else dict(ctx.cfg["train"])
+def train_config(ctx) -> dict:
+    """The ``train`` section as the command runs it: the profile's defaults, the ``--config`` recipe,
+    ``--set``, then this command's own flags (all laid by the command line, ``Subcommand.flags``)."""
+    cfg = dict(ctx.cfg["train"])
     if cfg.get("deepspeed"):  # a DeepSpeed config, like the recipe, resolves beside the installed configs
         cfg["deepspeed"] = str(resolve_conf_path(cfg["deepspeed"]) or cfg["deepspeed"])
     return cfg
@@ -90,7 +90,7 @@ def _terminate_cleanly() -> None:
 
 def run(ctx, args) -> int:
     _terminate_cleanly()
-    cfg = train_config(ctx, args)
+    cfg = train_config(ctx)
     print(f"train: stage {cfg['stage']}, p={cfg['p']}, mode {cfg['mode']}, model {cfg['model']}, "
           f"{'corpus ' + str(cfg['corpus']) if cfg['stage'] == 'cpt' else 'dataset ' + str(cfg['dataset_dir'])}, "
           f"output {cfg['output_dir']}")  # fmt: skip
@@ -117,5 +117,6 @@ SUBCOMMANDS = {
         run,
         layers=lambda args: {"train": args.config},
         section="train",
+        flags=FLAGS,
     )  # fmt: skip
 }

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from sqlfix.config import filled
 from sqlfix.errors import SqlfixError
 
 PROMPT = """Based on the SCHEMAS and TARGET SQL, help to generate the error sql which is related to SCHEMAS and similar to
@@ -155,18 +156,24 @@ class ChatBackend(Protocol):
 
 @dataclass
 class OpenAIChat:
-    """An OpenAI-compatible chat endpoint (``{base_url}/chat/completions``)."""
+    """An OpenAI-compatible chat endpoint (``{base_url}/chat/completions``). ``api_key_env``: the variable the
+    key is read from (``None``: no key). Settings left ``None`` take the profile's ``generation.llm`` values."""
 
     base_url: str
     model: str
-    api_key_env: str | None = "OPENAI_API_KEY"
-    concurrency: int = 4
-    retries: int = 3
-    backoff_s: float = 1.0
-    timeout_s: float = 120.0
-    temperature: float = 0.7
-    max_tokens: int = 2048
+    api_key_env: str | None
+    concurrency: int | None = None
+    retries: int | None = None
+    backoff_s: float | None = None
+    timeout_s: float | None = None
+    temperature: float | None = None
+    max_tokens: int | None = None
     sleep: Callable[[float], None] = field(default=time.sleep, repr=False)
+
+    def __post_init__(self) -> None:
+        names = ("concurrency", "retries", "backoff_s", "timeout_s", "temperature", "max_tokens")
+        for name, value in filled({n: getattr(self, n) for n in names}, "generation", "llm").items():
+            setattr(self, name, value)
 
     @property
     def name(self) -> str:
@@ -207,10 +214,13 @@ class LLMGenerator:
     """Bug SQL from a chat model for (corpus query, leaf) candidates, within ``max_requests`` per run."""
 
     backend: ChatBackend
-    max_requests: int = 100
+    max_requests: int | None = None  # None: the profile's generation.llm.max_requests
     examples: dict[str, dict] = field(default_factory=dict)  # leaf -> {input, expected} (a mutator fixture)
     requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.max_requests = int(filled({"max_requests": self.max_requests}, "generation", "llm")["max_requests"])
 
     @property
     def name(self) -> str:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from sqlfix.config import filled
 from sqlfix.errors import SqlfixError
 from sqlfix.inference.extract import extract_sql
 from sqlfix.training.examples import prompt_text
@@ -55,16 +56,17 @@ def token_budget(bug_tokens: int, factor: float = 1.3, slack: int = 24, cap: int
 class HFGenerator:
     """A local HF causal-LM folder, generating with ``transformers``."""
 
-    def __init__(
-        self, model_dir: str | Path, batch_size: int = 8, max_new_tokens: int = 2048, device: str | None = None
-    ):
+    def __init__(self, model_dir: str | Path, batch_size: int | None = None, max_new_tokens: int | None = None,
+                 device: str | None = None):  # fmt: skip
+        """``batch_size``, ``max_new_tokens``: ``None`` takes the profile's ``evaluate`` setting."""
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
+        settings = filled({"batch_size": batch_size, "max_new_tokens": max_new_tokens}, "evaluate")
         self.name = str(model_dir)
-        self.batch_size = max(1, int(batch_size))
-        self.cap = int(max_new_tokens)
+        self.batch_size = max(1, int(settings["batch_size"]))
+        self.cap = int(settings["max_new_tokens"])
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         bf16 = self.device.startswith("cuda") and torch.cuda.is_bf16_supported()
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
@@ -153,12 +155,12 @@ def _until_end(ids: list[int], stops: set[int]) -> list[int]:
 class VLLMGenerator:
     """The same interface on vLLM (GPU machines where ``vllm`` is installed)."""
 
-    def __init__(self, model_dir: str | Path, max_new_tokens: int = 2048, **_: object):
+    def __init__(self, model_dir: str | Path, max_new_tokens: int | None = None, **_: object):
         from transformers import AutoTokenizer
         from vllm import LLM
 
         self.name = str(model_dir)
-        self.cap = int(max_new_tokens)
+        self.cap = int(filled({"max_new_tokens": max_new_tokens}, "evaluate")["max_new_tokens"])
         self.tokenizer = AutoTokenizer.from_pretrained(model_dir)
         self.llm = LLM(model=str(model_dir), dtype="auto")
         self.samples_per_second = 0.0

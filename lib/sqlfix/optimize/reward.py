@@ -15,14 +15,23 @@ import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlfix.config import filled
+
 
 @dataclass(frozen=True)
 class Reward:
-    cap: float = 100.0
-    keep_threshold: float = 0.25
-    regression_penalty: float = 2.0
+    """Settings left ``None`` take the profile's ``optimize.reward`` values."""
+
+    cap: float | None = None
+    keep_threshold: float | None = None
+    regression_penalty: float | None = None
     judge_weight: float = 0.0
     judge: Callable[[str, str], float] | None = None
+
+    def __post_init__(self) -> None:
+        names = ("cap", "keep_threshold", "regression_penalty")
+        for name, value in filled({n: getattr(self, n) for n in names}, "optimize", "reward").items():
+            object.__setattr__(self, name, float(value))
 
     def score(self, speedup: float | None, equivalent: bool, slow_sql: str = "", fast_sql: str = "") -> float:
         """The reward of one candidate.

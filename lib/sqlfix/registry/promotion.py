@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from sqlfix.config import filled
 from sqlfix.errors import SqlfixError
 
 ALIAS = "champion"
@@ -25,9 +26,10 @@ class Decision:
     evidence: dict = field(default_factory=dict)
 
 
-def decide(challenger: dict, champion: dict | None, base: dict | None, metric: str = "ast", margin: float = 0.0,
-           max_category_drop: float = 0.1, min_category_samples: int = 3) -> Decision:  # fmt: skip
-    """Promote or not, with the numbers behind it.
+def decide(challenger: dict, champion: dict | None, base: dict | None, metric: str | None = None,
+           margin: float | None = None, max_category_drop: float | None = None,
+           min_category_samples: int | None = None) -> Decision:  # fmt: skip
+    """Promote or not, with the numbers behind it (settings left ``None``: the profile's ``promote`` values).
 
     Example:
         >>> ch = {"overall": {"ast": 0.6}, "by_category_l2": {"a.b": {"n": 5, "ast": 0.6}}}
@@ -37,6 +39,10 @@ def decide(challenger: dict, champion: dict | None, base: dict | None, metric: s
         >>> decide(ch, None, {"overall": {"ast": 0.1}, "by_category_l2": {}}).promote
         True
     """
+    s = filled({"metric": metric, "margin": margin, "max_category_drop": max_category_drop,
+                "min_category_samples": min_category_samples}, "promote")  # fmt: skip
+    metric, margin = str(s["metric"]), float(s["margin"])
+    max_category_drop, min_category_samples = float(s["max_category_drop"]), int(s["min_category_samples"])
     reference, against = (champion, "champion") if champion is not None else (base, "base")
     if reference is None:
         raise SqlfixError("nothing to compare the challenger with", hint="evaluate the base model or a champion")

@@ -19,9 +19,10 @@ import mlflow.pyfunc
 
 class FixerModel(mlflow.pyfunc.PythonModel):
     def load_context(self, context) -> None:
+        from sqlfix.config import defaults
         from sqlfix.inference.generate import HFGenerator
 
-        self.generator = HFGenerator(context.artifacts["hf_model"], batch_size=4)
+        self.generator = HFGenerator(context.artifacts["hf_model"], batch_size=int(defaults("fix", "batch_size")))
         self.fixer = None
         self._lock = threading.Lock()
         if shutil.which("java"):

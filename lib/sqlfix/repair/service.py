@@ -25,6 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+from sqlfix.config import filled
 from sqlfix.dataset.prompt import render_prompt
 from sqlfix.filtering.dryrun import DryRun
 from sqlfix.filtering.judge import STOPPERS, Judge
@@ -91,13 +92,15 @@ class Fixer:
     """Fix SQL against a schema with deterministic repairs and (optionally) a model, verifying each
     candidate in ``judge``'s sandbox."""
 
-    def __init__(self, judge: Judge, generator=None, samples: int = 4, rounds: int = 2, temperature: float = 0.7,
-                 use_rules: bool = True, use_model: bool = True):  # fmt: skip
+    def __init__(self, judge: Judge, generator=None, samples: int | None = None, rounds: int | None = None,
+                 temperature: float | None = None, use_rules: bool = True, use_model: bool = True):  # fmt: skip
+        """``samples``, ``rounds``, ``temperature``: the ``fix`` settings (``None``: the profile's default)."""
+        settings = filled({"samples": samples, "rounds": rounds, "temperature": temperature}, "fix")
         self.judge = judge
         self.generator = generator
-        self.samples = samples
-        self.rounds = rounds
-        self.temperature = temperature
+        self.samples = int(settings["samples"])
+        self.rounds = int(settings["rounds"])
+        self.temperature = float(settings["temperature"])
         self.use_rules = use_rules
         self.use_model = use_model and generator is not None
         self._functions: frozenset[str] | None = None

@@ -84,7 +84,7 @@ def read_ddl(text: str | None, type_of=None) -> tuple[list[TableDef], list[DdlPr
         defs = [c for c in tree.this.expressions if isinstance(c, exp.ColumnDef) and c.args.get("kind") is not None]
         spec = tuple((c.name, c.args["kind"].sql(dialect="spark")) for c in defs)
         columns = {
-            c.name.lower(): type_of(c.args["kind"]) if type_of else typ.lower() for c, (_, typ) in zip(defs, spec)
+            c.name.lower(): type_of(c.args["kind"]) if type_of else typ.lower() for c, (_, typ) in zip(defs, spec, strict=True)
         }
         tables.append(TableDef(name, columns, statement, spec))
     return tables, problems

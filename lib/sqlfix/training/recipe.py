@@ -27,7 +27,7 @@ import sys
 import time
 from pathlib import Path
 
-from sqlfix.config import deep_merge, train_defaults
+from sqlfix.config import deep_merge, defaults
 from sqlfix.errors import UsageError
 from sqlfix.training.collator import IGNORE_INDEX, DMSFTCollator, PackedDMSFTCollator
 from sqlfix.training.examples import build_example
@@ -118,7 +118,7 @@ class DMSFTRecipe:
     """One training run from a config dict (``conf/train/dmsft.yaml`` plus overrides)."""
 
     def __init__(self, cfg: dict):
-        self.cfg = cfg = deep_merge(train_defaults(), cfg)  # every setting's default lives in the profile's YAML
+        self.cfg = cfg = deep_merge(defaults("train"), cfg)  # every setting's default lives in the profile's YAML
         self.out = Path(cfg["output_dir"])
         self.manifest: dict = {}
         self.trainer = None
