@@ -7,7 +7,12 @@ side in one run:
 - ``model+verify``: the model alone with verification, samples and feedback rounds (no repairs);
 - ``fix``: ``sqlfix fix`` — repairs, then the model with samples and feedback rounds, verified.
 
+For each: verified, AST-equal to the reference, and **verified but not the reference** (a fix that compiles
+and is not what the author wrote: the number the plausibility ranking exists to keep down), per edit size
+and, for the repairs, per taxonomy leaf; and the share of verified fixes at each confidence.
+
     .venv/bin/python benchmarks/fix_rate.py --root /tmp/demo --model @champion --database ads [--limit 40]
+    .venv/bin/python benchmarks/fix_rate.py --root /tmp/demo --no-model      # repairs only: seconds, no model
 
 ``--root`` is the ``output_root`` of a lake the demo (or the pipeline) built; its latest ``sft_eval`` is read
 and the samples that read ``--database`` are used (the demo holds that domain out of training).
@@ -29,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=40)
     ap.add_argument("--samples", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--no-model", action="store_true", help="the repairs alone (no greedy, model or fix columns)")
     args = ap.parse_args(argv)
 
     from sqlfix.config import load_config
@@ -45,19 +51,25 @@ def main(argv: list[str] | None = None) -> int:
     ctx = Context(load_config("local", overrides=[f"output_root={args.root}"]))
     rows = [r.asDict() for r in ctx.lake.read("sft_eval").collect()]
     rows = pick([r for r in rows if args.database in databases(r["bug_sql"])], args.limit)
-    model = resolve_models(ctx, [args.model])[0]
-    generator = load_generator(model.path, "hf", 8)
     judge = judge_from_config(ctx.spark, ctx.cfg)
-    prompts = [render_prompt(r["schema_ddl"], r["bug_sql"], r["error_message"]) for r in rows]
-    t0 = time.perf_counter()
-    greedy = [c[0].sql for c in generator.generate(prompts, [r["bug_sql"] for r in rows])]
-    greedy_s = (time.perf_counter() - t0) / max(1, len(rows))
-    # each its own judge: no fixer profits from the other's cache of dry runs
-    rules = Fixer(judge_from_config(ctx.spark, ctx.cfg))
-    full = Fixer(judge_from_config(ctx.spark, ctx.cfg), generator, samples=args.samples, rounds=args.rounds)
-    model_only = Fixer(judge_from_config(ctx.spark, ctx.cfg), generator, samples=args.samples, rounds=args.rounds,
-                       use_rules=False)  # fmt: skip
+    rules = Fixer(judge_from_config(ctx.spark, ctx.cfg))  # each its own judge: no shared cache of dry runs
+    fixers = [("repairs", rules)]
+    greedy, greedy_s, label = [""] * len(rows), 0.0, "none (repairs only)"
+    if not args.no_model:
+        model = resolve_models(ctx, [args.model])[0]
+        label = model.label
+        generator = load_generator(model.path, "hf", 8)
+        prompts = [render_prompt(r["schema_ddl"], r["bug_sql"], r["error_message"]) for r in rows]
+        t0 = time.perf_counter()
+        greedy = [c[0].sql for c in generator.generate(prompts, [r["bug_sql"] for r in rows])]
+        greedy_s = (time.perf_counter() - t0) / max(1, len(rows))
+        full = Fixer(judge_from_config(ctx.spark, ctx.cfg), generator, samples=args.samples, rounds=args.rounds)
+        model_only = Fixer(judge_from_config(ctx.spark, ctx.cfg), generator, samples=args.samples,
+                           rounds=args.rounds, use_rules=False)  # fmt: skip
+        fixers += [("model", model_only), ("fix", full)]
     stats: dict = defaultdict(lambda: defaultdict(float))
+    leaves: dict = defaultdict(lambda: defaultdict(float))
+    confidence: dict = defaultdict(lambda: defaultdict(float))
     for r, answer in zip(rows, greedy, strict=True):
         size = edit_size(r["bug_sql"], r["fixed_sql"])
         s = stats[size]
@@ -67,17 +79,24 @@ def main(argv: list[str] | None = None) -> int:
         s["greedy_ast"] += passes and ast_match(answer, r["fixed_sql"])
         s["greedy_pass"] += passes
         s["greedy_s"] += greedy_s
-        for name, fixer in (("repairs", rules), ("model", model_only), ("fix", full)):
+        for name, fixer in fixers:
             fixer.judge.box.load(r["schema_ddl"])
             result = fixer.fix(r["bug_sql"], r["schema_ddl"], r["error_message"])
-            s[f"{name}_verified"] += result.verified
-            s[f"{name}_ast"] += bool(result.fixed_sql) and ast_match(result.fixed_sql, r["fixed_sql"])
+            same = bool(result.fixed_sql) and ast_match(result.fixed_sql, r["fixed_sql"])
+            for bucket in (s, leaves[(name, r.get("category_l3") or "?")]):
+                bucket["n_" + name] += 1
+                bucket[f"{name}_verified"] += result.verified
+                bucket[f"{name}_ast"] += same
+                bucket[f"{name}_other"] += result.verified and not same
             s[f"{name}_s"] += result.seconds
             s[f"{name}_verify_s"] += result.verify_seconds
-    print(f"model {model.label}; {len(rows)} eval samples of held-out database {args.database}")
-    print(f"{'edit size':<13} {'n':>3}  {'greedy: ref / passes':>21}  {'repairs: verified / ref':>24}  "
-          f"{'model+verify: verified / ref':>29}  {'fix: verified / ref':>20}  {'s/query (repairs, model, fix)':>30}  "
-          f"{'fix verify share':>16}")  # fmt: skip
+            if result.verified:
+                confidence[name][(result.confidence, same)] += 1
+    print(f"model {label}; {len(rows)} eval samples of held-out database {args.database}")
+    print("columns per fixer: verified / AST-equal to the reference / verified but not the reference")
+    head = f"{'edit size':<13} {'n':>3}  {'greedy: ref / passes':>21}"
+    head += "".join(f"  {name + ': ver / ref / other':>31}" for name, _ in fixers)
+    print(head + f"  {'s/query (' + ', '.join(n for n, _ in fixers) + ')':>30}")
     for size in sorted(stats):
         s = stats[size]
         n = s["n"]
@@ -85,10 +104,18 @@ def main(argv: list[str] | None = None) -> int:
         def pct(key: str, s=s, n=n) -> str:
             return f"{100 * s[key] / n:5.1f}%"
 
-        print(f"{size:<13} {int(n):>3}  {pct('greedy_ast'):>10} / {pct('greedy_pass'):>8}  "
-              f"{pct('repairs_verified'):>11} / {pct('repairs_ast'):>10}  {pct('model_verified'):>16} / {pct('model_ast'):>10}  "
-              f"{pct('fix_verified'):>8} / {pct('fix_ast'):>9}  {s['repairs_s'] / n:>9.2f} {s['model_s'] / n:>9.2f} "
-              f"{s['fix_s'] / n:>9.2f}  {100 * s['fix_verify_s'] / max(s['fix_s'], 1e-9):>15.1f}%")  # fmt: skip
+        line = f"{size:<13} {int(n):>3}  {pct('greedy_ast'):>10} / {pct('greedy_pass'):>8}"
+        line += "".join(f"  {pct(f'{k}_verified'):>9} / {pct(f'{k}_ast'):>7} / {pct(f'{k}_other'):>7}" for k, _ in fixers)
+        print(line + "  " + " ".join(f"{s[f'{k}_s'] / n:>7.2f}" for k, _ in fixers))
+    print("\nrepairs per taxonomy leaf: n, verified, AST-equal, verified but not the reference")
+    for (name, leaf), b in sorted(leaves.items()):
+        if name == "repairs":
+            print(f"  {leaf:<45} {int(b['n_repairs']):>3} {int(b['repairs_verified']):>4} "
+                  f"{int(b['repairs_ast']):>4} {int(b['repairs_other']):>4}")  # fmt: skip
+    print("\nverified fixes by confidence (AST-equal to the reference / not):")
+    for name, by in confidence.items():
+        cells = [f"{level} {int(by[(level, True)])}/{int(by[(level, False)])}" for level in ("high", "medium", "low")]
+        print(f"  {name:<8} " + ", ".join(cells))
     return 0
 
 

@@ -117,7 +117,7 @@ def _generate(ctx, leaves: int) -> dict:
 
 
 def _train(ctx, dcfg: dict) -> dict:
-    from sqlfix.config import lay
+    from sqlfix.config import Override, lay
     from sqlfix.repair.pyfunc import train_fixer
     from sqlfix.training.base_model import prepare
 
@@ -125,8 +125,8 @@ def _train(ctx, dcfg: dict) -> dict:
     if not (model / "config.json").is_file():
         print(f"demo: converting the embedded default base model into {model}")
         prepare(model)
-    cfg = dict(lay(ctx.cfg, overrides=[f"train.{k}={v}" for k, v in dcfg["train"].items()])["train"])
-    cfg["max_steps"] = int(dcfg["train_steps"])
+    laid = [Override(f"train.{k}", v, f"demo.train.{k}") for k, v in dcfg["train"].items()]
+    cfg = dict(lay(ctx.cfg, overrides=[*laid, Override("train.max_steps", int(dcfg["train_steps"]), "demo.train_steps")])["train"])
     cfg["resume"] = False
     _say(9, f"training {cfg['model']} with DM-SFT: {cfg['max_steps']} steps, p={cfg['p']}, batch {cfg['batch_size']}")
     started = time.perf_counter()
@@ -165,9 +165,9 @@ def _fix_held_out(ctx, dcfg: dict, model_ref: str, n: int) -> list[dict]:
         result = fixer.fix(r["bug_sql"], r["schema_ddl"], r["error_message"])
         out.append({"sample_id": r["sample_id"], "category": r["category_l3"], "verified": result.verified,
                     "source": result.source, "reference": bool(result.fixed_sql) and ast_match(result.fixed_sql, r["fixed_sql"]),
-                    "seconds": result.seconds})  # fmt: skip
+                    "seconds": result.seconds, "confidence": result.confidence})  # fmt: skip
         print(f"demo: fix {r['sample_id'][:8]} ({r['category_l3']}): "
-              f"{'verified fix from ' + str(result.source) if result.verified else 'no verified fix'}"
+              f"{f'verified fix from {result.source} ({result.confidence} confidence)' if result.verified else 'no verified fix'}"
               f"{', the reference fix' if out[-1]['reference'] else ''} in {result.seconds:.1f}s")  # fmt: skip
         if result.verified:
             print(result.diff, end="")

@@ -6,8 +6,11 @@ candidate dry-run by Spark's analyzer against the schema before it is shown. Not
     sqlfix fix --input cases.jsonl --output fixes.jsonl      # fields sql, schema, error
     sqlfix fix --table query_logs [--limit N]                # failed executions -> fix_suggestions
 
-Exit code 0 when a verified fix exists, 3 when not (with the last error). Without ``--ddl``, the tables the
-SQL references get their latest DDL from ``table_schemas``. Without ``--error``, Spark's own error is fixed.
+Exit code 0 when a verified fix exists whose confidence (``repair.ranking``: high / medium / low, shown with
+its reason) reaches ``--min-confidence`` (``fix.min_confidence``, default medium); 3 when not: no fix (with
+the last error), or a low-confidence candidate, shown as a suggestion and not applied. Without ``--ddl``,
+the tables the SQL references get their latest DDL from ``table_schemas``. Without ``--error``, Spark's own
+error is fixed.
 """
 
 from __future__ import annotations
@@ -33,11 +36,13 @@ def _add(parser) -> None:
     parser.add_argument("--output", help="with --input: where the fixes go (JSON Lines)")
     parser.add_argument("--table", help="fix the failed executions of this lake table into fix_suggestions")
     parser.add_argument("--limit", type=int, help="with --table: at most this many events")
+    parser.add_argument("--min-confidence", choices=("low", "medium", "high"),
+                        help="a verified fix below this is a suggestion, exit 3 (default: fix.min_confidence)")  # fmt: skip
 
 
-def _print(result, as_json: bool) -> None:
+def _print(result, as_json: bool, minimum: str) -> None:
     if as_json:
-        print(json.dumps(result.as_dict(), ensure_ascii=False))
+        print(json.dumps({**result.as_dict(), "applied": result.applies(minimum)}, ensure_ascii=False))
         return
     if result.verified and result.source == "unchanged":
         print(f"fix: {result.note}")
@@ -45,8 +50,10 @@ def _print(result, as_json: bool) -> None:
     if result.error is not None and not result.error.ok:
         print(f"fix: the query fails with {result.error.condition or result.error.status}")
     if result.verified:
-        print(f"fix: verified fix from {result.source} ({len(result.candidates)} candidates, "
-              f"{result.seconds:.2f}s of which verification {result.verify_seconds:.2f}s)")  # fmt: skip
+        what = "verified fix" if result.applies(minimum) else f"suggestion only (below --min-confidence {minimum})"
+        print(f"fix: {what} from {result.source}, {result.confidence} confidence: {result.reason} "
+              f"({len(result.candidates)} candidates, {result.seconds:.2f}s of which verification "
+              f"{result.verify_seconds:.2f}s)")  # fmt: skip
         print(result.diff, end="")
     else:
         last = result.last_error.message if result.last_error else (result.note or "no candidate")
@@ -65,10 +72,11 @@ def _run(ctx, args) -> int:
     ddl = _read(args.ddl) if args.ddl else lake_ddl(ctx, {"q": sql})["q"]
     fixer = make_fixer(ctx, _ref(ctx, args))
     result = fixer.fix(sql, ddl, args.error)
-    _print(result, args.json)
-    if result.verified and not args.json and result.source != "unchanged":
+    minimum = ctx.cfg["fix"]["min_confidence"]
+    _print(result, args.json, minimum)
+    if result.applies(minimum) and not args.json and result.source != "unchanged":
         print(result.fixed_sql)
-    return EXIT_FIXED if result.verified else EXIT_NO_FIX
+    return EXIT_FIXED if result.applies(minimum) else EXIT_NO_FIX
 
 
 def _read(path: str) -> str:
@@ -97,12 +105,12 @@ def _file(ctx, args) -> int:
         rows.append(row)
     fixer = make_fixer(ctx, _ref(ctx, args))
     results = fixer.fix_many([(row["sql"], row.get("schema"), row.get("error")) for row in rows])
-    fixed = 0
+    fixed, minimum = 0, ctx.cfg["fix"]["min_confidence"]
     with Path(args.output).open("w", encoding="utf-8") as out:
         for row, result in zip(rows, results, strict=True):
-            fixed += result.verified
-            out.write(json.dumps({**row, **result.as_dict()}, ensure_ascii=False) + "\n")
-    print(f"fix: {fixed} of {len(rows)} queries have a verified fix -> {args.output}")
+            fixed += result.applies(minimum)
+            out.write(json.dumps({**row, **result.as_dict(), "applied": result.applies(minimum)}, ensure_ascii=False) + "\n")
+    print(f"fix: {fixed} of {len(rows)} queries have a verified fix of at least {minimum} confidence -> {args.output}")
     return EXIT_FIXED if fixed == len(rows) else EXIT_NO_FIX
 
 
@@ -118,4 +126,4 @@ def _ref(ctx, args) -> str | None:
 
 
 SUBCOMMANDS = {"fix": Subcommand("Fix failing SQL with verified repairs and the model (never executed).", _add, _run,
-                                 section="fix", flags={"model": "fix.model"})}  # fmt: skip
+                                 section="fix", flags={"model": "fix.model", "min_confidence": "fix.min_confidence"})}  # fmt: skip

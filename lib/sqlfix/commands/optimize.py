@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from sqlfix.commands import Subcommand
-from sqlfix.optimize.run import run_databases, run_export, run_loop, run_rules
+from sqlfix.optimize.run import log_iterations, run_databases, run_export, run_loop, run_rules
 
 
 def _export(ctx, args) -> int:
@@ -73,24 +73,6 @@ def _add(parser) -> None:
     exp = sub.add_parser("export", help="kept pairs and renamed copies as chat JSON Lines (split before augment)")
     exp.add_argument("--out", required=True, help="folder for train.jsonl and validation.jsonl")
     exp.add_argument("--copies", type=int, default=2, help="renamed copies per kept pair (default 2)")
-
-
-def log_iterations(mlflow_cfg: dict, summaries: list[dict], params: dict) -> str | None:
-    """One MLflow run per ``sqlfix optimize run``: every iteration's numeric metrics at its step, and the
-    pattern mix as a JSON artifact per iteration."""
-    if not summaries:
-        return None
-    import mlflow
-
-    mlflow.set_tracking_uri(mlflow_cfg["tracking_uri"])
-    mlflow.set_experiment(mlflow_cfg.get("experiment_optimize") or "sqlfix-optimize")
-    with mlflow.start_run(run_name="restem") as run:
-        mlflow.log_params(params)
-        for s in summaries:
-            numeric = {k: float(v) for k, v in s.items() if isinstance(v, int | float) and k != "iteration"}
-            mlflow.log_metrics(numeric, step=int(s["iteration"]))
-            mlflow.log_dict(s.get("pattern_mix") or {}, f"pattern_mix/iteration-{s['iteration']}.json")
-        return run.info.run_id
 
 
 def _loop(ctx, args) -> int:

@@ -18,11 +18,9 @@
 
 from __future__ import annotations
 
-import difflib
-import re
 from collections import Counter, defaultdict
 
-from sqlfix.sql.diff import changed_lines, line_roles, split_lines
+from sqlfix.sql.diff import changed_lines, line_roles, split_lines, token_edits
 from sqlfix.sql.normalize import canonical
 
 METRICS = ("exact", "ast", "analysis_pass", "error_gone", "preservation", "over_edits")
@@ -93,24 +91,6 @@ def diff_bucket(changed: int | None) -> str:
     """
     n = int(changed or 0)
     return "0" if n <= 0 else "1" if n == 1 else "2" if n == 2 else "3-5" if n <= 5 else "6+"
-
-
-_TOKEN = re.compile(r"\w+|'(?:[^'\\]|\\.)*'?|\S")
-
-
-def token_edits(bug_sql: str, fixed_sql: str) -> int:
-    """How many tokens (words, string literals, punctuation characters) the fix inserts, deletes or
-    replaces: 1 for a misspelt name or keyword, a stray or missing parenthesis or comma.
-
-    Example:
-        >>> token_edits("SELECT a, b FORM t", "SELECT a, b FROM t"), token_edits("SELECT sum(a FROM t", "SELECT sum(a) FROM t")
-        (1, 1)
-        >>> token_edits("SELECT a FROM t WHERE sum(a) > 1 GROUP BY a", "SELECT a FROM t GROUP BY a HAVING sum(a) > 1")
-        7
-    """
-    left, right = _TOKEN.findall(bug_sql or ""), _TOKEN.findall(fixed_sql or "")
-    ops = difflib.SequenceMatcher(None, left, right, autojunk=False).get_opcodes()
-    return sum(max(i2 - i1, j2 - j1) for tag, i1, i2, j1, j2 in ops if tag != "equal")
 
 
 def edit_size(bug_sql: str, fixed_sql: str) -> str:

@@ -181,3 +181,21 @@ def run_export(ctx, out, copies: int) -> dict:
 
     counts = augment.export(kept + copies_, out, render)
     return {**counts, "originals": len(kept), "copies": len(copies_), "rejected_copies": rejected}
+
+
+def log_iterations(mlflow_cfg: dict, summaries: list[dict], params: dict) -> str | None:
+    """One MLflow run per ``sqlfix optimize run``: every iteration's numeric metrics at its step, and the
+    pattern mix as a JSON artifact per iteration."""
+    if not summaries:
+        return None
+    import mlflow
+
+    mlflow.set_tracking_uri(mlflow_cfg["tracking_uri"])
+    mlflow.set_experiment(mlflow_cfg.get("experiment_optimize") or "sqlfix-optimize")
+    with mlflow.start_run(run_name="restem") as run:
+        mlflow.log_params(params)
+        for s in summaries:
+            numeric = {k: float(v) for k, v in s.items() if isinstance(v, int | float) and k != "iteration"}
+            mlflow.log_metrics(numeric, step=int(s["iteration"]))
+            mlflow.log_dict(s.get("pattern_mix") or {}, f"pattern_mix/iteration-{s['iteration']}.json")
+        return run.info.run_id

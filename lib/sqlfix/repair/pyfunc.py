@@ -1,6 +1,6 @@
 """The registered fixer as an MLflow pyfunc (what Databricks Model Serving and ``mlflow.pyfunc.load_model``
 load): rows of ``sql``, ``schema`` (DDL, optional) and ``error`` (optional) in; ``fixed_sql``, ``verified``,
-``source``, ``diff`` and ``last_error`` out.
+``source``, ``diff``, ``last_error``, ``confidence`` and ``reason`` (``repair.ranking``) out.
 
 The model's HF folder is the artifact ``hf_model``. Where Java is available, a local Spark session is
 started once per process and every fix is verified (the same ``Fixer`` as ``sqlfix fix``); without Java
@@ -47,18 +47,20 @@ class FixerModel(mlflow.pyfunc.PythonModel):
                 with self._lock:
                     result = self.fixer.fix(sql if sql is not None else "", schema, error).as_dict()
                 last = result["last_error"] or (result["note"] if result["note"].startswith("not fixed") else None)
-                out.append({**{k: result[k] for k in ("fixed_sql", "verified", "source", "diff")}, "last_error": last})
+                out.append({**{k: result[k] for k in ("fixed_sql", "verified", "source", "diff")}, "last_error": last,
+                            "confidence": result["confidence"], "reason": result["reason"]})  # fmt: skip
                 continue
             if not isinstance(sql, str):
                 out.append({"fixed_sql": None, "verified": False, "source": None, "diff": "",
-                            "last_error": "not fixed: sql must be a string"})  # fmt: skip
+                            "last_error": "not fixed: sql must be a string", "confidence": None, "reason": ""})  # fmt: skip
                 continue
             from sqlfix.dataset.prompt import render_prompt
 
             answer = self.generator.generate([render_prompt(schema, sql, error or "")], [sql], progress=False)[0][0]
             out.append({"fixed_sql": answer.sql, "verified": False, "source": "model", "diff": "",
-                        "last_error": "not verified: no Java for Spark's analyzer in this environment"})  # fmt: skip
-        return pd.DataFrame(out, columns=["fixed_sql", "verified", "source", "diff", "last_error"])
+                        "last_error": "not verified: no Java for Spark's analyzer in this environment",
+                        "confidence": "low", "reason": "the model's answer, not verified"})  # fmt: skip
+        return pd.DataFrame(out, columns=["fixed_sql", "verified", "source", "diff", "last_error", "confidence", "reason"])
 
 
 def _field(row: dict, key: str):

@@ -3,7 +3,8 @@ certain. A rule reads the failing SQL and Spark's dry-run error and proposes can
 likely first; it never decides — every candidate is verified by the analyzer (``repair.service``).
 
 Rules, in order (``RULES``):
-- ``suggestion``: Spark's own "Did you mean" list for an unresolved column, at the position it names;
+- ``suggestion``: an unresolved column -> Spark's own "Did you mean" list and the schema's columns, the
+  fewest character edits first (``ranking.char_distance``), at the position Spark names;
 - ``table_name``: an unknown table -> the closest tables of the schema;
 - ``function_name``: an unknown function -> the closest built-in functions;
 - ``ambiguous_reference``: an ambiguous column -> each qualified name Spark lists;
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlfix.filtering.dryrun import DryRun
+from sqlfix.repair.ranking import char_distance
 
 _POSITION = re.compile(r"line (\d+),? pos (\d+)")
 _BACKTICKED = re.compile(r"`((?:[^`]|``)*)`")
@@ -100,12 +102,16 @@ def suggestion(inp: RepairInput) -> list[str]:
     if not names:
         return []
     bad = names[0]
-    if "Did you mean" in inp.message:
-        options = _dotted(inp.message, inp.message.find("Did you mean"))
-    else:  # no suggestion: the schema's columns, qualified like the bad name
-        prefix = bad.rsplit(".", 1)[0] + "." if "." in bad else ""
-        options = [prefix + c for cols in inp.tables.values() for c in cols]
-    ranked = sorted(options, key=lambda o: -difflib.SequenceMatcher(None, bad.lower(), o.lower()).ratio())[:5]
+    prefix = bad.rsplit(".", 1)[0] + "." if "." in bad else ""
+    spark = _dotted(inp.message, inp.message.find("Did you mean")) if "Did you mean" in inp.message else []
+    # Spark's list as given, and each with the qualifier the query wrote (or none); then the schema's columns
+    # so qualified: Spark's first suggestion may be another table's column while the one a letter away exists.
+    pool = spark + [prefix + o.rsplit(".", 1)[-1] for o in spark]
+    pool += [prefix + c for cols in inp.tables.values() for c in cols]
+    options = list(dict.fromkeys(pool))
+    name = bad.rsplit(".", 1)[-1]
+    ranked = [o for _, o in sorted(enumerate(options), key=lambda io: (
+        char_distance(name, io[1].rsplit(".", 1)[-1]), not io[1].lower().startswith(prefix.lower()), io[0]))][:6]  # fmt: skip
     pos = inp.position()
     at = _offset(inp.sql, *pos) if pos else None
     out = []
@@ -140,7 +146,8 @@ def function_name(inp: RepairInput) -> list[str]:
     if not names:
         return []
     bad = names[0]
-    close = difflib.get_close_matches(bad.lower(), sorted(inp.functions), n=4, cutoff=0.55)
+    close = difflib.get_close_matches(bad.lower(), sorted(inp.functions), n=8, cutoff=0.55)
+    close.sort(key=lambda f: char_distance(bad, f))  # the name it extends before one merely similar
     out = []
     pattern = re.compile(rf"(?<![\w`.])`?{re.escape(bad)}`?(?=\s*\()", re.I)
     for option in close:

@@ -7,8 +7,10 @@
 2. Deterministic repairs (``repair.rules``) propose candidates from Spark's error; each is verified.
 3. When no repair passes and a model is loaded: its greedy answer, then ``samples`` sampled answers; a
    candidate that still fails is fed back with its new error for up to ``rounds`` rounds.
-4. Ranking: passes analysis > smallest line diff against the input (the one line diff) > the source's
-   preference (a rule's own order; a model answer's likelihood). The result names its source.
+4. Ranking (``repair.ranking``): among the candidates that pass analysis, the fewest token edits, then the
+   fewest character edits inside them, a deletion before an insertion, then the source's preference (a
+   rule's own order; a model answer's likelihood). The result names its source and carries a
+   ``confidence`` (high / medium / low) with the one-line reason.
 
 ``Fixer.fix_many`` does the same for many queries with one generation call per model phase (greedy,
 samples, each feedback round) for all the queries still without a fix: a batched pass on one machine, or
@@ -30,8 +32,9 @@ from sqlfix.dataset.prompt import render_prompt
 from sqlfix.filtering.dryrun import DryRun
 from sqlfix.filtering.judge import STOPPERS, Judge
 from sqlfix.filtering.policy import kind_changed
+from sqlfix.repair.ranking import assess, at_least, evidence, rank_key
 from sqlfix.repair.rules import RepairInput, propose
-from sqlfix.sql.diff import changed_lines
+from sqlfix.sql.diff import changed_lines, sql_tokens
 
 EXIT_FIXED, EXIT_NO_FIX = 0, 3
 
@@ -60,6 +63,12 @@ class FixResult:
     seconds: float = 0.0
     verify_seconds: float = 0.0
     note: str = ""
+    confidence: str | None = None  # of a verified fix (repair.ranking): high, medium or low
+    reason: str = ""  # why that confidence, in one line
+
+    def applies(self, min_confidence: str) -> bool:
+        """A verified fix whose confidence reaches ``min_confidence`` (or the input, which needed none)."""
+        return self.verified and (self.source == "unchanged" or at_least(self.confidence, min_confidence))
 
     @property
     def exit_code(self) -> int:
@@ -81,6 +90,7 @@ class FixResult:
             "last_error": self.last_error.message if self.last_error else None,
             "candidates_tried": len(self.candidates), "seconds": round(self.seconds, 3),
             "verify_seconds": round(self.verify_seconds, 3), "note": self.note,
+            "confidence": self.confidence, "reason": self.reason,
         }  # fmt: skip
 
 
@@ -237,10 +247,14 @@ class Fixer:
     def _finish(self, job: _Job) -> FixResult:
         result = job.result
         result.candidates = job.tried
-        passing = sorted((c for c in job.tried if c.verified), key=lambda c: (c.changed_lines, c.preference))
+        passing = sorted((c for c in job.tried if c.verified), key=lambda c: rank_key(job.sql, c.sql, c.preference))
         if passing:
             best = passing[0]
             result.fixed_sql, result.source, result.verified = best.sql, best.source, True
+            runner = next((c for c in passing[1:] if sql_tokens(c.sql) != sql_tokens(best.sql)), None)
+            verdict = assess(evidence(job.sql, best.sql), evidence(job.sql, runner.sql) if runner else None,
+                             best.source.startswith("model"))  # fmt: skip
+            result.confidence, result.reason = verdict.confidence, verdict.reason
         elif job.tried:
             closest = min(job.tried, key=lambda c: (c.changed_lines, c.preference))
             result.last_error = closest.error

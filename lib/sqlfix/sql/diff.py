@@ -157,3 +157,44 @@ def _tagged(sorted_col: str) -> Column:
     repeat = lambda x, i: (i > 0) & (F.element_at(s, i) == x)  # noqa: E731 - element_at is 1-based: the previous one
     tag = lambda x, i: F.concat(x, F.lit("\u0000"), (i - F.array_position(s, x) + 1).cast("string"))  # noqa: E731
     return F.transform(s, lambda x, i: F.when(repeat(x, i), tag(x, i)).otherwise(x))
+
+
+# --- The token diff: how many tokens a fix edits (edit size in evaluation, plausibility in repair) ---------
+
+_TOKEN = re.compile(r"\w+|'(?:[^'\\]|\\.)*'?|\S")
+
+
+def sql_tokens(sql: str | None) -> list[str]:
+    """Words, string literals and punctuation characters; whitespace and line breaks are no tokens.
+
+    Example:
+        >>> sql_tokens("SELECT a.x,'b c' FROM t")
+        ['SELECT', 'a', '.', 'x', ',', "'b c'", 'FROM', 't']
+    """
+    return _TOKEN.findall(sql or "")
+
+
+def token_opcodes(before: str | None, after: str | None) -> list[tuple[str, list[str], list[str]]]:
+    """The token edits from ``before`` to ``after``: (``replace`` / ``delete`` / ``insert``, old tokens,
+    new tokens), in order.
+
+    Example:
+        >>> token_opcodes("SELECT sum(a)) FROM t", "SELECT sum(a) FROM t")
+        [('delete', [')'], [])]
+    """
+    left, right = sql_tokens(before), sql_tokens(after)
+    ops = difflib.SequenceMatcher(None, left, right, autojunk=False).get_opcodes()
+    return [(tag, left[i1:i2], right[j1:j2]) for tag, i1, i2, j1, j2 in ops if tag != "equal"]
+
+
+def token_edits(bug_sql: str | None, fixed_sql: str | None) -> int:
+    """How many tokens (words, string literals, punctuation characters) the fix inserts, deletes or
+    replaces: 1 for a misspelt name or keyword, a stray or missing parenthesis or comma.
+
+    Example:
+        >>> token_edits("SELECT a, b FORM t", "SELECT a, b FROM t"), token_edits("SELECT sum(a FROM t", "SELECT sum(a) FROM t")
+        (1, 1)
+        >>> token_edits("SELECT a FROM t WHERE sum(a) > 1 GROUP BY a", "SELECT a FROM t GROUP BY a HAVING sum(a) > 1")
+        7
+    """
+    return sum(max(len(old), len(new)) for _, old, new in token_opcodes(bug_sql, fixed_sql))

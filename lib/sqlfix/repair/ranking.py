@@ -1,0 +1,164 @@
+"""Plausibility: of the candidates the analyzer accepts, the fix a person would have made, and how sure that is.
+
+Spark accepting a candidate only says it compiles; a misspelt column "fixed" into another table's column
+compiles too, and users apply what they are shown. So verified candidates are ranked by how little they
+change, in this order (``evidence`` and ``rank_key``):
+
+1. token edits from the input (``sql.diff.token_edits``: a misspelt name, a stray parenthesis = 1);
+2. character edits inside the changed tokens (``ship_statex`` -> ``ship_state`` is 1, -> ``ship_date`` 3);
+3. a name that the written one extends or abbreviates (``avg_val`` -> ``avg``, not ``any_value``);
+4. the likelier slip: a closing bracket added or dropped (a stray ``)`` is deleted, not given a partner
+   ``(``; an unclosed ``(`` gets its ``)``, it is not deleted), then a deletion, then anything else;
+5. the source's own order last (Spark's suggestion order, a rule's order, a model answer's likelihood).
+
+``assess`` turns the ranking's evidence into a ``confidence`` (``high`` / ``medium`` / ``low``) and a
+one-line reason: high when a repair changed one token by a few characters (or to a name the written one
+extends) and every other verified candidate is further away; low when another verified candidate is as
+close on every count (the evidence cannot choose) or the change is large; medium otherwise: when only the
+likelier-slip rule chose, and for every model answer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlfix.sql.diff import token_opcodes
+
+CONFIDENCE = ("low", "medium", "high")
+
+
+def char_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions of one character), case-insensitive.
+
+    Example:
+        >>> char_distance("ship_statex", "ship_state"), char_distance("ship_statex", "ship_date"), char_distance("", "ab")
+        (1, 3, 2)
+    """
+    a, b = a.lower(), b.lower()
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """How far a candidate is from the input: what the ranking sorts on and what the reason says."""
+
+    token_edits: int
+    char_edits: int
+    slip: int  # 0: only closing brackets inserted or deleted; 1: only deletions; 2: anything else
+    change: str  # the first edit, as people read it: "`ship_statex` -> `ship_state`", "deletes `)`"
+    affix: bool = False  # a one-token replacement where one name begins or ends with the other
+
+    @property
+    def closeness(self) -> tuple[int, int, int, int]:
+        return self.token_edits, self.char_edits, 0 if self.affix else 1, self.slip
+
+
+def evidence(sql: str, candidate: str) -> Evidence:
+    """The ranking evidence of ``candidate`` as a fix of ``sql``.
+
+    Example:
+        >>> e = evidence("SELECT o.ship_statex FROM o", "SELECT o.ship_state FROM o")
+        >>> e.token_edits, e.char_edits, e.slip, e.change
+        (1, 1, 2, '`ship_statex` -> `ship_state`')
+        >>> evidence("SELECT sum(a)) FROM t", "SELECT sum(a) FROM t").change
+        'deletes `)`'
+    """
+    ops = token_opcodes(sql, candidate)
+    tokens = sum(max(len(old), len(new)) for _, old, new in ops)
+    affix = len(ops) == 1 and ops[0][0] == "replace" and len(ops[0][1]) == len(ops[0][2]) == 1 and _affix(
+        ops[0][1][0].lower(), ops[0][2][0].lower()
+    )
+    chars = sum(char_distance(" ".join(old), " ".join(new)) for _, old, new in ops)
+    if not ops:
+        change = "no token changed"
+    else:
+        tag, old, new = ops[0]
+        change = {"delete": f"deletes `{' '.join(old)}`", "insert": f"inserts `{' '.join(new)}`"}.get(
+            tag, f"`{' '.join(old)}` -> `{' '.join(new)}`"
+        )
+        if len(ops) > 1:
+            change += f" and {len(ops) - 1} more edit{'s' if len(ops) > 2 else ''}"
+    closers = bool(ops) and all(tag != "replace" and set(old + new) <= {")", "]", "}"} for tag, old, new in ops)
+    deletions = bool(ops) and all(tag == "delete" for tag, _, _ in ops)
+    return Evidence(tokens, chars, 0 if closers else 1 if deletions else 2, change, affix)
+
+
+def _affix(a: str, b: str) -> bool:
+    """One name begins or ends with the other (at least 3 characters of it)."""
+    short, long_ = sorted((a, b), key=len)
+    return len(short) >= 3 and (long_.startswith(short) or long_.endswith(short))
+
+
+def rank_key(sql: str, candidate: str, preference: float) -> tuple[int, int, int, int, float]:
+    """The sort key of a verified candidate: closeness to the input, then the source's preference.
+
+    Example:
+        >>> sql = "SELECT a FROM t WHERE (b > 1))"
+        >>> sorted(["SELECT a FROM t WHERE ((b > 1))", "SELECT a FROM t WHERE (b > 1)"], key=lambda c: rank_key(sql, c, 0))[0]
+        'SELECT a FROM t WHERE (b > 1)'
+    """
+    return (*evidence(sql, candidate).closeness, preference)
+
+
+@dataclass(frozen=True)
+class Assessment:
+    confidence: str  # one of CONFIDENCE
+    reason: str
+
+
+def assess(best: Evidence, runner_up: Evidence | None, by_model: bool) -> Assessment:
+    """Confidence in the best verified candidate, given the closest other verified one (``None``: none).
+
+    Example:
+        >>> best = Evidence(1, 1, 2, "`ship_statex` -> `ship_state`")
+        >>> assess(best, Evidence(1, 3, 2, "`ship_statex` -> `ship_date`"), by_model=False)
+        Assessment(confidence='high', reason='`ship_statex` -> `ship_state`: 1 token, 1 character edit; the nearest other verified candidate is 3 character edits away (`ship_statex` -> `ship_date`)')
+        >>> assess(best, Evidence(1, 1, 2, "`ship_statex` -> `ship_stater`"), by_model=False).confidence
+        'low'
+    """
+    size = f"{best.token_edits} token{'s' if best.token_edits != 1 else ''}, " \
+           f"{best.char_edits} character edit{'s' if best.char_edits != 1 else ''}" \
+           f"{' (one name extends the other)' if best.affix else ''}"  # fmt: skip
+    near = runner_up is not None and runner_up.closeness[:2] == best.closeness[:2]  # as few edits
+    if runner_up is None:
+        other = "no other candidate verified"
+    elif runner_up.closeness == best.closeness:
+        other = f"another verified candidate is as close ({runner_up.change})"
+    elif near:
+        why = ("its name does not extend the written one" if best.affix and not runner_up.affix
+               else "a closing bracket or a deletion is the likelier slip")  # fmt: skip
+        other = f"another verified candidate is as many edits away, but {why} ({runner_up.change})"
+    elif runner_up.token_edits == best.token_edits:
+        other = f"the nearest other verified candidate is {runner_up.char_edits} character edits away ({runner_up.change})"
+    else:
+        other = f"the nearest other verified candidate edits {runner_up.token_edits} tokens ({runner_up.change})"
+    small = best.token_edits <= 1 and (best.char_edits <= 3 or best.affix)
+    if runner_up is not None and runner_up.closeness == best.closeness:
+        level = "low"
+    elif best.token_edits > 6 or (best.token_edits <= 1 and best.char_edits > 6 and not best.affix):
+        level = "low"  # a large rewrite, or one name swapped for a quite different one
+    elif small and not by_model and not (near and best.affix == runner_up.affix):
+        level = "high"  # (a tie on edits broken only by the deletion rule is no more than medium)
+    else:
+        level = "medium"
+    if by_model:
+        other += "; written by the model"
+    return Assessment(level, f"{best.change}: {size}; {other}")
+
+
+def at_least(confidence: str | None, minimum: str) -> bool:
+    """Whether ``confidence`` reaches ``minimum`` (``low`` < ``medium`` < ``high``).
+
+    Example:
+        >>> at_least("medium", "medium"), at_least("low", "medium"), at_least("high", "low")
+        (True, False, True)
+    """
+    if minimum not in CONFIDENCE:
+        raise ValueError(f"confidence must be one of {', '.join(CONFIDENCE)}, not {minimum!r}")
+    return confidence in CONFIDENCE and CONFIDENCE.index(confidence) >= CONFIDENCE.index(minimum)
