@@ -453,13 +453,13 @@ SQL_CORPUS = register(
 SQL_CORPUS_REJECTED = register(
     Table(
         name="sql_corpus_rejected",
-        purpose="Quarantine: corpus candidates that cannot be used (unparseable, not_a_query, missing_ddl).",
+        purpose="Quarantine: corpus candidates that cannot be used (unparseable, not_a_query, reserved_benchmark, missing_ddl).",
         columns=_cols(
             ("corpus_id", "string", "sha256 of the normalised SQL"),
             ("sql_text", "string", "the SQL as found"),
             ("source", "string", "where it came from"),
             ("task_id", "string", "its task"),
-            ("reason", "string", "unparseable, not_a_query or missing_ddl"),
+            ("reason", "string", "unparseable, not_a_query, reserved_benchmark or missing_ddl"),
             ("detail", "string", "the parser's message, when there is one"),
             ("added_at", "timestamp", "when it was seen"),
         ),
@@ -634,6 +634,23 @@ SFT_EVAL = register(
         name="sft_eval",
         purpose="Gold: the evaluation set (natural sample + per-category top-up), leakage-free against sft_train.",
         columns=_cols(*_SFT_COLUMNS),
+        keys=("sample_id",),
+        layer="gold",
+    )
+)
+
+SFT_REJECTED = register(
+    Table(
+        name="sft_rejected",
+        purpose="Quarantine: pairs a dataset build left out (reserved_benchmark: they read an evaluation benchmark).",
+        columns=_cols(
+            ("sample_id", "string", "the pair's id"),
+            ("source", "string", "mined or oriented"),
+            ("reason", "string", "reserved_benchmark"),
+            ("bug_sql", "string", "the pair's failing SQL"),
+            ("fixed_sql", "string", "its fix"),
+            ("build_id", "string", "the build that left it out"),
+        ),
         keys=("sample_id",),
         layer="gold",
     )

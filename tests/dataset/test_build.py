@@ -7,6 +7,7 @@ import json
 import pytest
 from sqlfix.dataset.build import SplitConfig, dedupe, leak_groups, samples, split
 from sqlfix.sql.normalize import normalized
+from sqlfix.sql.references import referenced_tables
 
 
 def _row(i: int, task: str, fix: str, category: str = "c1", bug: str | None = None) -> dict:
@@ -81,6 +82,15 @@ def test_build_dataset_from_approved_batches(lake, run_cli, run_cli_fails, simul
     assert sum(1 for _ in (tmp_path / "ds" / "train.jsonl").open()) == len(train)
     version = lake.version("sft_train")
     assert "unchanged" in run_cli("build-dataset") and lake.version("sft_train") == version
+    # the simulator's shop.orders declared an evaluation benchmark: no pair reading it reaches either set
+    printed = run_cli("build-dataset", "--set", "reserved.tables=[orders]")
+    reading = {r.sample_id for r in train + evaluation if "shop.orders" in referenced_tables(r.bug_sql) + referenced_tables(r.fixed_sql)}
+    rejected = lake.read("sft_rejected").collect()
+    assert reading <= {r.sample_id for r in rejected} and {r.reason for r in rejected} == {"reserved_benchmark"}
+    assert all("shop.orders" in referenced_tables(r.bug_sql) + referenced_tables(r.fixed_sql) for r in rejected)
+    assert f"{len(rejected)} reading an evaluation benchmark left out" in printed and len(reading) > 0
+    after = lake.read("sft_train").collect() + lake.read("sft_eval").collect()
+    assert {r.sample_id for r in after} == {r.sample_id for r in train + evaluation} - reading
 
 
 def test_a_held_out_database_is_never_trained_on():

@@ -24,6 +24,8 @@ def _sources(spark):
         ("SELECT FROM WHERE (", "query_logs", "t3"),  # unparseable
         ("INSERT INTO qa.orders SELECT * FROM qa.orders", "query_logs", "t4"),  # not a query
         ("SELECT x.a FROM qa.unknown x", "query_logs", "t5"),  # no DDL
+        ("SELECT ss_item_sk FROM store_sales", "query_logs", "t6"),  # TPC-DS: never trained on
+        ("SELECT c.c_name FROM customer c JOIN orders o ON o.o_custkey = c.c_custkey", "query_logs", "t7"),  # TPC-H
     ]
     return spark.createDataFrame(rows, "sql_text string, source string, task_id string")
 
@@ -42,6 +44,8 @@ def test_corpus_rows_features_and_quarantine_reasons(spark):
         ("t3", "unparseable"),
         ("t4", "not_a_query"),
         ("t5", "missing_ddl"),
+        ("t6", "reserved_benchmark"),
+        ("t7", "reserved_benchmark"),
     ]
     assert {r["corpus_id"] for r in corpus.collect()} >= {corpus_id(GROUPED)}
 

@@ -98,3 +98,24 @@ def test_referenced_tables_is_one_rule_in_python_and_spark(spark):
     frame = spark.createDataFrame([(q,) for q in QUERIES], "sql string")
     found = [r[0] for r in frame.select(referenced_tables_column(frame.sql)).collect()]
     assert found == [referenced_tables(q) if q is not None else None for q in QUERIES]
+
+
+RESERVED_CASES = [
+    (["tpcds.store_sales", "date_dim"], True),  # a TPC-DS table
+    (["shop.orders"], False),  # a warehouse's own orders table
+    (["customer", "orders"], True),  # only benchmark names, joined: TPC-H
+    (["tpch.nation"], True),  # a benchmark database
+    (["shop.orders", "shop.users"], False),
+    (["x", "orders", "customer"], False),  # a CTE name beside them: not all benchmark names
+    ([], False),
+]
+
+
+def test_reserved_benchmarks_one_rule_in_python_and_spark(spark):
+    from sqlfix.config import defaults
+    from sqlfix.sql.references import is_reserved, is_reserved_column
+
+    rules = defaults("dataset", "reserved")
+    assert [is_reserved(names, rules) for names, _ in RESERVED_CASES] == [want for _, want in RESERVED_CASES]
+    frame = spark.createDataFrame([(names,) for names, _ in RESERVED_CASES], "names array<string>")
+    assert [r[0] for r in frame.select(is_reserved_column(frame.names, rules)).collect()] == [w for _, w in RESERVED_CASES]

@@ -49,7 +49,8 @@ def run(ctx, args) -> int:
         else f"sft_train v{result['train_version']}, sft_eval v{result['eval_version']}"
     )
     print(f"build-dataset: {result['train_rows']} train / {result['eval_rows']} eval samples "
-          f"({result['duplicates']} duplicates dropped): {state}")  # fmt: skip
+          f"({result['duplicates']} duplicates dropped, {result['reserved']} reading an evaluation benchmark left "
+          f"out -> sft_rejected): {state}")  # fmt: skip
     if args.export is not None:
         target = Path(args.export or ctx.cfg["train"]["dataset_dir"])
         manifest = export(ctx, target)

@@ -15,7 +15,8 @@ from pyspark.sql import functions as F
 from sqlfix.dataset.build import SplitConfig, samples
 from sqlfix.errors import SqlfixError
 from sqlfix.spotcheck.batches import approved_pairs
-from sqlfix.tables import SFT_TRAIN
+from sqlfix.sql.references import is_reserved, referenced_tables
+from sqlfix.tables import SFT_REJECTED, SFT_TRAIN
 
 
 def build(ctx, split_cfg: SplitConfig, anon: dict | None = None) -> dict:
@@ -25,6 +26,7 @@ def build(ctx, split_cfg: SplitConfig, anon: dict | None = None) -> dict:
     if split_cfg.generated:
         generated = lake.read("generated_pairs").withColumn("batch_id", F.col("run_id"))
         rows += [r.asDict() for r in generated.toLocalIterator()]
+    rows, reserved = _without_reserved(rows, ctx.cfg["dataset"]["reserved"])
     if not rows:  # a scheduled training job must not train on nothing
         raise SqlfixError("no approved batch holds a kept pair; nothing written", hint="run sqlfix spotcheck gate")
     out, duplicates = samples(rows, split_cfg, anon)
@@ -34,7 +36,7 @@ def build(ctx, split_cfg: SplitConfig, anon: dict | None = None) -> dict:
     last = lake.read("dataset_builds").orderBy(F.col("built_at").desc()).first()
     config = json.dumps({"split": split_cfg.__dict__, "anonymize": anon or {}}, sort_keys=True)
     if last is not None and last["fingerprint"] == fingerprint:
-        return {**last.asDict(), "unchanged": True}
+        return {**last.asDict(), "unchanged": True, "reserved": len(reserved)}
     for name, side in (("sft_train", "train"), ("sft_eval", "eval")):
         part = [{k: s[k] for k in SFT_TRAIN.column_names} for s in out if s["split"] == side]
         lake.overwrite(name, spark.createDataFrame(part, SFT_TRAIN.spark_schema))
@@ -44,8 +46,23 @@ def build(ctx, split_cfg: SplitConfig, anon: dict | None = None) -> dict:
         "train_rows": sum(s["split"] == "train" for s in out), "eval_rows": sum(s["split"] == "eval" for s in out),
         "duplicates": duplicates, "config": config,
     }  # fmt: skip
+    lake.overwrite("sft_rejected", spark.createDataFrame([{**r, "build_id": record["build_id"]} for r in reserved],
+                                                          SFT_REJECTED.spark_schema))  # fmt: skip
     lake.append("dataset_builds", spark.createDataFrame([record], lake.table("dataset_builds").spark_schema))
-    return {**record, "unchanged": False}
+    return {**record, "unchanged": False, "reserved": len(reserved)}
+
+
+def _without_reserved(rows: list[dict], rules: dict) -> tuple[list[dict], list[dict]]:
+    """(rows that read no evaluation benchmark, ``sft_rejected`` rows of those that do: ``sql.references.is_reserved``
+    on both sides of each pair)."""
+    kept, out = [], []
+    for r in rows:
+        if is_reserved(referenced_tables(r["bug_sql"]) + referenced_tables(r["fixed_sql"]), rules):
+            out.append({"sample_id": r["pair_id"], "source": r.get("source") or "mined", "reason": "reserved_benchmark",
+                        "bug_sql": r["bug_sql"], "fixed_sql": r["fixed_sql"]})  # fmt: skip
+        else:
+            kept.append(r)
+    return kept, out
 
 
 def export(ctx, out: Path) -> dict:

@@ -16,9 +16,11 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from sqlfix.config import defaults
 from sqlfix.sql.catalog import attach_schemas
 from sqlfix.sql.features import features
 from sqlfix.sql.normalize import normalized
+from sqlfix.sql.references import is_reserved_column, referenced_tables_column
 from sqlfix.sql.statements import split_statements
 
 SOURCE_COLUMNS = ("sql_text", "source", "task_id")
@@ -101,12 +103,15 @@ def read_sql_files(folder: Path) -> list[dict]:
     return rows
 
 
-def build_corpus(sources: DataFrame, schemas: DataFrame, now) -> tuple[DataFrame, DataFrame]:
+def build_corpus(sources: DataFrame, schemas: DataFrame, now, reserved: dict | None = None) -> tuple[DataFrame, DataFrame]:
     """(corpus, rejected): one row per distinct normalised query, features extracted, DDL attached.
 
     Reasons in ``rejected``: ``unparseable``, ``not_a_query`` (a statement other than a SELECT query),
-    ``missing_ddl`` (it reads no table the catalog knows).
+    ``reserved_benchmark`` (it reads an evaluation benchmark's tables: ``reserved``, the ``dataset.reserved``
+    rules of ``sql.references.is_reserved``; the profile's when not given), ``missing_ddl`` (it reads no
+    table the catalog knows).
     """
+    reserved = defaults("dataset", "reserved") if reserved is None else reserved
     described = with_features(sources.select(*SOURCE_COLUMNS))
     first = described.dropDuplicates(["corpus_id"])
     staged = first.select(
@@ -122,6 +127,7 @@ def build_corpus(sources: DataFrame, schemas: DataFrame, now) -> tuple[DataFrame
         .when(~F.array_contains("features", "select") | F.col("sql_text").rlike(r"(?is)^\s*(insert|create|drop|alter"
                                                                                 r"|delete|update|merge|set|use)\b"),
               F.lit("not_a_query"))
+        .when(is_reserved_column(referenced_tables_column(F.col("sql_text")), reserved), F.lit("reserved_benchmark"))
         .when(F.col("schema_ddl").isNull(), F.lit("missing_ddl"))
     )  # fmt: skip
     judged = attached.withColumn("reason", reason).withColumn("added_at", F.lit(now).cast("timestamp"))

@@ -22,6 +22,7 @@ from sqlfix.generation.oriented import leaf_accuracy, mutate, pair_id, recall, t
 from sqlfix.mining.pairs import apply_limits
 from sqlfix.spotcheck.batches import kept_pairs
 from sqlfix.sql.diff import with_diff_stats
+from sqlfix.sql.references import is_reserved, referenced_tables
 from sqlfix.tables import GENERATED_PAIRS, GENERATED_REJECTED, GENERATION_TARGETS
 from sqlfix.taxonomy.model import load_taxonomy
 
@@ -43,7 +44,7 @@ def run_corpus(ctx, sql_dir: str | None = None, tables: list[str] | None = None,
         task = F.col("task_id") if "task_id" in table.columns else F.lit(f"table:{name}")
         sources = sources.unionByName(table.select(F.col(column).alias("sql_text"), F.lit(f"table:{name}").alias(
             "source"), task.alias("task_id")))  # fmt: skip
-    corpus, rejected = corpus_mod.build_corpus(sources, lake.read("table_schemas"), now)
+    corpus, rejected = corpus_mod.build_corpus(sources, lake.read("table_schemas"), now, ctx.cfg["dataset"]["reserved"])
     corpus, rejected = corpus.cache(), rejected.cache()
     added = lake.merge("sql_corpus", corpus, update=True)  # update: stored features follow the vocabulary
     lake.merge("sql_corpus_rejected", rejected)
@@ -145,6 +146,9 @@ def run_generate(ctx, generator: str = "mutators", backend=None, limit: int | No
         judged = verify(judge, pairs, taxonomy)
     finally:
         judge.close()
+    reserved = ctx.cfg["dataset"]["reserved"]  # a corpus imported before the rule may still hold such queries
+    judged = [{**p, "reason": "reserved_benchmark"} if p["reason"] == "kept" and is_reserved(
+        referenced_tables(p["bug_sql"]) + referenced_tables(p["fixed_sql"]), reserved) else p for p in judged]  # fmt: skip
     records = [_record(p, run_id, targets_id, started) for p in judged]
     kept, rejected = _limits(spark, records, ctx.cfg["mining"])
     kept, surplus = _quota(kept, {g["category_l3"]: int(g["wanted"]) for g in goal})

@@ -49,3 +49,49 @@ def referenced_tables_column(sql: Column) -> Column:
     items = F.flatten(F.transform(lists, lambda s: F.split(s, ITEM_SPLIT)))
     names = F.transform(items, lambda s: F.regexp_extract(s, ITEM_NAME, 1))
     return F.array_distinct(F.transform(names, lambda s: F.lower(F.regexp_replace(s, "`", ""))))
+
+
+# --- Reserved benchmarks: queries sqlfix must never train on ----------------------------------------------
+
+
+def is_reserved(names: list[str], reserved: dict) -> bool:
+    """Whether a query over ``names`` (``referenced_tables``) reads an evaluation benchmark (``dataset.reserved``):
+    a table of ``reserved["tables"]`` (names only TPC-DS and TPC-H use), a table of a database in
+    ``reserved["databases"]``, or two or more tables that are all benchmark names (``tables`` + ``shared``,
+    the names common enough to be a warehouse's own: one ``orders`` table alone is not TPC-H, a join of
+    ``customer`` and ``orders`` is).
+
+    Example:
+        >>> rules = {"tables": ["store_sales", "lineitem"], "shared": ["customer", "orders"], "databases": ["tpch"]}
+        >>> [is_reserved(n, rules) for n in (["store_sales"], ["shop.orders"], ["customer", "orders"], ["tpch.x"],
+        ...                                   ["shop.orders", "shop.users"])]
+        [True, False, True, True, False]
+    """
+    tables, everything = _names(reserved, "tables"), _names(reserved, "tables") | _names(reserved, "shared")
+    databases = _names(reserved, "databases")
+    bare = [n.rsplit(".", 1)[-1] for n in names]
+    dbs = [n.rsplit(".", 1)[0] if "." in n else "" for n in names]
+    return (any(b in tables for b in bare) or any(d.rsplit(".", 1)[-1] in databases for d in dbs if d)
+            or (len(set(bare)) >= 2 and all(b in everything for b in bare)))  # fmt: skip
+
+
+def is_reserved_column(names: Column, reserved: dict) -> Column:
+    """``is_reserved`` as a Spark expression over an array of referenced names (``referenced_tables_column``)."""
+    from pyspark.sql import functions as F
+
+    tables = F.array(*[F.lit(t) for t in sorted(_names(reserved, "tables"))] or [F.lit(None).cast("string")])
+    every = F.array(*[F.lit(t) for t in sorted(_names(reserved, "tables") | _names(reserved, "shared"))]
+                    or [F.lit(None).cast("string")])  # fmt: skip
+    databases = F.array(*[F.lit(d) for d in sorted(_names(reserved, "databases"))] or [F.lit(None).cast("string")])
+    bare = F.transform(names, lambda n: F.element_at(F.split(n, r"\."), -1))
+    dbs = F.transform(F.filter(names, lambda n: n.contains(".")), lambda n: F.element_at(F.split(n, r"\."), -2))
+    return F.coalesce(
+        F.exists(bare, lambda b: F.array_contains(tables, b))
+        | F.exists(dbs, lambda d: F.array_contains(databases, d))
+        | ((F.size(F.array_distinct(bare)) >= 2) & F.forall(bare, lambda b: F.array_contains(every, b))),
+        F.lit(False),
+    )
+
+
+def _names(reserved: dict, key: str) -> set[str]:
+    return {str(n).lower() for n in (reserved.get(key) or [])}
