@@ -28,7 +28,7 @@ ANSWERS = {
 class Scripted:
     name, samples_per_second = "scripted", 1.0
 
-    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True):
+    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
         from sqlfix.inference.extract import extract_sql
 
         return [[Candidate(ANSWERS[bug], extract_sql(ANSWERS[bug]), -0.5, 9)] for bug in bugs]

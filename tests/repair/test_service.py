@@ -19,7 +19,7 @@ class Scripted:
     def __init__(self, answers: dict[str, list[str]]):
         self.answers, self.calls, self.batches = answers, [], []
 
-    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True):
+    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
         self.calls.append((bugs[0], n, temperature))
         self.batches.append(list(bugs))
         out = []
@@ -101,3 +101,38 @@ def test_fix_many_asks_the_model_once_per_phase(judge):
     results = fixer.fix_many([(BUG, SCHEMA, None), (typo, SCHEMA, None), (other, SCHEMA, None)])
     assert [(r.verified, r.source) for r in results] == [(True, "model"), (True, "suggestion"), (False, None)]
     assert fixer.generator.batches == [[BUG, other], [other]]  # greedy for both, then samples for the one left
+
+
+class Slow(Scripted):
+    """A model that takes its time: every call sleeps ``seconds`` and records the ``max_time`` it was given."""
+
+    def __init__(self, answers, seconds):
+        super().__init__(answers)
+        self.seconds, self.limits = seconds, []
+
+    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
+        import time
+
+        self.limits.append(max_time)
+        time.sleep(self.seconds)
+        return super().generate(prompts, bugs, n, temperature, progress)
+
+
+def test_the_time_budget_ends_the_model_and_says_so(judge):
+    from sqlfix.repair.service import Fixer
+
+    fixer = Fixer(judge, Slow({}, seconds=0.5), samples=2, rounds=2, budget_s=0.4)
+    result = fixer.fix(BUG, SCHEMA)
+    assert fixer.generator.calls == [(BUG, 1, 0.0)]  # the greedy answer only: then the budget was spent
+    assert fixer.generator.limits[0] <= 0.4
+    assert "the model stopped: the time budget of 0.4s per query was spent" in result.note
+    assert result.exit_code == 3
+
+
+def test_no_fix_names_what_was_tried_and_the_next_step(judge):
+    from sqlfix.repair.service import Fixer
+
+    result = Fixer(judge).fix(BUG, SCHEMA)  # repairs only
+    assert not result.verified and result.error.condition.startswith("INVALID_WHERE_CONDITION")
+    assert result.note.endswith("(repairs only); next: an aggregate in WHERE: move that condition to HAVING; "
+                                "--model @champion lets the model try")  # fmt: skip

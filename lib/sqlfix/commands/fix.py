@@ -58,6 +58,8 @@ def _print(result, as_json: bool, minimum: str) -> None:
     else:
         last = result.last_error.message if result.last_error else (result.note or "no candidate")
         print(f"fix: no verified fix ({len(result.candidates)} candidates tried); last error: {str(last)[:300]}")
+        if result.last_error and result.note:
+            print(f"fix: {result.note}")
 
 
 def _run(ctx, args) -> int:
@@ -70,7 +72,7 @@ def _run(ctx, args) -> int:
         return _table(ctx, args)
     sql = sys.stdin.read() if args.sql == "-" else _read(args.sql)
     ddl = _read(args.ddl) if args.ddl else lake_ddl(ctx, {"q": sql})["q"]
-    fixer = make_fixer(ctx, _ref(ctx, args))
+    fixer = make_fixer(ctx, model_ref(ctx.cfg, args.no_model))
     result = fixer.fix(sql, ddl, args.error)
     minimum = ctx.cfg["fix"]["min_confidence"]
     _print(result, args.json, minimum)
@@ -103,8 +105,8 @@ def _file(ctx, args) -> int:
         if not isinstance(row, dict) or not isinstance(row.get("sql"), str):
             raise UsageError("each line needs a string field sql (and optional schema, error)", input=f"{src}:{number}")
         rows.append(row)
-    fixer = make_fixer(ctx, _ref(ctx, args))
-    results = fixer.fix_many([(row["sql"], row.get("schema"), row.get("error")) for row in rows])
+    fixer = make_fixer(ctx, model_ref(ctx.cfg, args.no_model))
+    results = fixer.fix_many([(row["sql"], row.get("schema"), row.get("error")) for row in rows], progress=True)
     fixed, minimum = 0, ctx.cfg["fix"]["min_confidence"]
     with Path(args.output).open("w", encoding="utf-8") as out:
         for row, result in zip(rows, results, strict=True):
@@ -115,14 +117,10 @@ def _file(ctx, args) -> int:
 
 
 def _table(ctx, args) -> int:
-    out = suggest(ctx, args.table, args.limit, _ref(ctx, args))
+    out = suggest(ctx, args.table, args.limit, model_ref(ctx.cfg, args.no_model))
     verified = sum(o["verified"] for o in out)
     print(f"fix: {len(out)} failed executions of {args.table}; {verified} with a verified fix -> fix_suggestions")
     return 0
-
-
-def _ref(ctx, args) -> str | None:
-    return model_ref(ctx.cfg, None, args.no_model)
 
 
 SUBCOMMANDS = {"fix": Subcommand("Fix failing SQL with verified repairs and the model (never executed).", _add, _run,

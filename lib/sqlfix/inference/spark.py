@@ -9,6 +9,7 @@ stays on the driver, whose session is the sandbox.
 
 from __future__ import annotations
 
+from sqlfix.config import filled
 from sqlfix.inference.generate import Candidate
 
 _WORKER_MODELS: dict[tuple, object] = {}
@@ -27,17 +28,20 @@ def _worker_generator(model_dir: str, batch_size: int, max_new_tokens: int):
 class SparkGenerator:
     """``generate`` as one Spark job: prompts spread over ``partitions`` tasks, a model per worker."""
 
-    def __init__(self, spark, model_dir: str, batch_size: int = 8, max_new_tokens: int = 2048,
+    def __init__(self, spark, model_dir: str, batch_size: int | None = None, max_new_tokens: int | None = None,
                  partitions: int | None = None):  # fmt: skip
+        """``batch_size``, ``max_new_tokens``: ``None`` takes the profile's ``evaluate`` setting."""
+        settings = filled({"batch_size": batch_size, "max_new_tokens": max_new_tokens}, "evaluate")
         self.spark = spark
         self.name = str(model_dir)
         self.model_dir = str(model_dir)
-        self.batch_size = int(batch_size)
-        self.cap = int(max_new_tokens)
+        self.batch_size = int(settings["batch_size"])
+        self.cap = int(settings["max_new_tokens"])
         self.partitions = partitions or spark.sparkContext.defaultParallelism
         self.samples_per_second = 0.0
 
-    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True):
+    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
+        """``max_time`` holds on each worker (they generate side by side)."""
         import pandas as pd
 
         if not prompts:
@@ -50,7 +54,7 @@ class SparkGenerator:
                 if frame.empty:
                     continue
                 answers = generator.generate(list(frame["prompt"]), list(frame["bug"]), n=n, temperature=temperature,
-                                             progress=False)  # fmt: skip
+                                             progress=False, max_time=max_time)  # fmt: skip
                 rows = [(int(i), k, c.text, c.sql, float(c.logprob), int(c.tokens))
                         for i, cands in zip(frame["i"], answers, strict=True) for k, c in enumerate(cands)]  # fmt: skip
                 yield pd.DataFrame(rows, columns=["i", "k", "text", "sql", "logprob", "tokens"])

@@ -9,9 +9,9 @@ from sqlfix.errors import UsageError
 from sqlfix.repair.service import Fixer
 
 
-def model_ref(cfg: dict, model: str | None, no_model: bool = False) -> str | None:
-    """The model a fix uses: ``model`` (``--model``), else ``fix.model``; None (repairs only) with ``no_model``."""
-    return None if no_model else (model or cfg["fix"].get("model"))
+def model_ref(cfg: dict, no_model: bool = False) -> str | None:
+    """The model a fix uses: ``fix.model`` (``--model`` sets it); None (repairs only) with ``no_model``."""
+    return None if no_model else cfg["fix"]["model"]
 
 
 def make_fixer(ctx, ref: str | None, on_spark: bool = False) -> Fixer:

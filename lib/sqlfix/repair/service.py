@@ -103,14 +103,18 @@ class Fixer:
     candidate in ``judge``'s sandbox."""
 
     def __init__(self, judge: Judge, generator=None, samples: int | None = None, rounds: int | None = None,
-                 temperature: float | None = None, use_rules: bool = True, use_model: bool = True):  # fmt: skip
-        """``samples``, ``rounds``, ``temperature``: the ``fix`` settings (``None``: the profile's default)."""
-        settings = filled({"samples": samples, "rounds": rounds, "temperature": temperature}, "fix")
+                 temperature: float | None = None, use_rules: bool = True, use_model: bool = True,
+                 budget_s: float | None = None):  # fmt: skip
+        """``samples``, ``rounds``, ``temperature``, ``budget_s`` (model seconds per query): the ``fix``
+        settings (``None``: the profile's default)."""
+        settings = filled({"samples": samples, "rounds": rounds, "temperature": temperature, "budget_s": budget_s},
+                          "fix")  # fmt: skip
         self.judge = judge
         self.generator = generator
         self.samples = int(settings["samples"])
         self.rounds = int(settings["rounds"])
         self.temperature = float(settings["temperature"])
+        self.budget_s = float(settings["budget_s"])
         self.use_rules = use_rules
         self.use_model = use_model and generator is not None
         self._functions: frozenset[str] | None = None
@@ -143,23 +147,32 @@ class Fixer:
     def fix(self, sql: str, schema: str | None = None, error: str | None = None) -> FixResult:
         return self.fix_many([(sql, schema, error)])[0]
 
-    def fix_many(self, items: list[tuple[str, str | None, str | None]]) -> list[FixResult]:
+    def fix_many(self, items: list[tuple[str, str | None, str | None]], progress: bool = False) -> list[FixResult]:
         """Fix many (sql, schema, error) at once: the repairs query by query, then each model phase (greedy,
         samples, every feedback round) as one generation call for every query still without a fix — one
-        batched pass, or one Spark job with a ``SparkGenerator``."""
-        jobs = [self._start_safely(sql, schema, error) for sql, schema, error in items]
+        batched pass, or one Spark job with a ``SparkGenerator``. ``progress``: a bar on a terminal, lines in
+        a log (queries repaired, rate), and a line per model phase."""
+        from sqlfix.progress import progress as bar_for
+
+        jobs = []
+        with bar_for(len(items), "fix: repairs", "query", disable=not progress) as bar:
+            for sql, schema, error in items:
+                jobs.append(self._start_safely(sql, schema, error))
+                bar.update(1)
         pending = [j for j in jobs if j.open and not j.fixed]  # a verified repair needs no model
+        if progress:
+            print(f"fix: {sum(j.fixed for j in jobs)} of {len(jobs)} fixed by repairs; "
+                  f"{len(pending) if self.use_model else 0} to the model", flush=True)  # fmt: skip
         if self.use_model and pending:
-            self._model_phase(pending, [("model", 1, 0.0)])
+            self._model_phase(pending, [("model", 1, 0.0)], progress=progress)
             if self.samples > 0:
-                self._model_phase(
-                    [j for j in pending if not j.fixed], [("model-sample", self.samples, self.temperature)]
-                )
+                self._model_phase([j for j in pending if not j.fixed], [("model-sample", self.samples, self.temperature)],
+                                  progress=progress)  # fmt: skip
             for round_ in range(1, self.rounds + 1):
                 todo = [j for j in pending if not j.fixed and j.feedback() is not None]
                 if not todo:
                     break
-                self._model_phase(todo, [(f"model-round-{round_}", 1, 0.0)], feedback=True)
+                self._model_phase(todo, [(f"model-round-{round_}", 1, 0.0)], feedback=True, progress=progress)
         return [self._finish(j) for j in jobs]
 
     def _load(self, schema: str | None) -> list[str]:
@@ -213,9 +226,16 @@ class Fixer:
         job.seconds += time.perf_counter() - job.started
         return job
 
-    def _model_phase(self, jobs: list[_Job], phases: list[tuple[str, int, float]], feedback: bool = False) -> None:
+    def _model_phase(self, jobs: list[_Job], phases: list[tuple[str, int, float]], feedback: bool = False,
+                     progress: bool = False) -> None:  # fmt: skip
         """One generation call for ``jobs`` (their own prompt, or their closest failing candidate with its
         error when ``feedback``), then each job's new candidates verified against its schema."""
+        for job in jobs:
+            if job.seconds >= self.budget_s and not job.out_of_time:
+                job.out_of_time = True
+                spent = f"the model stopped: the time budget of {self.budget_s:g}s per query was spent"
+                job.result.note = "; ".join(filter(None, [job.result.note, spent]))
+        jobs = [j for j in jobs if not j.out_of_time]
         if not jobs:
             return
         for source, n, temperature in phases:
@@ -228,8 +248,11 @@ class Fixer:
                     dry = job.result.error
                     asks.append((job, render_prompt(job.schema, job.sql, job.error or dry.message or ""), job.sql))
             started = time.perf_counter()
+            left = max(self.budget_s - job.seconds for job in jobs)
+            if progress:
+                print(f"fix: {source}: {len(asks)} queries, at most {left:.0f}s", flush=True)
             answers = self.generator.generate([a[1] for a in asks], [a[2] for a in asks], n=n, temperature=temperature,
-                                              progress=False)  # fmt: skip
+                                              progress=False, max_time=left)  # fmt: skip
             share = (time.perf_counter() - started) / max(1, len(asks))  # generation time, shared out evenly
             for (job, _, _), cands in zip(asks, answers, strict=True):
                 began, verify_before = time.perf_counter(), self._verify_seconds
@@ -258,8 +281,40 @@ class Fixer:
         elif job.tried:
             closest = min(job.tried, key=lambda c: (c.changed_lines, c.preference))
             result.last_error = closest.error
+        if not result.verified and job.open:  # what was tried, and what a person can do next
+            step = next_step(result.error.condition if result.error else None, self.use_model)
+            tried = f"{len(job.tried)} candidates ({'repairs and the model' if self.use_model else 'repairs only'})"
+            result.note = "; ".join(filter(None, [result.note, f"tried {tried}", step]))
         result.seconds, result.verify_seconds = job.seconds, job.verify_seconds
         return result
+
+
+_NEXT_STEPS = (  # error condition prefix -> what the author most likely has to do
+    ("INVALID_WHERE_CONDITION", "an aggregate in WHERE: move that condition to HAVING"),
+    ("MISSING_AGGREGATION", "a column neither grouped nor aggregated: add it to GROUP BY or aggregate it"),
+    ("MISSING_GROUP_BY", "aggregates beside plain columns: add those columns to a GROUP BY"),
+    ("UNRESOLVED_COLUMN", "a column the schema does not have: check its name and table (sqlfix show table_schemas)"),
+    ("TABLE_OR_VIEW_NOT_FOUND", "a table the schema does not have: check its name, or ingest its DDL"),
+    ("UNRESOLVED_ROUTINE", "a function Spark does not know: check its name (SHOW FUNCTIONS)"),
+    ("DATATYPE_MISMATCH", "a type that does not fit: CAST(x AS type) where the types differ"),
+    ("PARSE_SYNTAX_ERROR", "a syntax error: look at the clause near its position (clause order, CASE ... END, "
+                           "CAST(x AS type), JOIN ... ON)"),
+)  # fmt: skip
+
+
+def next_step(condition: str | None, used_model: bool) -> str:
+    """The next thing to try when no candidate verified.
+
+    Example:
+        >>> next_step("INVALID_WHERE_CONDITION", used_model=True)
+        'next: an aggregate in WHERE: move that condition to HAVING'
+        >>> next_step("SOMETHING_ELSE", used_model=False)
+        'next: --model @champion lets the model try'
+    """
+    hint = next((h for prefix, h in _NEXT_STEPS if (condition or "").startswith(prefix)), "")
+    model = "" if used_model else "--model @champion lets the model try"
+    steps = "; ".join(filter(None, [hint, model]))
+    return f"next: {steps}" if steps else ""
 
 
 @dataclass
@@ -273,6 +328,7 @@ class _Job:
     result: FixResult | None = None
     tried: list[Candidate] = field(default_factory=list)
     open: bool = False  # still to be offered to the model
+    out_of_time: bool = False  # the model's time budget for this query is spent
     seconds: float = 0.0
     verify_seconds: float = 0.0
 
