@@ -14,17 +14,6 @@ FIXTURE = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "ranking.yaml
 CASES = FIXTURE["cases"]
 
 
-@pytest.fixture(scope="module")
-def fixer(spark):
-    from sqlfix.filtering.judge import Judge
-    from sqlfix.filtering.sandbox import Sandbox
-    from sqlfix.repair.service import Fixer
-
-    judge = Judge(Sandbox(spark), threads=2, timeout_s=30)
-    yield Fixer(judge)
-    judge.close()
-
-
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
 def test_the_fix_a_person_would_make_wins_over_the_tempting_one(fixer, case):
     schema = FIXTURE["schemas"][case["schema"]]

@@ -12,17 +12,6 @@ FIXTURE = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "repairs.yaml
 CASES = FIXTURE["cases"]
 
 
-@pytest.fixture(scope="module")
-def fixer(spark):
-    from sqlfix.filtering.judge import Judge
-    from sqlfix.filtering.sandbox import Sandbox
-    from sqlfix.repair.service import Fixer
-
-    judge = Judge(Sandbox(spark), threads=2, timeout_s=30)
-    yield Fixer(judge)
-    judge.close()
-
-
 @pytest.mark.parametrize("case", CASES, ids=[f"{i}-{c['rule']}" for i, c in enumerate(CASES)])
 def test_repair(fixer, case):
     from sqlfix.filtering.script import check_script
