@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
                 confidence[name][(result.confidence, same)] += 1
     print(f"model {label}; {len(rows)} eval samples of held-out database {args.database}")
     print("columns per fixer: verified / AST-equal to the reference / verified but not the reference")
-    head = f"{'edit size':<13} {'n':>3}  {'greedy: ref / passes':>21}"
+    head = f"{'edit size':<13} {'n':>3}" + ("" if args.no_model else f"  {'greedy: ref / passes':>21}")
     head += "".join(f"  {name + ': ver / ref / other':>31}" for name, _ in fixers)
     print(head + f"  {'s/query (' + ', '.join(n for n, _ in fixers) + ')':>30}")
     for size in sorted(stats):
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         def pct(key: str, s=s, n=n) -> str:
             return f"{100 * s[key] / n:5.1f}%"
 
-        line = f"{size:<13} {int(n):>3}  {pct('greedy_ast'):>10} / {pct('greedy_pass'):>8}"
+        line = f"{size:<13} {int(n):>3}" + ("" if args.no_model else f"  {pct('greedy_ast'):>10} / {pct('greedy_pass'):>8}")
         line += "".join(f"  {pct(f'{k}_verified'):>9} / {pct(f'{k}_ast'):>7} / {pct(f'{k}_other'):>7}" for k, _ in fixers)
         print(line + "  " + " ".join(f"{s[f'{k}_s'] / n:>7.2f}" for k, _ in fixers))
     print("\nrepairs per taxonomy leaf: n, verified, AST-equal, verified but not the reference")
