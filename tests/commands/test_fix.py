@@ -34,8 +34,8 @@ def ddl(tmp_path):
 def test_a_file_gets_a_verified_fix_and_a_diff(fix_cli, ddl, tmp_path):
     query = tmp_path / "q.sql"
     query.write_text("SELECT country, SUMM(amount) AS gmv\nFROM qa.orders\nGROUP BY country\n")
-    code, out, _ = fix_cli(str(query), "--ddl", ddl)
-    assert code == 0
+    code, out, err = fix_cli(str(query), "--ddl", ddl)  # fix.model: auto, and the registry has no champion
+    assert code == 0 and "fix: no @champion in the registry: deterministic repairs only" in err
     assert "fix: the query fails with UNRESOLVED_ROUTINE" in out and "verified fix from function_name" in out
     assert "-SELECT country, SUMM(amount) AS gmv\n+SELECT country, SUM(amount) AS gmv\n" in out
     assert out.rstrip().endswith("SELECT country, SUM(amount) AS gmv\nFROM qa.orders\nGROUP BY country")

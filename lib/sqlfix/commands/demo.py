@@ -157,9 +157,8 @@ def _fix_held_out(ctx, dcfg: dict, model_ref: str, n: int) -> list[dict]:
     model = resolve_models(ctx, [model_ref])[0]
     fcfg = ctx.cfg["fix"]
     generator = load_generator(model.path, "hf", int(fcfg["batch_size"]), int(ctx.cfg["evaluate"]["max_new_tokens"]))
-    fixer = Fixer(
-        judge_from_config(ctx.spark, ctx.cfg), generator, samples=int(dcfg["fix_samples"]), rounds=int(dcfg["fix_rounds"])
-    )
+    fixer = Fixer.from_config(judge_from_config(ctx.spark, ctx.cfg), generator, fcfg, samples=int(dcfg["fix_samples"]),
+                              rounds=int(dcfg["fix_rounds"]))  # fmt: skip
     out = []
     for r in rows:
         result = fixer.fix(r["bug_sql"], r["schema_ddl"], r["error_message"])

@@ -85,6 +85,21 @@ def apply(client, name: str, version: str, decision: Decision, previous: str | N
         client.set_registered_model_alias(name, ALIAS, version)
 
 
+def has_champion(mlflow_cfg: dict) -> bool:
+    """Whether the registry holds a ``champion`` version of the fixer (``train.mlflow``'s registry)."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    from sqlfix.registry.tracking import use_registry
+
+    use_registry(mlflow_cfg)
+    try:
+        mlflow.MlflowClient().get_model_version_by_alias(mlflow_cfg["registered_model"], ALIAS)
+    except MlflowException:
+        return False
+    return True
+
+
 def rollback(client, name: str) -> tuple[str, str]:
     """Move ``champion`` back to the version the current champion replaced; returns (from, to)."""
     from mlflow.exceptions import MlflowException

@@ -35,8 +35,7 @@ def fixer(model: str | None = None, profile: str = "local", overrides: tuple[str
                 resolved = resolve(model, cfg["train"], Path(cfg["evaluate"]["model_cache"]))
                 generator = load_generator(resolved.path, "hf", int(cfg["fix"]["batch_size"]))
             judge = judge_from_config(get_spark(cfg), cfg)
-            _FIXERS[key] = Fixer(judge, generator, samples=int(cfg["fix"]["samples"]), rounds=int(cfg["fix"]["rounds"]),
-                                 temperature=float(cfg["fix"]["temperature"]))  # fmt: skip
+            _FIXERS[key] = Fixer.from_config(judge, generator, cfg["fix"])
         return _FIXERS[key]
 
 

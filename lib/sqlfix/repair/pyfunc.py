@@ -32,7 +32,7 @@ class FixerModel(mlflow.pyfunc.PythonModel):
             from sqlfix.spark import get_spark
 
             cfg = load_config("local")
-            self.fixer = Fixer(judge_from_config(get_spark(cfg), cfg), self.generator)
+            self.fixer = Fixer.from_config(judge_from_config(get_spark(cfg), cfg), self.generator, cfg["fix"])
 
     def predict(self, context, model_input, params=None):
         import pandas as pd

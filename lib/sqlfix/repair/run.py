@@ -4,14 +4,25 @@ and suggestions for a log table's failed executions -> ``fix_suggestions``."""
 from __future__ import annotations
 
 import datetime as dt
+import sys
 
 from sqlfix.errors import UsageError
 from sqlfix.repair.service import Fixer
 
 
 def model_ref(cfg: dict, no_model: bool = False) -> str | None:
-    """The model a fix uses: ``fix.model`` (``--model`` sets it); None (repairs only) with ``no_model``."""
-    return None if no_model else cfg["fix"]["model"]
+    """The model a fix uses: ``fix.model`` (``--model`` sets it); ``auto``: ``@champion`` when the registry
+    has one, else none, said in one line on stderr; None (repairs only) with ``no_model``."""
+    ref = None if no_model else cfg["fix"]["model"]
+    if ref != "auto":
+        return ref
+    from sqlfix.registry.promotion import has_champion
+
+    if has_champion(cfg["train"]["mlflow"]):
+        return "@champion"
+    print("fix: no @champion in the registry: deterministic repairs only (train and promote a fixer, or --model)",
+          file=sys.stderr)  # fmt: skip
+    return None
 
 
 def make_fixer(ctx, ref: str | None, on_spark: bool = False) -> Fixer:
@@ -35,9 +46,7 @@ def make_fixer(ctx, ref: str | None, on_spark: bool = False) -> Fixer:
 
             generator = load_generator(model.path, "hf", batch, cap)
     judge = judge_from_config(ctx.spark, ctx.cfg)
-    fixer = Fixer(judge, generator, samples=int(fcfg["samples"]), rounds=int(fcfg["rounds"]),
-                  temperature=float(fcfg["temperature"]))  # fmt: skip
-    return fixer
+    return Fixer.from_config(judge, generator, fcfg)
 
 
 def lake_ddl(ctx, sqls: dict[str, str]) -> dict[str, str | None]:

@@ -121,6 +121,12 @@ class Fixer:
         self._verify_seconds = 0.0
         self._loaded: tuple[str | None, list[str]] | None = None  # the schema the sandbox holds, its problems
 
+    @classmethod
+    def from_config(cls, judge: Judge, generator, fix_cfg: dict, **overrides) -> Fixer:
+        """The Fixer a config's ``fix`` section describes (``overrides`` win: the demo's own samples)."""
+        keys = ("samples", "rounds", "temperature", "budget_s")
+        return cls(judge, generator, **{**{k: fix_cfg[k] for k in keys}, **overrides})
+
     @property
     def functions(self) -> frozenset[str]:
         if self._functions is None:
