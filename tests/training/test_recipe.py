@@ -233,3 +233,6 @@ def test_kill_mid_checkpoint_and_in_registration_then_rerun_completes(tiny_model
     ]
     model = mlflow.models.get_model_info(f"models:/tiny-fixer/{left.version}")
     assert [c["name"] for c in model.signature.inputs.to_dict()] == ["sql", "schema", "error"]
+    assert [c["name"] for c in model.signature.outputs.to_dict()] == [
+        "fixed_sql", "verified", "source", "diff", "last_error", "confidence", "reason",
+    ]  # fmt: skip

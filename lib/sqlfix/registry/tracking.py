@@ -19,7 +19,8 @@ def fixer_signature():
                      ColSpec("string", "error", required=False)])  # fmt: skip
     outputs = Schema([ColSpec("string", "fixed_sql", required=False), ColSpec("boolean", "verified"),
                       ColSpec("string", "source", required=False), ColSpec("string", "diff", required=False),
-                      ColSpec("string", "last_error", required=False)])  # fmt: skip
+                      ColSpec("string", "last_error", required=False), ColSpec("string", "confidence", required=False),
+                      ColSpec("string", "reason", required=False)])  # fmt: skip
     return ModelSignature(inputs=inputs, outputs=outputs)
 
 
