@@ -17,10 +17,11 @@ class Scripted:
     name = "scripted"
 
     def __init__(self, answers: dict[str, list[str]]):
-        self.answers, self.calls, self.batches = answers, [], []
+        self.answers, self.calls, self.batches, self.prompts = answers, [], [], []
 
     def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
         self.calls.append((bugs[0], n, temperature))
+        self.prompts += prompts
         self.batches.append(list(bugs))
         out = []
         for bug in bugs:
@@ -136,3 +137,25 @@ def test_no_fix_names_what_was_tried_and_the_next_step(judge):
     assert not result.verified and result.error.condition.startswith("INVALID_WHERE_CONDITION")
     assert result.note.endswith("(repairs only); next: an aggregate in WHERE: move that condition to HAVING; "
                                 "--model @champion lets the model try")  # fmt: skip
+
+
+LONG_SCHEMA = "CREATE TABLE qa.orders (order_id BIGINT, amount DECIMAL(18,2), country STRING)"
+LONG = "\n".join(["SELECT", "  order_id,"] + [f"  amount * {i} AS a{i}," for i in range(20)]
+                 + ["  CAST(amount STRING) AS amount_text", "FROM qa.orders"])  # fmt: skip
+
+
+def test_a_long_query_is_repaired_locally_around_the_error(judge):
+    from sqlfix.repair.service import Fixer
+
+    lines = LONG.split("\n")
+    bad = lines.index("  CAST(amount STRING) AS amount_text")
+    near = "\n".join(lines[bad - 3 : bad + 2])  # radius 3: the lines the model sees (the query ends after 1)
+    fixed_near = near.replace("CAST(amount STRING)", "CAST(amount AS STRING)")
+    fixer = Fixer(judge, Scripted({near: [fixed_near]}), samples=0, rounds=0, local_min_lines=20, local_radius=3)
+    result = fixer.fix(LONG, LONG_SCHEMA)
+    assert result.error.condition == "PARSE_SYNTAX_ERROR" and f"line {bad + 1}," in result.error.message
+    assert (result.verified, result.source) == (True, "model-local")
+    assert result.fixed_sql == LONG.replace("CAST(amount STRING)", "CAST(amount AS STRING)")
+    assert fixer.generator.calls == [(near, 1, 0.0)]  # the region only: the whole query was never generated
+    prompt_error = f"line {bad - (bad - 3) + 1},"  # the error's line counted within the region
+    assert prompt_error in fixer.generator.prompts[0]

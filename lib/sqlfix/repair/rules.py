@@ -53,8 +53,18 @@ class RepairInput:
 
     def position(self) -> tuple[int, int] | None:
         """(line, column), 1-based line and 0-based column, where Spark says the error is."""
-        m = _POSITION.search(self.message)
-        return (int(m.group(1)), int(m.group(2))) if m else None
+        return error_position(self.message)
+
+
+def error_position(message: str | None) -> tuple[int, int] | None:
+    """(line, column) of Spark's ``line N, pos M`` in an error message, if it has one.
+
+    Example:
+        >>> error_position("[PARSE_SYNTAX_ERROR] Syntax error at or near ')'. SQLSTATE: 42601 (line 3, pos 19)")
+        (3, 19)
+    """
+    m = _POSITION.search(message or "")
+    return (int(m.group(1)), int(m.group(2))) if m else None
 
 
 Rule = Callable[[RepairInput], list[str]]

@@ -5,8 +5,10 @@
    gets the filter's refusals and no fix. Without an ``error``, Spark's own error is the one to fix; SQL
    that already passes has nothing to fix.
 2. Deterministic repairs (``repair.rules``) propose candidates from Spark's error; each is verified.
-3. When no repair passes and a model is loaded: its greedy answer, then ``samples`` sampled answers; a
-   candidate that still fails is fed back with its new error for up to ``rounds`` rounds.
+3. When no repair passes and a model is loaded: for a long query, first the model's rewrite of the lines
+   around Spark's error position alone, spliced back (``repair.local``); then its greedy answer for the whole
+   query, then ``samples`` sampled answers; a candidate that still fails is fed back with its new error for
+   up to ``rounds`` rounds; all within ``budget_s`` seconds of model time per query.
 4. Ranking (``repair.ranking``): among the candidates that pass analysis, the fewest token edits, then the
    fewest character edits inside them, a deletion before an insertion, then the source's preference (a
    rule's own order; a model answer's likelihood). The result names its source and carries a
@@ -32,6 +34,7 @@ from sqlfix.dataset.prompt import render_prompt
 from sqlfix.filtering.dryrun import DryRun
 from sqlfix.filtering.judge import STOPPERS, Judge
 from sqlfix.filtering.policy import kind_changed
+from sqlfix.repair.local import Region, region, splice
 from sqlfix.repair.ranking import assess, at_least, evidence, rank_key
 from sqlfix.repair.rules import RepairInput, propose
 from sqlfix.sql.diff import changed_lines, sql_tokens
@@ -104,11 +107,13 @@ class Fixer:
 
     def __init__(self, judge: Judge, generator=None, samples: int | None = None, rounds: int | None = None,
                  temperature: float | None = None, use_rules: bool = True, use_model: bool = True,
-                 budget_s: float | None = None):  # fmt: skip
-        """``samples``, ``rounds``, ``temperature``, ``budget_s`` (model seconds per query): the ``fix``
-        settings (``None``: the profile's default)."""
-        settings = filled({"samples": samples, "rounds": rounds, "temperature": temperature, "budget_s": budget_s},
-                          "fix")  # fmt: skip
+                 budget_s: float | None = None, local_min_lines: int | None = None,
+                 local_radius: int | None = None):  # fmt: skip
+        """``samples``, ``rounds``, ``temperature``, ``budget_s`` (model seconds per query), ``local_min_lines``
+        and ``local_radius`` (localised repair): the ``fix`` settings (``None``: the profile's default)."""
+        settings = filled({"samples": samples, "rounds": rounds, "temperature": temperature, "budget_s": budget_s,
+                           "local_min_lines": local_min_lines, "local_radius": local_radius}, "fix")  # fmt: skip
+        self.local_min_lines, self.local_radius = int(settings["local_min_lines"]), int(settings["local_radius"])
         self.judge = judge
         self.generator = generator
         self.samples = int(settings["samples"])
@@ -124,7 +129,7 @@ class Fixer:
     @classmethod
     def from_config(cls, judge: Judge, generator, fix_cfg: dict, **overrides) -> Fixer:
         """The Fixer a config's ``fix`` section describes (``overrides`` win: the demo's own samples)."""
-        keys = ("samples", "rounds", "temperature", "budget_s")
+        keys = ("samples", "rounds", "temperature", "budget_s", "local_min_lines", "local_radius")
         return cls(judge, generator, **{**{k: fix_cfg[k] for k in keys}, **overrides})
 
     @property
@@ -170,7 +175,9 @@ class Fixer:
             print(f"fix: {sum(j.fixed for j in jobs)} of {len(jobs)} fixed by repairs; "
                   f"{len(pending) if self.use_model else 0} to the model", flush=True)  # fmt: skip
         if self.use_model and pending:
-            self._model_phase(pending, [("model", 1, 0.0)], progress=progress)
+            local = [j for j in pending if j.region is not None]
+            self._model_phase(local, [("model-local", 1, 0.0)], progress=progress, local=True)
+            self._model_phase([j for j in pending if not j.fixed], [("model", 1, 0.0)], progress=progress)
             if self.samples > 0:
                 self._model_phase([j for j in pending if not j.fixed], [("model-sample", self.samples, self.temperature)],
                                   progress=progress)  # fmt: skip
@@ -228,14 +235,17 @@ class Fixer:
                 proposals = [(name, text, float(k)) for k, (name, text) in enumerate(propose(inp))]
                 job.tried += self.verify(sql, proposals, dry.kinds)
             job.open = True
+            if sql.count("\n") + 1 >= self.local_min_lines:
+                job.region = region(sql, dry.message or error, self.local_radius)
         job.verify_seconds += self._verify_seconds - verify_before
         job.seconds += time.perf_counter() - job.started
         return job
 
     def _model_phase(self, jobs: list[_Job], phases: list[tuple[str, int, float]], feedback: bool = False,
-                     progress: bool = False) -> None:  # fmt: skip
-        """One generation call for ``jobs`` (their own prompt, or their closest failing candidate with its
-        error when ``feedback``), then each job's new candidates verified against its schema."""
+                     progress: bool = False, local: bool = False) -> None:  # fmt: skip
+        """One generation call for ``jobs`` (their own prompt, their closest failing candidate with its
+        error when ``feedback``, or the lines around the error when ``local``: each answer is spliced back),
+        then each job's new candidates verified against its schema."""
         for job in jobs:
             if job.seconds >= self.budget_s and not job.out_of_time:
                 job.out_of_time = True
@@ -250,6 +260,8 @@ class Fixer:
                 if feedback:
                     worst = job.feedback()
                     asks.append((job, render_prompt(job.schema, worst.sql, worst.error.message or ""), worst.sql))
+                elif local:
+                    asks.append((job, render_prompt(job.schema, job.region.text, job.region.message), job.region.text))
                 else:
                     dry = job.result.error
                     asks.append((job, render_prompt(job.schema, job.sql, job.error or dry.message or ""), job.sql))
@@ -266,9 +278,10 @@ class Fixer:
                 seen = {t.sql for t in job.tried}
                 fresh = []
                 for c in cands:
-                    if c.sql and c.sql not in seen:
-                        seen.add(c.sql)
-                        fresh.append((source, c.sql, -c.logprob))
+                    text = splice(job.sql, job.region, c.sql) if local and c.sql else c.sql
+                    if text and text not in seen:
+                        seen.add(text)
+                        fresh.append((source, text, -c.logprob))
                 job.tried += self.verify(job.sql, fresh, job.result.error.kinds)
                 job.verify_seconds += self._verify_seconds - verify_before
                 job.seconds += share + time.perf_counter() - began
@@ -335,6 +348,7 @@ class _Job:
     tried: list[Candidate] = field(default_factory=list)
     open: bool = False  # still to be offered to the model
     out_of_time: bool = False  # the model's time budget for this query is spent
+    region: Region | None = None  # the lines around the error, for localised repair (long queries)
     seconds: float = 0.0
     verify_seconds: float = 0.0
 
