@@ -140,22 +140,21 @@ def test_no_fix_names_what_was_tried_and_the_next_step(judge):
 
 
 LONG_SCHEMA = "CREATE TABLE qa.orders (order_id BIGINT, amount DECIMAL(18,2), country STRING)"
-LONG = "\n".join(["SELECT", "  order_id,"] + [f"  amount * {i} AS a{i}," for i in range(20)]
-                 + ["  CAST(amount STRING) AS amount_text", "FROM qa.orders"])  # fmt: skip
+BODY = "  SELECT\n    order_id,\n    CAST(amount STRING) AS amount_text\n  FROM base"
+LONG = "\n".join(["-- nightly report"] * 4 + ["WITH base AS (", "  SELECT order_id, amount", "  FROM qa.orders", "),",
+                  "shaped AS (", BODY, ")", "SELECT"] + [f"  order_id * {i} AS o{i}," for i in range(12)]
+                 + ["  amount_text", "FROM shaped"])  # fmt: skip
 
 
-def test_a_long_query_is_repaired_locally_around_the_error(judge):
+def test_a_long_query_is_repaired_locally_in_the_cte_that_holds_the_error(judge):
     from sqlfix.repair.service import Fixer
 
-    lines = LONG.split("\n")
-    bad = lines.index("  CAST(amount STRING) AS amount_text")
-    near = "\n".join(lines[bad - 3 : bad + 2])  # radius 3: the lines the model sees (the query ends after 1)
-    fixed_near = near.replace("CAST(amount STRING)", "CAST(amount AS STRING)")
-    fixer = Fixer(judge, Scripted({near: [fixed_near]}), samples=0, rounds=0, local_min_lines=20, local_radius=3)
+    fixed_body = BODY.replace("CAST(amount STRING)", "CAST(amount AS STRING)")
+    fixer = Fixer(judge, Scripted({BODY: [fixed_body]}), samples=0, rounds=0, local_min_lines=20)
     result = fixer.fix(LONG, LONG_SCHEMA)
+    bad = LONG.split("\n").index("    CAST(amount STRING) AS amount_text")
     assert result.error.condition == "PARSE_SYNTAX_ERROR" and f"line {bad + 1}," in result.error.message
     assert (result.verified, result.source) == (True, "model-local")
     assert result.fixed_sql == LONG.replace("CAST(amount STRING)", "CAST(amount AS STRING)")
-    assert fixer.generator.calls == [(near, 1, 0.0)]  # the region only: the whole query was never generated
-    prompt_error = f"line {bad - (bad - 3) + 1},"  # the error's line counted within the region
-    assert prompt_error in fixer.generator.prompts[0]
+    assert fixer.generator.calls == [(BODY, 1, 0.0)]  # the CTE's body only: the whole query was never generated
+    assert "line 3," in fixer.generator.prompts[0]  # the error's line counted within the body

@@ -5,8 +5,8 @@
    gets the filter's refusals and no fix. Without an ``error``, Spark's own error is the one to fix; SQL
    that already passes has nothing to fix.
 2. Deterministic repairs (``repair.rules``) propose candidates from Spark's error; each is verified.
-3. When no repair passes and a model is loaded: for a long query, first the model's rewrite of the lines
-   around Spark's error position alone, spliced back (``repair.local``); then its greedy answer for the whole
+3. When no repair passes and a model is loaded: for a long query, first the model's rewrite of the CTE (or
+   the statement without its comment header) holding Spark's error alone, spliced back (``repair.local``); then its greedy answer for the whole
    query, then ``samples`` sampled answers; a candidate that still fails is fed back with its new error for
    up to ``rounds`` rounds; all within ``budget_s`` seconds of model time per query.
 4. Ranking (``repair.ranking``): among the candidates that pass analysis, the fewest token edits, then the
@@ -108,12 +108,12 @@ class Fixer:
     def __init__(self, judge: Judge, generator=None, samples: int | None = None, rounds: int | None = None,
                  temperature: float | None = None, use_rules: bool = True, use_model: bool = True,
                  budget_s: float | None = None, local_min_lines: int | None = None,
-                 local_radius: int | None = None):  # fmt: skip
+                 local_share: float | None = None):  # fmt: skip
         """``samples``, ``rounds``, ``temperature``, ``budget_s`` (model seconds per query), ``local_min_lines``
-        and ``local_radius`` (localised repair): the ``fix`` settings (``None``: the profile's default)."""
+        and ``local_share`` (localised repair): the ``fix`` settings (``None``: the profile's default)."""
         settings = filled({"samples": samples, "rounds": rounds, "temperature": temperature, "budget_s": budget_s,
-                           "local_min_lines": local_min_lines, "local_radius": local_radius}, "fix")  # fmt: skip
-        self.local_min_lines, self.local_radius = int(settings["local_min_lines"]), int(settings["local_radius"])
+                           "local_min_lines": local_min_lines, "local_share": local_share}, "fix")  # fmt: skip
+        self.local_min_lines, self.local_share = int(settings["local_min_lines"]), float(settings["local_share"])
         self.judge = judge
         self.generator = generator
         self.samples = int(settings["samples"])
@@ -129,7 +129,7 @@ class Fixer:
     @classmethod
     def from_config(cls, judge: Judge, generator, fix_cfg: dict, **overrides) -> Fixer:
         """The Fixer a config's ``fix`` section describes (``overrides`` win: the demo's own samples)."""
-        keys = ("samples", "rounds", "temperature", "budget_s", "local_min_lines", "local_radius")
+        keys = ("samples", "rounds", "temperature", "budget_s", "local_min_lines", "local_share")
         return cls(judge, generator, **{**{k: fix_cfg[k] for k in keys}, **overrides})
 
     @property
@@ -236,7 +236,7 @@ class Fixer:
                 job.tried += self.verify(sql, proposals, dry.kinds)
             job.open = True
             if sql.count("\n") + 1 >= self.local_min_lines:
-                job.region = region(sql, dry.message or error, self.local_radius)
+                job.region = region(sql, dry.message or error, self.local_share)
         job.verify_seconds += self._verify_seconds - verify_before
         job.seconds += time.perf_counter() - job.started
         return job
