@@ -15,20 +15,16 @@ import argparse
 import statistics
 import sys
 
+import held_out
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--root", required=True, help="output_root of the lake and registry (a demo's)")
-    ap.add_argument("--model", default="@champion")
-    ap.add_argument("--database", default="ads")
+    held_out.add_arguments(ap)
     ap.add_argument("--n", type=int, default=8)
     ap.add_argument("--lines", type=int, default=100)
     args = ap.parse_args(argv)
 
-    from sqlfix.config import load_config
-    from sqlfix.context import Context
-    from sqlfix.dataset.build import databases
-    from sqlfix.evaluation.evaluate import pick
     from sqlfix.evaluation.metrics import ast_match
     from sqlfix.evaluation.run import resolve_models
     from sqlfix.filtering.judge import judge_from_config
@@ -36,10 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     from sqlfix.repair.rules import error_position
     from sqlfix.repair.service import Fixer
 
-    ctx = Context(load_config("local", overrides=[f"output_root={args.root}"]))
-    rows = [r.asDict() for r in ctx.lake.read("sft_eval").collect()]
-    rows = [r for r in rows if args.database in databases(r["bug_sql"]) and error_position(r["error_message"])]
-    rows = pick(rows, args.n)
+    ctx, rows = held_out.samples(args, args.n, lambda r: error_position(r["error_message"]) is not None)
     model = resolve_models(ctx, [args.model])[0]
     generator = load_generator(model.path, "hf", 1)
     judge = judge_from_config(ctx.spark, ctx.cfg)

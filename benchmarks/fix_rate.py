@@ -25,32 +25,26 @@ import sys
 import time
 from collections import defaultdict
 
+import held_out
+
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--root", required=True, help="output_root of the lake and registry")
-    ap.add_argument("--model", default="@champion")
-    ap.add_argument("--database", default="ads")
+    held_out.add_arguments(ap)
     ap.add_argument("--limit", type=int, default=40)
     ap.add_argument("--samples", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--no-model", action="store_true", help="the repairs alone (no greedy, model or fix columns)")
     args = ap.parse_args(argv)
 
-    from sqlfix.config import load_config
-    from sqlfix.context import Context
-    from sqlfix.dataset.build import databases
     from sqlfix.dataset.prompt import render_prompt
-    from sqlfix.evaluation.evaluate import pick
     from sqlfix.evaluation.metrics import ast_match, edit_size
     from sqlfix.evaluation.run import resolve_models
     from sqlfix.filtering.judge import judge_from_config
     from sqlfix.inference.generate import load_generator
     from sqlfix.repair.service import Fixer
 
-    ctx = Context(load_config("local", overrides=[f"output_root={args.root}"]))
-    rows = [r.asDict() for r in ctx.lake.read("sft_eval").collect()]
-    rows = pick([r for r in rows if args.database in databases(r["bug_sql"])], args.limit)
+    ctx, rows = held_out.samples(args, args.limit)
     judge = judge_from_config(ctx.spark, ctx.cfg)
     rules = Fixer(judge_from_config(ctx.spark, ctx.cfg))  # each its own judge: no shared cache of dry runs
     fixers = [("repairs", rules)]

@@ -1,0 +1,25 @@
+"""What the fixing benchmarks share: a demo lake's held-out domain (its eval samples, never trained on) and the
+model to fix them with."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(ap: argparse.ArgumentParser) -> None:
+    ap.add_argument("--root", required=True, help="output_root of the lake and registry (a demo's)")
+    ap.add_argument("--model", default="@champion")
+    ap.add_argument("--database", default="ads", help="the held-out domain")
+
+
+def samples(args, n: int, keep=lambda row: True) -> tuple[object, list[dict]]:
+    """(the lake's Context, up to ``n`` of its ``sft_eval`` samples over ``args.database`` that ``keep``
+    accepts, a seeded pick one per category first)."""
+    from sqlfix.config import load_config
+    from sqlfix.context import Context
+    from sqlfix.dataset.build import databases
+    from sqlfix.evaluation.evaluate import pick
+
+    ctx = Context(load_config("local", overrides=[f"output_root={args.root}"]))
+    rows = [r.asDict() for r in ctx.lake.read("sft_eval").collect()]
+    return ctx, pick([r for r in rows if args.database in databases(r["bug_sql"]) and keep(r)], n)
