@@ -159,18 +159,13 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")  # huggingface_hub's and transformers' bars
         os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
     try:
-        spec = importlib.import_module(args._module).SUBCOMMANDS[args.command]
-        overrides = [*overrides_of(args), *spec.overrides(args)]
-        layers = spec.layers(args) if spec.layers else {}
+        spec, layers, overrides = _settings(args)
         if ctx is None:
             ctx = Context(load_config(args.profile, overrides, args.lake_root, layers, spec.section))
         elif layers or overrides:  # an injected context (tests, notebooks) takes the command's layers too
             ctx = Context(lay(ctx.cfg, layers, overrides, spec.section), _spark=ctx._spark)
         if shown:  # sqlfix config show COMMAND ARGS: the settings that command line would run with
-            shown_args = build_parser(shown[0]).parse_args(shown)
-            shown_spec = importlib.import_module(shown_args._module).SUBCOMMANDS[shown[0]]
-            shown_layers = shown_spec.layers(shown_args) if shown_spec.layers else {}
-            shown_overrides = [*overrides_of(shown_args), *shown_spec.overrides(shown_args)]
+            shown_spec, shown_layers, shown_overrides = _settings(build_parser(shown[0]).parse_args(shown))
             ctx = Context(lay(ctx.cfg, shown_layers, shown_overrides, shown_spec.section), _spark=ctx._spark)
         return int(spec.run(ctx, args) or 0)
     except Exception as exc:  # noqa: BLE001 - the one place failures become exit codes
@@ -181,6 +176,12 @@ def main(argv: Sequence[str] | None = None, ctx: Context | None = None) -> int:
         elif code == 1 and not isinstance(exc, SqlfixError):
             print("(run with --debug for the traceback)", file=sys.stderr)
         return code
+
+
+def _settings(args: argparse.Namespace):
+    """(the command's ``Subcommand``, its layer files, its overrides: global options, then its flags)."""
+    spec = importlib.import_module(args._module).SUBCOMMANDS[args.command]
+    return spec, (spec.layers(args) if spec.layers else {}), [*overrides_of(args), *spec.overrides(args)]
 
 
 def _shown_command_line(argv: list[str], command: str | None) -> tuple[list[str], list[str]]:

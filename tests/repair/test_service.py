@@ -135,8 +135,8 @@ def test_no_fix_names_what_was_tried_and_the_next_step(judge):
 
     result = Fixer(judge).fix(BUG, SCHEMA)  # repairs only
     assert not result.verified and result.error.condition.startswith("INVALID_WHERE_CONDITION")
-    assert result.note.endswith("(repairs only); next: an aggregate in WHERE: move that condition to HAVING; "
-                                "--model @champion lets the model try")  # fmt: skip
+    assert result.note.endswith("(repairs only); next: an aggregate or window function in WHERE (belongs in HAVING "
+                                "or a subquery); --model @champion lets the model try")  # fmt: skip
 
 
 LONG_SCHEMA = "CREATE TABLE qa.orders (order_id BIGINT, amount DECIMAL(18,2), country STRING)"

@@ -29,9 +29,8 @@ def promote(ctx, challenger_ref: str = "@challenger", eval_version: int | None =
             dry_run: bool = False):  # fmt: skip
     """Evaluate what is missing, decide, and (unless ``dry_run``) apply; returns the Decision."""
     import mlflow
-    from mlflow.exceptions import MlflowException
 
-    from sqlfix.registry.promotion import ALIAS, apply, decide
+    from sqlfix.registry.promotion import ALIAS, apply, current_champion, decide
     from sqlfix.registry.tracking import use_registry
 
     pcfg, ecfg = ctx.cfg["promote"], dict(ctx.cfg["evaluate"])
@@ -43,10 +42,7 @@ def promote(ctx, challenger_ref: str = "@challenger", eval_version: int | None =
     challenger = resolve_models(ctx, [challenger_ref])[0]
     if challenger.version is None:
         raise SqlfixError("only a registered version can be promoted", input=challenger_ref)
-    try:
-        current = client.get_model_version_by_alias(name, ALIAS)
-    except MlflowException:
-        current = None
+    current = current_champion(client, name)
     if current is not None and str(current.version) == challenger.version:
         raise SqlfixError(f"{name} v{challenger.version} is already the {ALIAS}")
     reference = resolve_models(ctx, [f"@{ALIAS}" if current is not None else "base"])[0]

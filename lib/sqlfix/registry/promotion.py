@@ -85,19 +85,24 @@ def apply(client, name: str, version: str, decision: Decision, previous: str | N
         client.set_registered_model_alias(name, ALIAS, version)
 
 
+def current_champion(client, name: str):
+    """The model version ``name`` has as ``champion``, or ``None``."""
+    from mlflow.exceptions import MlflowException
+
+    try:
+        return client.get_model_version_by_alias(name, ALIAS)
+    except MlflowException:
+        return None
+
+
 def has_champion(mlflow_cfg: dict) -> bool:
     """Whether the registry holds a ``champion`` version of the fixer (``train.mlflow``'s registry)."""
     import mlflow
-    from mlflow.exceptions import MlflowException
 
     from sqlfix.registry.tracking import use_registry
 
     use_registry(mlflow_cfg)
-    try:
-        mlflow.MlflowClient().get_model_version_by_alias(mlflow_cfg["registered_model"], ALIAS)
-    except MlflowException:
-        return False
-    return True
+    return current_champion(mlflow.MlflowClient(), mlflow_cfg["registered_model"]) is not None
 
 
 def rollback(client, name: str) -> tuple[str, str]:

@@ -5,13 +5,15 @@
    gets the filter's refusals and no fix. Without an ``error``, Spark's own error is the one to fix; SQL
    that already passes has nothing to fix.
 2. Deterministic repairs (``repair.rules``) propose candidates from Spark's error; each is verified.
-3. When no repair passes and a model is loaded: for a long query, first the model's rewrite of the CTE (or
-   the statement without its comment header) holding Spark's error alone, spliced back (``repair.local``); then its greedy answer for the whole
-   query, then ``samples`` sampled answers; a candidate that still fails is fed back with its new error for
-   up to ``rounds`` rounds; all within ``budget_s`` seconds of model time per query.
+3. When no repair passes and a model is loaded: for a long query, first the model's rewrite of the CTE
+   (or the statement without its comment header) holding Spark's error alone, spliced back
+   (``repair.local``); then its greedy answer for the whole query, then ``samples`` sampled answers; a
+   candidate that still fails is fed back with its new error for up to ``rounds`` rounds; all within
+   ``budget_s`` seconds of model time per query.
 4. Ranking (``repair.ranking``): among the candidates that pass analysis, the fewest token edits, then the
-   fewest character edits inside them, a deletion before an insertion, then the source's preference (a
-   rule's own order; a model answer's likelihood). The result names its source and carries a
+   fewest character edits inside them, a name the written one extends, the likelier slip (a closing bracket,
+   then a deletion), then the source's preference (a rule's own order; a model answer's likelihood). The
+   result names its source and carries a
    ``confidence`` (high / medium / low) with the one-line reason.
 
 ``Fixer.fix_many`` does the same for many queries with one generation call per model phase (greedy,
@@ -244,7 +246,7 @@ class Fixer:
     def _model_phase(self, jobs: list[_Job], phases: list[tuple[str, int, float]], feedback: bool = False,
                      progress: bool = False, local: bool = False) -> None:  # fmt: skip
         """One generation call for ``jobs`` (their own prompt, their closest failing candidate with its
-        error when ``feedback``, or the lines around the error when ``local``: each answer is spliced back),
+        error when ``feedback``, or the region holding the error when ``local``: each answer is spliced back),
         then each job's new candidates verified against its schema."""
         for job in jobs:
             if job.seconds >= self.budget_s and not job.out_of_time:
@@ -301,36 +303,28 @@ class Fixer:
             closest = min(job.tried, key=lambda c: (c.changed_lines, c.preference))
             result.last_error = closest.error
         if not result.verified and job.open:  # what was tried, and what a person can do next
-            step = next_step(result.error.condition if result.error else None, self.use_model)
+            step = next_step(result.error.message if result.error else None, job.sql, self.use_model)
             tried = f"{len(job.tried)} candidates ({'repairs and the model' if self.use_model else 'repairs only'})"
             result.note = "; ".join(filter(None, [result.note, f"tried {tried}", step]))
         result.seconds, result.verify_seconds = job.seconds, job.verify_seconds
         return result
 
 
-_NEXT_STEPS = (  # error condition prefix -> what the author most likely has to do
-    ("INVALID_WHERE_CONDITION", "an aggregate in WHERE: move that condition to HAVING"),
-    ("MISSING_AGGREGATION", "a column neither grouped nor aggregated: add it to GROUP BY or aggregate it"),
-    ("MISSING_GROUP_BY", "aggregates beside plain columns: add those columns to a GROUP BY"),
-    ("UNRESOLVED_COLUMN", "a column the schema does not have: check its name and table (sqlfix show table_schemas)"),
-    ("TABLE_OR_VIEW_NOT_FOUND", "a table the schema does not have: check its name, or ingest its DDL"),
-    ("UNRESOLVED_ROUTINE", "a function Spark does not know: check its name (SHOW FUNCTIONS)"),
-    ("DATATYPE_MISMATCH", "a type that does not fit: CAST(x AS type) where the types differ"),
-    ("PARSE_SYNTAX_ERROR", "a syntax error: look at the clause near its position (clause order, CASE ... END, "
-                           "CAST(x AS type), JOIN ... ON)"),
-)  # fmt: skip
-
-
-def next_step(condition: str | None, used_model: bool) -> str:
-    """The next thing to try when no candidate verified.
+def next_step(message: str | None, sql: str | None, used_model: bool) -> str:
+    """The next thing to try when no candidate verified: what the error's taxonomy leaf says the bug is
+    (``taxonomy.classify``; its ``description`` in ``conf/taxonomy.yaml``), and the model when it did not run.
 
     Example:
-        >>> next_step("INVALID_WHERE_CONDITION", used_model=True)
-        'next: an aggregate in WHERE: move that condition to HAVING'
-        >>> next_step("SOMETHING_ELSE", used_model=False)
+        >>> next_step("[INVALID_WHERE_CONDITION] The WHERE condition ...", None, used_model=True)
+        'next: an aggregate or window function in WHERE (belongs in HAVING or a subquery)'
+        >>> next_step("something unknown", None, used_model=False)
         'next: --model @champion lets the model try'
     """
-    hint = next((h for prefix, h in _NEXT_STEPS if (condition or "").startswith(prefix)), "")
+    from sqlfix.taxonomy.classify import UNCLASSIFIED, classify
+    from sqlfix.taxonomy.model import load_taxonomy
+
+    leaf = classify(message, sql).category_l3
+    hint = load_taxonomy().leaf(leaf).description if leaf != UNCLASSIFIED else ""
     model = "" if used_model else "--model @champion lets the model try"
     steps = "; ".join(filter(None, [hint, model]))
     return f"next: {steps}" if steps else ""
@@ -348,7 +342,7 @@ class _Job:
     tried: list[Candidate] = field(default_factory=list)
     open: bool = False  # still to be offered to the model
     out_of_time: bool = False  # the model's time budget for this query is spent
-    region: Region | None = None  # the lines around the error, for localised repair (long queries)
+    region: Region | None = None  # the CTE or bare statement holding the error (localised repair, long queries)
     seconds: float = 0.0
     verify_seconds: float = 0.0
 
