@@ -17,6 +17,7 @@ DATA = [
     "pyarrow>=15",
     "pandas>=2.0,<3",  # PySpark 4 does not yet support pandas 3
     "sqlglot[c]>=26",
+    "jinja2>=3.1",  # rendering dbt models (sandboxed) when a repository is imported
     "matplotlib>=3.7",
     "cramjam>=2.8",  # Spark event logs: zstd, lz4 and snappy without native libraries
 ]

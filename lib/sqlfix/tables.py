@@ -443,6 +443,11 @@ SQL_CORPUS = register(
             ("schema_ddl", "string", "their CREATE TABLE statements"),
             ("features", "array<string>", "error features it holds (sqlfix.sql.features)"),
             ("added_at", "timestamp", "when it entered the corpus"),
+            ("source_dialect", "string", "the dialect it was written in (spark for the log; a repository's --dialect)"),
+            ("origin", "string", "its file, relative to the imported repository (null for the log)"),
+            ("license", "string", "the licence the repository declares (null: none found, or the log)"),
+            ("parameters", "array<string>", "query parameters bound to typed literals, as name=literal"),
+            ("ddl_origin", "string", "catalog (captured), declared (schema files) or inferred (from the queries)"),
         ),
         keys=("corpus_id",),
         layer="silver",
@@ -453,15 +458,19 @@ SQL_CORPUS = register(
 SQL_CORPUS_REJECTED = register(
     Table(
         name="sql_corpus_rejected",
-        purpose="Quarantine: corpus candidates that cannot be used (unparseable, not_a_query, reserved_benchmark, missing_ddl).",
+        purpose="Quarantine: corpus candidates that cannot be used (unparseable, not_a_query, reserved_benchmark, "
+        "missing_ddl; from a repository also unrendered_jinja, transpile_failed, analysis_failed).",
         columns=_cols(
             ("corpus_id", "string", "sha256 of the normalised SQL"),
             ("sql_text", "string", "the SQL as found"),
             ("source", "string", "where it came from"),
             ("task_id", "string", "its task"),
-            ("reason", "string", "unparseable, not_a_query, reserved_benchmark or missing_ddl"),
-            ("detail", "string", "the parser's message, when there is one"),
+            ("reason", "string", "unparseable, not_a_query, reserved_benchmark, missing_ddl, unrendered_jinja, "
+             "transpile_failed or analysis_failed"),
+            ("detail", "string", "the parser's, Jinja's or Spark's message, when there is one"),
             ("added_at", "timestamp", "when it was seen"),
+            ("source_dialect", "string", "the dialect it was written in"),
+            ("origin", "string", "its file, relative to the imported repository (null for the log)"),
         ),
         keys=("corpus_id",),
         volatile=("added_at",),

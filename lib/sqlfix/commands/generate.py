@@ -14,8 +14,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from sqlfix.commands import Subcommand
+from sqlfix.generation.repository import DIALECTS
 from sqlfix.generation.run import (
     run_corpus,
+    run_repository,
     run_generate,
     run_targets,
 )
@@ -23,12 +25,23 @@ from sqlfix.generation.run import (
 
 # ---------------------------------------------------------------------------------------------- CLI
 def _corpus_args(parser) -> None:
+    parser.add_argument("--repo", metavar="DIR",
+                        help="import a checked-out repository of real SQL instead (plain .sql, bigquery-etl, dbt)")
+    parser.add_argument("--dialect", choices=DIALECTS, default="spark", help="--repo: the dialect its SQL is written in")
+    parser.add_argument("--schema-files", metavar="GLOB", help="--repo: where its schema files are (default **/*.y*ml)")
+    parser.add_argument("--name", help="--repo: the repository's label in source and task_id (default: the folder's)")
     parser.add_argument("--sql-dir", help="also every statement of the .sql files under this folder")
     parser.add_argument("--from-table", action="append", default=[], help="also the SQL of this table or view")
     parser.add_argument("--column", default="sql_text", help="the SQL column of --from-table (default sql_text)")
 
 
 def _corpus_run(ctx, args) -> int:
+    if args.repo:
+        out = run_repository(ctx, args.repo, args.dialect, args.schema_files, args.name)
+        print(f"corpus: {out['repository']}: {out['files']} files, {out['statements']} statements -> {out['corpus']} "
+              f"analysed queries ({out['added']} new in sql_corpus; DDL {out['ddl'] or '{}'} over {out['tables']} "
+              f"tables) in {out['seconds']:.0f}s; quarantined by reason {out['rejected'] or '{}'}")  # fmt: skip
+        return 0
     out = run_corpus(ctx, args.sql_dir, args.from_table, args.column)
     print(f"corpus: {out['corpus']} usable queries in this run's sources ({out['added']} new in sql_corpus); "
           f"quarantined by reason {out['rejected'] or '{}'}")  # fmt: skip

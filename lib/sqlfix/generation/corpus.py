@@ -55,8 +55,11 @@ def describe(sql: str | None) -> tuple[str, list[str] | None, str | None]:
 def _describe_batches(batches: Iterator) -> Iterator:
     """mapInArrow body: each Arrow batch gets corpus_id, features and parse_error; a text seen twice in a
     batch (a scheduled query logged every day) is parsed once."""
+    import logging
+
     import pyarrow as pa
 
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)  # its fallback warnings are not the job's log lines
     for batch in batches:
         texts = batch.column("sql_text").to_pylist()
         seen: dict[str, tuple] = {}
@@ -103,6 +106,9 @@ def read_sql_files(folder: Path) -> list[dict]:
     return rows
 
 
+REPOSITORY_COLUMNS = ("source_dialect", "origin", "license", "parameters", "ddl_origin")
+
+
 def build_corpus(sources: DataFrame, schemas: DataFrame, now, reserved: dict | None = None) -> tuple[DataFrame, DataFrame]:
     """(corpus, rejected): one row per distinct normalised query, features extracted, DDL attached.
 
@@ -111,7 +117,6 @@ def build_corpus(sources: DataFrame, schemas: DataFrame, now, reserved: dict | N
     rules of ``sql.references.is_reserved``; the profile's when not given), ``missing_ddl`` (it reads no
     table the catalog knows).
     """
-    reserved = defaults("dataset", "reserved") if reserved is None else reserved
     described = with_features(sources.select(*SOURCE_COLUMNS))
     first = described.dropDuplicates(["corpus_id"])
     staged = first.select(
@@ -120,19 +125,32 @@ def build_corpus(sources: DataFrame, schemas: DataFrame, now, reserved: dict | N
     )  # fmt: skip
     attached = attach_schemas(staged, schemas).select(
         F.col("pair_id").alias("corpus_id"), F.col("bug_sql").alias("sql_text"), "source", "task_id", "tables",
-        "schema_ddl", "features", "parse_error",
+        "schema_ddl", "features", "parse_error", F.lit("spark").alias("source_dialect"),
+        F.lit(None).cast("string").alias("origin"), F.lit(None).cast("string").alias("license"),
+        F.lit(None).cast("array<string>").alias("parameters"), F.lit("catalog").alias("ddl_origin"),
+        F.lit(None).cast("string").alias("reason"), F.lit(None).cast("string").alias("detail"),
     )  # fmt: skip
+    return judged_corpus(attached, now, reserved)
+
+
+def judged_corpus(attached: DataFrame, now, reserved: dict | None = None) -> tuple[DataFrame, DataFrame]:
+    """(corpus, rejected) of described candidates with DDL attached: a candidate keeps a reason it already
+    has (a repository import's), else gets the first that applies of ``unparseable``, ``not_a_query``,
+    ``reserved_benchmark`` and ``missing_ddl``."""
+    reserved = defaults("dataset", "reserved") if reserved is None else reserved
     reason = (
-        F.when(F.col("parse_error").isNotNull(), F.lit("unparseable"))
+        F.when(F.col("reason").isNotNull(), F.col("reason"))
+        .when(F.col("parse_error").isNotNull(), F.lit("unparseable"))
         .when(~F.array_contains("features", "select") | F.col("sql_text").rlike(r"(?is)^\s*(insert|create|drop|alter"
                                                                                 r"|delete|update|merge|set|use)\b"),
               F.lit("not_a_query"))
         .when(is_reserved_column(referenced_tables_column(F.col("sql_text")), reserved), F.lit("reserved_benchmark"))
         .when(F.col("schema_ddl").isNull(), F.lit("missing_ddl"))
     )  # fmt: skip
-    judged = attached.withColumn("reason", reason).withColumn("added_at", F.lit(now).cast("timestamp"))
-    corpus = judged.filter(F.col("reason").isNull()).drop("reason", "parse_error")
+    judged = (attached.withColumn("reason", reason).withColumn("detail", F.coalesce("detail", "parse_error"))
+              .withColumn("added_at", F.lit(now).cast("timestamp")))  # fmt: skip
+    corpus = judged.filter(F.col("reason").isNull()).drop("reason", "parse_error", "detail")
     rejected = judged.filter(F.col("reason").isNotNull()).select(
-        "corpus_id", "sql_text", "source", "task_id", "reason", F.col("parse_error").alias("detail"), "added_at"
+        "corpus_id", "sql_text", "source", "task_id", "reason", "detail", "added_at", "source_dialect", "origin"
     )
     return corpus, rejected

@@ -309,6 +309,67 @@ def where_after_group_by(src, rng):
     return [Edit(src.tokens[w].start, group_end, group_text + " " + where_text)]
 
 
+@mutator("syntax.keyword.misplaced_clause")
+def order_by_before_group_by(src, rng):
+    """The ORDER BY clause written before GROUP BY."""
+    root = _root_select(src)
+    if root is None or root.args.get("order") is None or root.args.get("group") is None:
+        return None
+    g = _clause_token(src, "GROUP_BY", src.span(root)[0], len(src.sql))
+    o = _clause_token(src, "ORDER_BY", src.span(root)[0], len(src.sql))
+    if g is None or o is None or o < g:
+        return None
+    order_end = src.span(root.args["order"])[1]
+    j = next((k for k, t in enumerate(src.tokens) if t.start >= order_end), len(src.tokens))
+    while j < len(src.tokens) and src.tokens[j].kind in ("ASC", "DESC", "NULLS_FIRST", "NULLS_LAST", "FIRST", "LAST"):
+        order_end, j = src.tokens[j].end, j + 1  # ASC/DESC/NULLS carry no position of their own
+    before = src.span(root.args.get("having") or root.args["group"])[1]
+    if src.sql[before : src.tokens[o].start].strip():  # a comment before ORDER BY: leave this query alone
+        return None
+    order_text = src.sql[src.tokens[o].start : order_end]
+    line_start = src.sql.rfind("\n", 0, src.tokens[g].start) + 1
+    indent = src.sql[line_start : src.tokens[g].start]
+    sep = "\n" + indent if not indent.strip() and line_start > 0 else " "
+    return [Edit(src.tokens[g].start, src.tokens[g].start, order_text + sep),
+            _delete_with_space_before(src, src.tokens[o].start, order_end)]  # fmt: skip
+
+
+@mutator("syntax.keyword.misplaced_clause")
+def on_without_join(src, rng):
+    """An inner JOIN written as a comma, its ON left behind (ON without JOIN)."""
+    exp = _exp()
+    sites = [j for j in src.tree.find_all(exp.Join) if j.args.get("on") is not None and not j.args.get("side")
+             and (j.args.get("kind") or "INNER").upper() == "INNER"]  # fmt: skip
+    join = _choice(rng, sites)
+    if join is None:
+        return None
+    start = src.span(join.this)[0]
+    i = src.token_at(start) - 1
+    if i < 1 or src.tokens[i].kind != "JOIN":
+        return None
+    first = i - 1 if src.tokens[i - 1].kind == "INNER" else i
+    previous = src.tokens[first - 1]
+    gap = src.sql[previous.end : src.tokens[first].start]
+    if gap.strip():  # a comment before JOIN
+        return None
+    return [Edit(previous.end, start, "," + (gap if "\n" in gap else " "))]
+
+
+@mutator("syntax.parse.other_syntax_error")
+def between_comma(src, rng):
+    """BETWEEN a AND b written BETWEEN a, b."""
+    exp = _exp()
+    sites = [b for b in src.tree.find_all(exp.Between) if b.args.get("low") is not None and b.args.get("high")]
+    between = _choice(rng, sites)
+    if between is None:
+        return None
+    low_end, high_start = src.span(between.args["low"])[1], src.span(between.args["high"])[0]
+    gap = src.sql[low_end:high_start]
+    if gap.strip().upper() != "AND":
+        return None
+    return [Edit(low_end, high_start, ", ")]
+
+
 @mutator("syntax.statement.unclosed_comment")
 def unclosed_comment(src, rng):
     """A line comment opened as a block comment that never closes."""
@@ -815,6 +876,22 @@ def drop_window_order(src, rng):
     while s > 0 and src.sql[s - 1] in " \t\n":
         s -= 1
     return [Edit(s, close.start, "")]
+
+
+@mutator("resolution.function.wrong_function_kind")
+def window_without_over(src, rng):
+    """A ranking or offset window function written without its OVER (...) clause."""
+    exp = _exp()
+    sites = [w for w in src.tree.find_all(exp.Window) if function_name(w.this) in RANKING and w.args.get("order")]
+    w = _choice(rng, sites)
+    if w is None:
+        return None
+    call_end = src.span(w.this)[1]
+    close = src.tokens[src.token_span(w)[1]]
+    over = [t for t in src.tokens if t.kind == "OVER" and call_end <= t.start < close.start]
+    if not over or close.kind != "R_PAREN" or src.sql[call_end : over[0].start].strip():
+        return None
+    return [Edit(call_end, close.end, "")]
 
 
 @mutator("aggregation.window.frame_mismatch")

@@ -54,6 +54,52 @@ def run_corpus(ctx, sql_dir: str | None = None, tables: list[str] | None = None,
     rejected.unpersist()
     return out
 
+
+REPOSITORY_SCHEMA = (
+    "sql_text string, source string, task_id string, tables array<string>, schema_ddl string, source_dialect string, "
+    "origin string, license string, parameters array<string>, ddl_origin string, reason string, detail string"
+)
+
+
+def run_repository(ctx, root: str, dialect: str, schema_glob: str | None = None, name: str | None = None) -> dict:
+    """``sqlfix corpus --repo``: a checked-out repository's queries -> ``sql_corpus`` (``generation.repository``)."""
+    from sqlfix.generation import repository as repo
+    from sqlfix.progress import progress
+
+    lake, spark = ctx.lake, ctx.spark
+    now, started = dt.datetime.now(dt.timezone.utc), time.perf_counter()
+    folder = Path(root)
+    label = name or folder.resolve().name
+    total = sum(1 for _ in repo.sql_files(folder)) if folder.is_dir() else 0
+    with progress(total, "corpus: read", "file") as bar:
+        imported = repo.read_repository(folder, dialect, schema_glob or repo.SCHEMA_FILES,
+                                        ctx.cfg["dataset"]["reserved"], bar)  # fmt: skip
+    if not imported.files:
+        raise UsageError("no .sql file under --repo", input=root)
+    waiting = sum(1 for c in imported.candidates if c.reason is None)
+    judge = judge_from_config(spark, ctx.cfg)
+    try:
+        with progress(waiting, "corpus: analyse", "query") as bar:
+            repo.analyse(imported, judge, bar)
+    finally:
+        judge.close()
+    found = spark.createDataFrame(repo.rows(imported, label, dialect, repo.license_of(folder)), REPOSITORY_SCHEMA)
+    described = corpus_mod.with_features(found).dropDuplicates(["corpus_id"])
+    corpus, rejected = corpus_mod.judged_corpus(described, now, ctx.cfg["dataset"]["reserved"])
+    corpus, rejected = corpus.cache(), rejected.cache()
+    added = lake.merge("sql_corpus", corpus, update=True)
+    lake.merge("sql_corpus_rejected", rejected)
+    reasons = {r["reason"]: r["count"] for r in rejected.groupBy("reason").count().collect()}
+    origins = {r["ddl_origin"]: r["count"] for r in corpus.groupBy("ddl_origin").count().collect()}
+    out = {
+        "repository": label, "files": imported.files, "statements": len(imported.candidates), "corpus": corpus.count(),
+        "added": added.inserted, "rejected": dict(sorted(reasons.items())), "ddl": dict(sorted(origins.items())),
+        "tables": len(imported.catalog), "seconds": round(time.perf_counter() - started, 1),
+    }  # fmt: skip
+    corpus.unpersist()
+    rejected.unpersist()
+    return out
+
 # ---------------------------------------------------------------------------------------------- targets
 def kept_counts(lake) -> dict[str, int]:
     """Kept pairs per leaf: mined pairs the filter kept, plus verified generated pairs."""

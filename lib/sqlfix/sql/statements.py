@@ -6,8 +6,9 @@ import sqlglot
 from sqlglot.tokens import TokenType
 
 
-def split_statements(text: str) -> list[str]:
-    """Split a SQL script on top-level semicolons (not those in strings or comments).
+def split_statements(text: str, dialect: str = "spark") -> list[str]:
+    """Split a SQL script on top-level semicolons (not those in strings or comments; as ``dialect`` writes
+    them).
 
     Example:
         >>> split_statements("CREATE TABLE a (x STRING COMMENT 'a;b'); -- c;\\nCREATE TABLE b (y INT);")
@@ -16,7 +17,7 @@ def split_statements(text: str) -> list[str]:
     if ";" not in text:  # nothing to split (most logged SQL): skip the tokenizer, same answer
         return [text.strip()] if text.strip() else []
     try:
-        tokens = sqlglot.tokenize(text, read="spark")
+        tokens = sqlglot.tokenize(text, read=dialect)
     except Exception:  # noqa: BLE001 - unbalanced quotes and the like: fall back to a plain split
         return [s.strip() for s in text.split(";") if s.strip()]
     out, start = [], 0
