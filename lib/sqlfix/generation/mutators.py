@@ -327,10 +327,8 @@ def order_by_before_group_by(src, rng):
     if src.sql[before : src.tokens[o].start].strip():  # a comment before ORDER BY: leave this query alone
         return None
     order_text = src.sql[src.tokens[o].start : order_end]
-    line_start = src.sql.rfind("\n", 0, src.tokens[g].start) + 1
-    indent = src.sql[line_start : src.tokens[g].start]
-    sep = "\n" + indent if not indent.strip() and line_start > 0 else " "
-    return [Edit(src.tokens[g].start, src.tokens[g].start, order_text + sep),
+    # on GROUP BY's line, as where_after_group_by does: a clause moved to a line of its own is no changed line
+    return [Edit(src.tokens[g].start, src.tokens[g].start, order_text + " "),
             _delete_with_space_before(src, src.tokens[o].start, order_end)]  # fmt: skip
 
 
