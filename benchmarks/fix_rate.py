@@ -13,6 +13,10 @@ and, for the repairs, per taxonomy leaf; and the share of verified fixes at each
 
     .venv/bin/python benchmarks/fix_rate.py --root /tmp/demo --model @champion --database ads [--limit 40]
     .venv/bin/python benchmarks/fix_rate.py --root /tmp/demo --no-model      # repairs only: seconds, no model
+    .venv/bin/python benchmarks/fix_rate.py --root /tmp/real --generated --no-model --limit 300   # real SQL
+
+With ``--generated`` the samples are the ``generated_pairs`` of a lake ``benchmarks/real_generation.py`` built
+from a repository of real SQL (a repository nothing was trained on).
 
 ``--root`` is the ``output_root`` of a lake the demo (or the pipeline) built; its latest ``sft_eval`` is read
 and the samples that read ``--database`` are used (the demo holds that domain out of training).
@@ -86,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             s[f"{name}_verify_s"] += result.verify_seconds
             if result.verified:
                 confidence[name][(result.confidence, same)] += 1
-    print(f"model {label}; {len(rows)} eval samples of held-out database {args.database}")
+    where = "generated pairs of the imported repository" if args.generated else f"held-out database {args.database}"
+    print(f"model {label}; {len(rows)} eval samples: {where}")
     print("columns per fixer: verified / AST-equal to the reference / verified but not the reference")
     head = f"{'edit size':<13} {'n':>3}" + ("" if args.no_model else f"  {'greedy: ref / passes':>21}")
     head += "".join(f"  {name + ': ver / ref / other':>31}" for name, _ in fixers)

@@ -129,3 +129,32 @@ def test_the_site_rule_drops_queries_whose_features_match_but_offer_no_site(spar
     caps = {"types.mismatch.condition_not_boolean": 10}
     assert sorted(r["corpus_id"] for r in recall(corpus, leaf, 2, caps, 0).collect()) == ["a", "b"]
     assert [r["corpus_id"] for r in recall(corpus, leaf, 2, caps, 0, sites=True).collect()] == ["b"]
+
+
+def test_variants_draw_distinct_bugs_of_one_query_the_first_unchanged():
+    from sqlfix.generation.oriented import mutate
+
+    c = {"corpus_id": "c1", "task_id": "t", "target_leaf": "resolution.column.misspelled_column",
+         "sql_text": "SELECT o.order_id, o.status, o.amount\nFROM qa.orders o\nWHERE o.amount > 10",
+         "schema_ddl": "CREATE TABLE qa.orders (order_id BIGINT, status STRING, amount DOUBLE)"}  # fmt: skip
+    one, _ = mutate([c], 0)
+    three, misses = mutate([c], 0, variants=3)
+    assert [p["bug_sql"].splitlines()[0] for p in three] == [
+        "SELECT o.order_id, o.status, o.aount",  # variant 0: what one variant gives
+        "SELECT o.order_iid, o.status, o.amount",
+        "SELECT o.order_id, o.status, o.amounnt",
+    ]
+    assert [p["bug_sql"] for p in one] == [three[0]["bug_sql"]] and not misses
+
+
+def test_share_quotas_cap_the_largest_groups_by_pair_id():
+    from sqlfix.generation.run import _repository_of, _shares
+
+    kept = [{"pair_id": f"a{i:02d}", "target_leaf": "big", "task_id": "repo:etl:x.sql#0"} for i in range(12)]
+    kept += [{"pair_id": f"b{i}", "target_leaf": f"leaf{i}", "task_id": "t9"} for i in range(19)]
+    out, surplus = _shares(kept, lambda r: r["target_leaf"], 0.05, "quota_leaf")
+    # 20 leaves; the cap c is the largest with c <= 5 % of (19 + c): 1
+    assert sorted(r["pair_id"] for r in out if r["target_leaf"] == "big") == ["a00"]
+    assert len(out) == 20 and len(surplus) == 11 and {r["reason"] for r in surplus} == {"quota_leaf"}
+    assert _shares(kept[:12], lambda r: r["target_leaf"], 0.05, "quota_leaf") == (kept[:12], [])  # one leaf: no cap
+    assert (_repository_of(kept[0]), _repository_of(kept[-1])) == ("etl", "query_logs")

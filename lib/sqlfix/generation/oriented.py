@@ -134,9 +134,10 @@ def _rng(seed: int, *parts: str) -> random.Random:
     return random.Random(int(hashlib.sha256(":".join((str(seed), *parts)).encode()).hexdigest()[:16], 16))
 
 
-def first_bug(sql: str, schema: dict, leaf: str, corpus_id: str, seed: int) -> tuple[str | None, str | None]:
-    """(bug, mutator name) from the first of the leaf's mutators, in a seeded order, that finds a site."""
-    rng = _rng(seed, leaf, corpus_id)
+def first_bug(sql: str, schema: dict, leaf: str, corpus_id: str, seed: int, variant: int = 0) -> tuple[str | None, str | None]:
+    """(bug, mutator name) from the first of the leaf's mutators, in a seeded order, that finds a site;
+    ``variant`` k > 0 draws the order and the site afresh (another site of the same query, or the same one)."""
+    rng = _rng(seed, leaf, corpus_id) if variant == 0 else _rng(seed, leaf, corpus_id, str(variant))
     mutators = for_leaf(leaf)
     rng.shuffle(mutators)
     for m in mutators:
@@ -149,20 +150,50 @@ def first_bug(sql: str, schema: dict, leaf: str, corpus_id: str, seed: int) -> t
     return None, None
 
 
-def mutate(candidates: list[dict], seed: int) -> tuple[list[dict], Counter]:
-    """One pair per candidate (``first_bug``); returns (pairs, candidates without a site by leaf)."""
+def mutate(candidates: list[dict], seed: int, variants: int = 1) -> tuple[list[dict], Counter]:
+    """Up to ``variants`` distinct pairs per candidate (``first_bug`` with variant 0, 1, ...; a bug drawn
+    twice counts once); returns (pairs, candidates without a site by leaf)."""
     pairs, misses = [], Counter()
     schemas: dict[str, dict] = {}
     for c in candidates:
         ddl = c.get("schema_ddl") or ""
         if ddl not in schemas:
             schemas[ddl] = parse_schema(ddl)
-        bug, name = first_bug(c["sql_text"], schemas[ddl], c["target_leaf"], c["corpus_id"], seed)
-        if bug is None:
-            misses[c["target_leaf"]] += 1
-            continue
-        pairs.append({**c, "bug_sql": bug, "fixed_sql": c["sql_text"], "generator": f"mutator:{name}"})
+        seen: set[str] = set()
+        for variant in range(max(1, variants)):
+            bug, name = first_bug(c["sql_text"], schemas[ddl], c["target_leaf"], c["corpus_id"], seed, variant)
+            if bug is None or bug in seen:
+                if variant == 0 and bug is None:
+                    misses[c["target_leaf"]] += 1
+                    break
+                continue
+            seen.add(bug)
+            pairs.append({**c, "bug_sql": bug, "fixed_sql": c["sql_text"], "generator": f"mutator:{name}"})
     return pairs, misses
+
+
+def share_cap(counts: list[int], share: float) -> int | None:
+    """The largest per-group cap c such that no group holds more than ``share`` of what is kept when every
+    group keeps min(count, c) (``None``: no cap needed, or ``share`` >= 1).
+
+    Fewer than 1 / ``share`` groups cannot meet the share at all (one leaf is all of a one-leaf run): no cap.
+
+    Example:
+        >>> share_cap([100, 10, 10, 10], 0.5)  # 30 + 10 + 10 + 10: 30 is half of 60
+        30
+        >>> share_cap([5, 5, 5, 5], 0.3) is None, share_cap([100, 10], 0.2) is None
+        (True, True)
+    """
+    if share >= 1 or len(counts) * share < 1 or max(counts) <= share * sum(counts):
+        return None
+    low, high = 0, max(counts)
+    while low < high:  # the largest c with c <= share * sum(min(n, c))
+        mid = (low + high + 1) // 2
+        if mid <= share * sum(min(n, mid) for n in counts):
+            low = mid
+        else:
+            high = mid - 1
+    return low
 
 
 def _site_batches(seed: int):

@@ -543,11 +543,17 @@ def analyse(imported: Imported, judge, bar=None) -> None:
     ``analysis_failed`` (with the condition), a table Spark refuses to create ``missing_ddl``."""
     from concurrent.futures import ThreadPoolExecutor
 
+    from sqlfix.sql.names import name_problem
+
     refused: dict[str, str] = {}
-    for table in imported.catalog.values():
-        problems = judge.box.load(table.ddl)
-        if problems:
-            refused[table.name] = problems[0]
+    quiet = _quiet_sqlglot()
+    try:
+        for table in imported.catalog.values():
+            problems = [p for p in [name_problem(table.name, parts=2)] if p] or judge.box.load(table.ddl)
+            if problems:
+                refused[table.name] = problems[0]
+    finally:
+        quiet()
     todo = []
     for c in imported.candidates:
         if c.reason is not None:

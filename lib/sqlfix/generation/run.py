@@ -18,7 +18,7 @@ from sqlfix.filtering.judge import judge_from_config
 from sqlfix.generation import corpus as corpus_mod
 from sqlfix.generation.llm import LLMGenerator, backend_from_config
 from sqlfix.generation.mutators import MUTATORS
-from sqlfix.generation.oriented import leaf_accuracy, mutate, pair_id, recall, targets, verify, yield_by_leaf
+from sqlfix.generation.oriented import leaf_accuracy, mutate, pair_id, recall, share_cap, targets, verify, yield_by_leaf
 from sqlfix.mining.pairs import apply_limits
 from sqlfix.spotcheck.batches import kept_pairs
 from sqlfix.sql.diff import with_diff_stats
@@ -174,7 +174,7 @@ def run_generate(ctx, generator: str = "mutators", backend=None, limit: int | No
                       sites=generator == "mutators")  # fmt: skip
     candidates = [r.asDict() for r in recalled.toLocalIterator()]
     if generator == "mutators":
-        pairs, misses = mutate(candidates, int(gcfg["seed"]))
+        pairs, misses = mutate(candidates, int(gcfg["seed"]), int(gcfg["variants"]))
         failures: list[dict] = []
     else:
         llm = LLMGenerator(backend or backend_from_config(gcfg), max_requests=int(gcfg["llm"]["max_requests"]))
@@ -199,6 +199,11 @@ def run_generate(ctx, generator: str = "mutators", backend=None, limit: int | No
     kept, rejected = _limits(spark, records, ctx.cfg["mining"])
     kept, surplus = _quota(kept, {g["category_l3"]: int(g["wanted"]) for g in goal})
     rejected += surplus
+    for reason, key, share in (("quota_leaf", _leaf_of, gcfg["max_leaf_share"]),
+                               ("quota_tables", _tables_of, gcfg["max_tables_share"]),
+                               ("quota_repository", _repository_of, gcfg["max_repository_share"])):  # fmt: skip
+        kept, surplus = _shares(kept, key, float(share), reason)
+        rejected += surplus
     # A pair an earlier run already kept counts there, not again here: the runs' yields add up to the table.
     known: set[str] = set()
     if kept and lake.exists("generated_pairs"):
@@ -245,6 +250,36 @@ def _quota(kept: list[dict], wanted: dict[str, int]) -> tuple[list[dict], list[d
             out.append(r)
         else:
             surplus.append({**r, "reason": "surplus"})
+    return out, surplus
+
+
+def _leaf_of(r: dict) -> str:
+    return r["target_leaf"]
+
+
+def _tables_of(r: dict) -> str:
+    return ",".join(sorted(r.get("tables") or []))
+
+
+def _repository_of(r: dict) -> str:
+    """The repository a pair's corpus query came from (``repo:NAME:...`` tasks), else the query log."""
+    task = r.get("task_id") or ""
+    return task.split(":", 2)[1] if task.startswith("repo:") else "query_logs"
+
+
+def _shares(kept: list[dict], key, share: float, reason: str) -> tuple[list[dict], list[dict]]:
+    """No group (``key``) above ``share`` of the kept pairs (``oriented.share_cap``): a group's pairs past
+    the cap, by pair_id, get ``reason``."""
+    groups: dict[str, list[dict]] = {}
+    for r in sorted(kept, key=lambda r: r["pair_id"]):
+        groups.setdefault(key(r), []).append(r)
+    cap = share_cap([len(g) for g in groups.values()], share)
+    if cap is None:
+        return kept, []
+    out, surplus = [], []
+    for rows in groups.values():
+        out += rows[:cap]
+        surplus += [{**r, "reason": reason} for r in rows[cap:]]
     return out, surplus
 
 
