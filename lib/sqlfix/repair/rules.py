@@ -9,6 +9,10 @@ Rules, in order (``RULES``):
 - ``function_name``: an unknown function -> the closest built-in functions;
 - ``ambiguous_reference``: an ambiguous column -> each qualified name Spark lists;
 - ``missing_group_by``: a non-aggregated expression -> appended to a GROUP BY;
+- ``group_by_position``: a GROUP BY position out of range or naming an aggregate -> the select items it may
+  have meant, the one at that slot's place first;
+- ``data_type``: an unsupported (misspelt) type name -> the closest Spark types;
+- ``cte_name``: a duplicated CTE name -> a definition renamed to a name the query reads and nothing defines;
 - ``select_top``: ``SELECT TOP n`` -> ``LIMIT n``; ``limit_offset``: ``LIMIT a, b`` -> ``LIMIT b [OFFSET a]``;
 - ``keyword``: a misspelt keyword near a syntax error, ``GROUP``/``ORDER`` without ``BY``, a doubled keyword;
 - ``punctuation``: one-character edits (a parenthesis, comma or quote inserted or deleted) on the lines up
@@ -281,12 +285,106 @@ def punctuation(inp: RepairInput) -> list[str]:
     return out
 
 
+SPARK_TYPES = ("STRING", "INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "DECIMAL", "BOOLEAN",
+               "DATE", "TIMESTAMP", "TIMESTAMP_NTZ", "BINARY", "VARCHAR", "CHAR", "LONG", "SHORT", "BYTE", "REAL",
+               "NUMERIC", "DEC", "INTERVAL", "ARRAY", "MAP", "STRUCT", "VARIANT")  # fmt: skip
+
+
+def data_type(inp: RepairInput) -> list[str]:
+    """An unsupported (misspelt) type name -> the closest Spark types, fewest character edits first."""
+    if not inp.condition.startswith("UNSUPPORTED_DATATYPE"):
+        return []
+    m = re.search(r'data type "([^"(<]+)', inp.message)
+    if not m:
+        return []
+    bad = m.group(1).strip()
+    pattern = re.compile(rf"(?<![\w`]){re.escape(bad)}(?![\w`])", re.I)
+    found = pattern.search(inp.sql)
+    if not found:
+        return []
+    written = found.group(0)
+    close = sorted(SPARK_TYPES, key=lambda t: (char_distance(bad.upper(), t), t))[:3]
+    return [pattern.sub(t if written.isupper() or not written.islower() else t.lower(), inp.sql) for t in close]
+
+
+def group_by_position(inp: RepairInput) -> list[str]:
+    """A GROUP BY position out of range, or one naming an aggregate -> each select item it may have meant:
+    the item at that slot's place first; as a position where the other keys are positions, else as the
+    item's expression."""
+    m = re.match(r"GROUP_BY_POS_(OUT_OF_RANGE|AGGREGATE)", inp.condition)
+    n = re.search(r"GROUP BY (?:position )?(\d+)", inp.message)
+    if not m or not n:
+        return []
+    from sqlglot import exp
+
+    from sqlfix.sql.source import Source
+
+    src = Source(inp.sql, {})
+    try:
+        selects = list(src.tree.find_all(exp.Select))
+    except Exception:  # noqa: BLE001 - what sqlglot cannot read has no position to repair
+        return []
+    out = []
+    for select in selects:
+        group = select.args.get("group")
+        keys = list(group.expressions) if group is not None else []
+        for slot, key in enumerate(keys):
+            if not (isinstance(key, exp.Literal) and key.name == n.group(1) and "start" in key.meta):
+                continue
+            start, end = src.name_span(key)
+            items = select.expressions
+            taken = {k.name for k in keys if isinstance(k, exp.Literal)}
+            as_positions = sum(isinstance(k, exp.Literal) for k in keys) > 1  # the other keys are positions
+            order = sorted(range(len(items)), key=lambda i: (i != slot, i))
+            for i in order:
+                item = items[i]
+                if item.find(exp.AggFunc) is not None or str(i + 1) in taken:
+                    continue
+                if as_positions:
+                    text = str(i + 1)
+                else:
+                    try:
+                        text = src.text(item.this if isinstance(item, exp.Alias) else item)
+                    except ValueError:
+                        continue
+                out.append(inp.sql[:start] + text + inp.sql[end:])
+    return out
+
+
+_CTE = re.compile(r"(?:\bWITH\s+|,\s*)(`?)(\w+)\1\s+AS\s*\(", re.I)
+_READ = re.compile(r"\b(?:FROM|JOIN)\s+(`?)(\w+)\1(?![\w.`])", re.I)
+
+
+def cte_name(inp: RepairInput) -> list[str]:
+    """A duplicated CTE name -> one of its definitions renamed to a name the query reads and nothing defines
+    (the later definition first: the first one is usually the original)."""
+    if not inp.condition.startswith("DUPLICATED_CTE_NAMES"):
+        return []
+    names = _names(inp.message)
+    if not names:
+        return []
+    dup = names[0].lower()
+    defs = [m for m in _CTE.finditer(inp.sql) if m.group(2).lower() == dup]
+    defined = {m.group(2).lower() for m in _CTE.finditer(inp.sql)}
+    known = {t.lower() for t in inp.tables} | {t.split(".")[-1].lower() for t in inp.tables}
+    unknown = list(dict.fromkeys(m.group(2) for m in _READ.finditer(inp.sql)
+                                 if m.group(2).lower() not in defined | known))  # fmt: skip
+    out = []
+    for d in reversed(defs):
+        for name in sorted(unknown, key=lambda u: char_distance(dup, u.lower())):
+            out.append(inp.sql[: d.start(2)] + name + inp.sql[d.end(2) :])
+    return out
+
+
 RULES: tuple[tuple[str, Rule], ...] = (
     ("suggestion", suggestion),
     ("table_name", table_name),
     ("function_name", function_name),
     ("ambiguous_reference", ambiguous_reference),
     ("missing_group_by", missing_group_by),
+    ("group_by_position", group_by_position),
+    ("data_type", data_type),
+    ("cte_name", cte_name),
     ("select_top", select_top),
     ("limit_offset", limit_offset),
     ("keyword", keyword),
