@@ -309,8 +309,8 @@ def data_type(inp: RepairInput) -> list[str]:
 
 def group_by_position(inp: RepairInput) -> list[str]:
     """A GROUP BY position out of range, or one naming an aggregate -> each select item it may have meant:
-    the item at that slot's place first; as a position where the other keys are positions, else as the
-    item's expression."""
+    the item at that slot's place first; as a position where the other keys are positions (or the lone key
+    was a position out of range), else as the item's expression."""
     m = re.match(r"GROUP_BY_POS_(OUT_OF_RANGE|AGGREGATE)", inp.condition)
     n = re.search(r"GROUP BY (?:position )?(\d+)", inp.message)
     if not m or not n:
@@ -334,7 +334,10 @@ def group_by_position(inp: RepairInput) -> list[str]:
             start, end = src.name_span(key)
             items = select.expressions
             taken = {k.name for k in keys if isinstance(k, exp.Literal)}
-            as_positions = sum(isinstance(k, exp.Literal) for k in keys) > 1  # the other keys are positions
+            # positions where the other keys are positions, or where the lone key was one out of range (a
+            # position that named an aggregate stands, alone, for the expression the author grouped by)
+            others = sum(isinstance(k, exp.Literal) for k in keys) - 1
+            as_positions = others > 0 or (len(keys) == 1 and m.group(1) == "OUT_OF_RANGE")
             order = sorted(range(len(items)), key=lambda i: (i != slot, i))
             for i in order:
                 item = items[i]
