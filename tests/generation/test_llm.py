@@ -109,10 +109,10 @@ def test_generated_pairs_are_verified_and_rejections_have_reasons(endpoint, spar
 
 
 def test_a_tiny_local_model_gives_answers_that_are_read_not_trusted(ctx, tiny_model_dir):
-    from sqlfix.commands.generate import _local_backend
+    from sqlfix.inference.generate import ChatBackend
 
     ctx.cfg["generation"]["llm"]["max_tokens"] = 16
-    backend = _local_backend(ctx, str(tiny_model_dir))
+    backend = ChatBackend(str(tiny_model_dir), ctx.cfg["generation"]["llm"])
     answers = LLMGenerator(backend, max_requests=2).answers(
         [{"sql_text": TARGET, "schema_ddl": DDL, "target_leaf": LEAF}] * 3, load_taxonomy()
     )

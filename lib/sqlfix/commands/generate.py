@@ -11,16 +11,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from sqlfix.commands import Subcommand
 from sqlfix.generation.repository import DIALECTS
-from sqlfix.generation.run import (
-    run_corpus,
-    run_repository,
-    run_generate,
-    run_targets,
-)
+from sqlfix.generation.run import run_corpus, run_generate, run_repository, run_targets
 
 
 # ---------------------------------------------------------------------------------------------- CLI
@@ -39,8 +32,8 @@ def _corpus_run(ctx, args) -> int:
     if args.repo:
         out = run_repository(ctx, args.repo, args.dialect, args.schema_files, args.name)
         print(f"corpus: {out['repository']}: {out['files']} files, {out['statements']} statements -> {out['corpus']} "
-              f"analysed queries ({out['added']} new in sql_corpus; DDL {out['ddl'] or '{}'} over {out['tables']} "
-              f"tables) in {out['seconds']:.0f}s; quarantined by reason {out['rejected'] or '{}'}")  # fmt: skip
+              f"analysed queries in {out['seconds']:.0f}s (DDL {out['ddl']} over {out['tables']} tables; "
+              f"{out['added']} new in sql_corpus); quarantined by reason {out['rejected'] or '{}'}")  # fmt: skip
         return 0
     out = run_corpus(ctx, args.sql_dir, args.from_table, args.column)
     print(f"corpus: {out['corpus']} usable queries in this run's sources ({out['added']} new in sql_corpus); "
@@ -73,25 +66,11 @@ def _generate_args(parser) -> None:
                              "generation.llm endpoint")  # fmt: skip
 
 
-def _local_backend(ctx, model: str):
-    """The local transformers model as a chat backend (the command layer may import inference)."""
-    from sqlfix.inference.generate import HFGenerator
+def _generate_run(ctx, args) -> int:
+    from sqlfix.inference.generate import ChatBackend
 
     lcfg = ctx.cfg["generation"]["llm"]
-    gen = HFGenerator(model, batch_size=int(lcfg["concurrency"]), max_new_tokens=int(lcfg["max_tokens"]))
-
-    class Local:
-        name = f"llm:{Path(model).name}"
-
-        def complete(self, prompts):
-            found = gen.generate(prompts, ["x " * 200] * len(prompts), temperature=float(lcfg["temperature"]))
-            return [c[0].text if c else None for c in found]
-
-    return Local()
-
-
-def _generate_run(ctx, args) -> int:
-    backend = _local_backend(ctx, args.model) if args.generator == "llm" and args.model else None
+    backend = ChatBackend(args.model, lcfg) if args.generator == "llm" and args.model else None
     out = run_generate(ctx, args.generator, backend, args.limit)
     print(f"generate: {args.generator}: {out['candidates']} candidates, {out['generated']} pairs generated, "
           f"{out['kept']} kept -> generated_pairs (run {out['run_id'][:8]}); rejected by reason {out['reasons']}")  # fmt: skip

@@ -218,3 +218,18 @@ def load_generator(
     if backend != "hf":
         raise SqlfixError(f"unknown generation backend {backend!r}", hint="hf, vllm or auto")
     return HFGenerator(model_dir, batch_size=batch_size, max_new_tokens=max_new_tokens)
+
+
+class ChatBackend:
+    """A local model folder as the chat backend of the LLM generator (``generation.llm.LLMGenerator``):
+    ``complete(prompts)`` -> one answer text each (``None``: no answer), with the ``generation.llm`` settings
+    ``lcfg`` (concurrency as the batch, max_tokens, temperature)."""
+
+    def __init__(self, model: str | Path, lcfg: dict):
+        self.name = f"llm:{Path(model).name}"
+        self.temperature = float(lcfg["temperature"])
+        self.generator = HFGenerator(model, batch_size=int(lcfg["concurrency"]), max_new_tokens=int(lcfg["max_tokens"]))
+
+    def complete(self, prompts: list[str]) -> list[str | None]:
+        found = self.generator.generate(prompts, ["x " * 200] * len(prompts), temperature=self.temperature)
+        return [c[0].text if c else None for c in found]
