@@ -289,16 +289,24 @@ def dangling_comparison(src, rng):
     return [Edit(s, end, "")]
 
 
+def _clauses_in_order(src: Source, early: tuple[str, str], late: tuple[str, str]):
+    """(root SELECT, token index of its ``early`` clause, of its ``late`` one) when the root SELECT has both
+    (each given as (AST arg, token kind)) in that order; else None."""
+    root = _root_select(src)
+    if root is None or root.args.get(early[0]) is None or root.args.get(late[0]) is None:
+        return None
+    a = _clause_token(src, early[1], src.span(root)[0], len(src.sql))
+    b = _clause_token(src, late[1], src.span(root)[0], len(src.sql))
+    return None if a is None or b is None or b < a else (root, a, b)
+
+
 @mutator("syntax.keyword.misplaced_clause")
 def where_after_group_by(src, rng):
     """The WHERE clause written after GROUP BY."""
-    root = _root_select(src)
-    if root is None or root.args.get("where") is None or root.args.get("group") is None:
+    found = _clauses_in_order(src, ("where", "WHERE"), ("group", "GROUP_BY"))
+    if found is None:
         return None
-    w = _clause_token(src, "WHERE", src.span(root)[0], len(src.sql))
-    g = _clause_token(src, "GROUP_BY", src.span(root)[0], len(src.sql))
-    if w is None or g is None or g < w:
-        return None
+    root, w, g = found
     where_end = src.span(root.args["where"].this)[1]
     group_end = src.span(root.args["group"])[1]
     gap = src.sql[where_end : src.tokens[g].start]
@@ -312,13 +320,10 @@ def where_after_group_by(src, rng):
 @mutator("syntax.keyword.misplaced_clause")
 def order_by_before_group_by(src, rng):
     """The ORDER BY clause written before GROUP BY."""
-    root = _root_select(src)
-    if root is None or root.args.get("order") is None or root.args.get("group") is None:
+    found = _clauses_in_order(src, ("group", "GROUP_BY"), ("order", "ORDER_BY"))
+    if found is None:
         return None
-    g = _clause_token(src, "GROUP_BY", src.span(root)[0], len(src.sql))
-    o = _clause_token(src, "ORDER_BY", src.span(root)[0], len(src.sql))
-    if g is None or o is None or o < g:
-        return None
+    root, g, o = found
     order_end = src.span(root.args["order"])[1]
     j = next((k for k, t in enumerate(src.tokens) if t.start >= order_end), len(src.tokens))
     while j < len(src.tokens) and src.tokens[j].kind in ("ASC", "DESC", "NULLS_FIRST", "NULLS_LAST", "FIRST", "LAST"):
