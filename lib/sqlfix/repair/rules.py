@@ -12,8 +12,10 @@ Rules, in order (``RULES``):
 - ``group_by_position``: a GROUP BY position out of range or naming an aggregate -> the select items it may
   have meant, the one at that slot's place first;
 - ``data_type``: an unsupported (misspelt) type name -> the closest Spark types;
+- ``trailing_comma``: Spark's trailing comma before FROM -> that comma deleted;
 - ``cte_name``: a duplicated CTE name -> a definition renamed to a name the query reads and nothing defines;
 - ``select_top``: ``SELECT TOP n`` -> ``LIMIT n``; ``limit_offset``: ``LIMIT a, b`` -> ``LIMIT b [OFFSET a]``;
+- ``brackets``: a T-SQL ``[name]`` -> ``name``;
 - ``keyword``: a misspelt keyword near a syntax error, ``GROUP``/``ORDER`` without ``BY``, a doubled keyword;
 - ``punctuation``: one-character edits (a parenthesis, comma or quote inserted or deleted) on the lines up
   to a syntax error's position.
@@ -285,6 +287,31 @@ def punctuation(inp: RepairInput) -> list[str]:
     return out
 
 
+def trailing_comma(inp: RepairInput) -> list[str]:
+    """Spark's TRAILING_COMMA_IN_SELECT -> the last comma before the position it names deleted."""
+    pos = inp.position()
+    if not inp.condition.startswith("TRAILING_COMMA_IN_SELECT") or pos is None:
+        return []
+    before = inp.sql[: _offset(inp.sql, *pos)]
+    m = re.search(r",(?=(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*$)", before, re.S)
+    return [] if m is None else [inp.sql[: m.start()] + inp.sql[m.end() :]]
+
+
+def brackets(inp: RepairInput) -> list[str]:
+    """A T-SQL ``[name]`` near a syntax error at ``[`` -> ``name`` (backquoted where it is not plain), on the
+    lines up to the error's position."""
+    if not inp.condition.startswith("PARSE_SYNTAX_ERROR") or "near '['" not in inp.message:
+        return []
+    lines = inp.sql.split("\n")
+    out = []
+    for i in reversed(_window(inp)):
+        new = re.sub(r"\[([^\[\]\n]+)\]", lambda m: m.group(1) if re.fullmatch(r"[A-Za-z_]\w*", m.group(1))
+                     else "`" + m.group(1).replace("`", "``") + "`", lines[i])  # fmt: skip
+        if new != lines[i]:
+            out.append(_with_line(lines, i, new))
+    return out
+
+
 SPARK_TYPES = ("STRING", "INT", "INTEGER", "BIGINT", "SMALLINT", "TINYINT", "DOUBLE", "FLOAT", "DECIMAL", "BOOLEAN",
                "DATE", "TIMESTAMP", "TIMESTAMP_NTZ", "BINARY", "VARCHAR", "CHAR", "LONG", "SHORT", "BYTE", "REAL",
                "NUMERIC", "DEC", "INTERVAL", "ARRAY", "MAP", "STRUCT", "VARIANT")  # fmt: skip
@@ -387,8 +414,10 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("missing_group_by", missing_group_by),
     ("group_by_position", group_by_position),
     ("data_type", data_type),
+    ("trailing_comma", trailing_comma),
     ("cte_name", cte_name),
     ("select_top", select_top),
+    ("brackets", brackets),
     ("limit_offset", limit_offset),
     ("keyword", keyword),
     ("punctuation", punctuation),
