@@ -21,7 +21,7 @@ DATA = [
     "matplotlib>=3.7",
     "cramjam>=2.8",  # Spark event logs: zstd, lz4 and snappy without native libraries
 ]
-TRAIN = ["torch>=2.4", "transformers>=5.0", "accelerate>=0.34", "deepspeed>=0.15", "mlflow>=2.16", "tokenizers>=0.20", "gguf>=0.10"]
+TRAIN = ["torch>=2.4", "transformers>=5.0", "accelerate>=0.34", "deepspeed>=0.15", "mlflow>=2.16", "tokenizers>=0.20", "gguf>=0.10", "peft>=0.13"]
 DEV = ["pytest>=8", "pytest-xdist>=3", "jsonschema>=4", "ruff>=0.6"]
 
 

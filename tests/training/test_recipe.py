@@ -236,3 +236,34 @@ def test_kill_mid_checkpoint_and_in_registration_then_rerun_completes(tiny_model
     assert [c["name"] for c in model.signature.outputs.to_dict()] == [
         "fixed_sql", "verified", "source", "diff", "last_error", "confidence", "reason",
     ]  # fmt: skip
+
+
+def test_lora_trains_adapters_only_then_saves_merged_or_the_adapter(tiny_model_dir, tmp_path):
+    import torch
+    from sqlfix.training.recipe import RecipeError
+    from sqlfix.training.run import run_training
+    from transformers import AutoModelForCausalLM
+
+    data = tmp_path / "data"
+    _dataset(data, n=8)
+    lora = {"enabled": True, "r": 4, "alpha": 8, "dropout": 0.0, "target_modules": ["q_proj", "v_proj"]}
+    cfg = {"dataset_dir": str(data), "model": str(tiny_model_dir), "max_length": 1024, "batch_size": 2, "max_steps": 2,
+           "save_steps": 1, "p": 0.5, "learning_rate": 5e-2, "lora": lora}  # fmt: skip
+    merged = run_training({**cfg, "output_dir": str(tmp_path / "merged")})
+    before = AutoModelForCausalLM.from_pretrained(tiny_model_dir)
+    after = AutoModelForCausalLM.from_pretrained(merged["final"])
+    layer_before, layer_after = before.model.layers[0], after.model.layers[0]
+    assert not torch.equal(layer_before.self_attn.q_proj.weight, layer_after.self_attn.q_proj.weight)
+    assert torch.equal(layer_before.self_attn.k_proj.weight, layer_after.self_attn.k_proj.weight)  # not a target
+    assert torch.equal(layer_before.mlp.up_proj.weight, layer_after.mlp.up_proj.weight)
+    assert not (tmp_path / "merged" / "final" / "adapter_config.json").exists()
+
+    adapter = run_training({**cfg, "output_dir": str(tmp_path / "adapter"), "lora": {**lora, "merge": False}})
+    saved = json.loads((tmp_path / "adapter" / "final" / "adapter_config.json").read_text())
+    assert (saved["r"], saved["lora_alpha"], sorted(saved["target_modules"])) == (4, 8, ["q_proj", "v_proj"])
+    with_adapter = AutoModelForCausalLM.from_pretrained(adapter["final"])  # the base folder + the adapter (peft)
+    ids = torch.tensor([[5, 6, 7, 8]])
+    with torch.no_grad():  # the same seed, the same steps: the adapter reproduces the merged model
+        assert torch.allclose(with_adapter(ids).logits, after(ids).logits, atol=1e-4)
+    with pytest.raises(RecipeError, match="lora needs r > 0"):
+        run_training({**cfg, "output_dir": str(tmp_path / "bad"), "lora": {**lora, "r": 0}})

@@ -8,6 +8,7 @@ import json
 import time
 from collections import Counter
 
+from sqlfix.config import deep_merge
 from sqlfix.optimize.databases import Instance, all_tables, build_instance, ddl_by_table, instance_session, schema
 from sqlfix.optimize.deoptimize import PYTHON_UDFS, select_with_quotas
 from sqlfix.optimize.reward import Reward, distribution
@@ -149,7 +150,8 @@ def run_loop(ctx, iterations: int, model: str | None, k: int, steps: int, limit:
             data = restem.write_dataset(
                 rows, root / f"iter-{it}" / "data", f"opt_pairs@v{ctx.lake.version('opt_pairs')}"
             )
-            policy = str(restem.fine_tune(dict(ctx.cfg["train"]), data, root / f"iter-{it}" / "run", policy, steps))
+            train_cfg = deep_merge(dict(ctx.cfg["train"]), ctx.cfg["optimize"]["train"])
+            policy = str(restem.fine_tune(train_cfg, data, root / f"iter-{it}" / "run", policy, steps))
         if records:  # written once the iteration's policy is trained: a crash before leaves opt_pairs as it was
             ctx.lake.merge("opt_pairs", ctx.spark.createDataFrame(records, OPT_PAIRS.spark_schema), update=True)
         _finish(ctx, it, str(policy), str(policy), metrics)

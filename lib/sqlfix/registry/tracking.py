@@ -182,6 +182,9 @@ def log_training(cfg: dict, recipe, final_dir: Path, metrics: dict, config_files
             "max_steps": cfg["max_steps"], "deepspeed": cfg["deepspeed"] or "none",
             "dataset_version": recipe.manifest.get("dataset_version"), "train_examples": len(recipe.train_examples),
             "too_long_examples": recipe.too_long, "resumed_from": recipe.resumed_from or "none",
+            "lora": (f"r={cfg['lora']['r']},alpha={cfg['lora']['alpha']},merge={cfg['lora']['merge']}"
+                     if cfg.get("lora", {}).get("enabled") else "none"),
+            **getattr(recipe, "lora_params", {}),
         })  # fmt: skip
         mlflow.set_tag("dataset_version", recipe.manifest.get("dataset_version"))
         _log_dataset(cfg, recipe)

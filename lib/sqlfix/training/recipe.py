@@ -154,6 +154,12 @@ class DMSFTRecipe:
         ds = cfg["deepspeed"]
         if ds and not Path(ds).is_file():
             raise RecipeError(f"deepspeed config {ds} does not exist")
+        lora = cfg["lora"]
+        if lora["enabled"]:
+            if int(lora["r"]) <= 0 or float(lora["alpha"]) <= 0 or not 0.0 <= float(lora["dropout"]) < 1.0:
+                raise RecipeError(f"lora needs r > 0, alpha > 0 and dropout in [0, 1), got {dict(lora)}")
+            if ds and json.loads(Path(ds).read_text()).get("zero_optimization", {}).get("stage") == 3:
+                raise RecipeError("lora with ZeRO-3 is not supported (adapters are saved unsharded): use zero2.json")
 
     # -- setup --------------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -221,6 +227,29 @@ class DMSFTRecipe:
         if self.cfg["gradient_checkpointing"]:
             self.model.gradient_checkpointing_enable()
             self.model.config.use_cache = False
+        if self.cfg["lora"]["enabled"]:
+            self._setup_lora()
+
+    def _setup_lora(self) -> None:
+        """Low-rank adapters (peft) on ``lora.target_modules``; every other weight frozen."""
+        from peft import LoraConfig, get_peft_model
+
+        lora = self.cfg["lora"]
+        targets = lora["target_modules"]
+        config = LoraConfig(
+            r=int(lora["r"]), lora_alpha=float(lora["alpha"]), lora_dropout=float(lora["dropout"]),
+            target_modules=targets if isinstance(targets, str) else list(targets), task_type="CAUSAL_LM",
+        )  # fmt: skip
+        if self.cfg["gradient_checkpointing"]:
+            self.model.enable_input_require_grads()  # checkpointed blocks need a grad-requiring input
+        import torch
+
+        torch.manual_seed(int(self.cfg["seed"]))  # the adapters' initial weights: the same seed, the same run
+        self.model = get_peft_model(self.model, config)
+        trainable = sum(p.numel() for p in self.model.parameters() if p.requires_grad)
+        total = sum(p.numel() for p in self.model.parameters())
+        self.lora_params = {"trainable_params": trainable, "total_params": total}
+        print(f"train: LoRA r {lora['r']} on {targets}: {trainable:,} of {total:,} parameters trained", flush=True)
 
     def _bf16(self) -> bool:
         import torch
@@ -305,7 +334,14 @@ class DMSFTRecipe:
         final = self.out / "final"
         if self.finished:  # saved by the run that trained it; the model in memory was never trained here
             return final
-        self.trainer.save_model(str(final))
+        if self.cfg["lora"]["enabled"]:
+            model = self.trainer.accelerator.unwrap_model(self.trainer.model)
+            if self.cfg["lora"]["merge"]:  # a plain model folder: served and registered like any other
+                model = model.merge_and_unload()
+            shutil.rmtree(final, ignore_errors=True)
+            model.save_pretrained(str(final))  # merge: false -> adapter_config.json names the base folder
+        else:
+            self.trainer.save_model(str(final))
         self.tokenizer.save_pretrained(str(final))
         return final
 
@@ -316,7 +352,8 @@ class DMSFTRecipe:
 
 STAGING = ".staging"
 # What a complete checkpoint holds: the trainer's state (written last) and the model's weights.
-_WEIGHTS = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json")
+_WEIGHTS = ("model.safetensors", "pytorch_model.bin", "model.safetensors.index.json", "pytorch_model.bin.index.json",
+            "adapter_model.safetensors", "adapter_model.bin")  # fmt: skip
 
 
 def _step(path: Path) -> int:
