@@ -108,7 +108,7 @@ def test_unknown_dialect_and_missing_folder_are_usage_errors(tmp_path):
 
 def test_import_end_to_end_reasons_and_idempotence(run_cli, lake):
     out = run_cli("corpus", "--repo", str(REPOS / "etl"), "--dialect", "bigquery")
-    assert "etl: 6 files, 8 statements -> 3 analysed queries (3 new in sql_corpus" in out
+    assert "etl: 6 files, 8 statements -> 3 analysed queries in " in out and "; 3 new in sql_corpus)" in out
     kept = {r["origin"]: r.asDict() for r in lake.read("sql_corpus").collect()}
     assert sorted(kept) == [
         "sql/acme-prod/shop/orders/view.sql",  # Spark 4 reads SELECT * EXCEPT (...)
@@ -131,5 +131,5 @@ def test_import_end_to_end_reasons_and_idempotence(run_cli, lake):
         ("sql/acme-prod/tpcds_copy/q1/query.sql", "reserved_benchmark", "tpcds.store_sales"),
     ]
     again = run_cli("corpus", "--repo", str(REPOS / "etl"), "--dialect", "bigquery")
-    assert "(0 new in sql_corpus" in again
+    assert "; 0 new in sql_corpus)" in again
     assert lake.read("sql_corpus").count() == 3 and lake.read("sql_corpus_rejected").count() == 5
