@@ -97,8 +97,11 @@ def test_symbolic_links_are_not_followed(tmp_path):
     assert [p.relative_to(root).as_posix() for p in repo.sql_files(root)] == ["q/a.sql"]
 
 
-def test_unknown_dialect_and_missing_folder_are_usage_errors(tmp_path):
+def test_unknown_dialect_and_missing_folder_are_usage_errors(tmp_path, ctx):
+    from sqlfix.cli import main
     from sqlfix.errors import UsageError
+
+    assert main(["corpus", "--repo", str(REPOS / "etl"), "--sql-dir", str(tmp_path)], ctx=ctx) == 2
 
     with pytest.raises(UsageError, match="unknown dialect 'oracle'"):
         repo.read_repository(tmp_path, "oracle")

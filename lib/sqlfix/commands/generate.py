@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 from sqlfix.commands import Subcommand
+from sqlfix.errors import UsageError
 from sqlfix.generation.repository import DIALECTS
 from sqlfix.generation.run import run_corpus, run_generate, run_repository, run_targets
 
@@ -29,6 +30,8 @@ def _corpus_args(parser) -> None:
 
 
 def _corpus_run(ctx, args) -> int:
+    if args.repo and (args.sql_dir or args.from_table):
+        raise UsageError("--repo imports one repository on its own", hint="run --sql-dir / --from-table separately")
     if args.repo:
         out = run_repository(ctx, args.repo, args.dialect, args.schema_files, args.name)
         print(f"corpus: {out['repository']}: {out['files']} files, {out['statements']} statements -> {out['corpus']} "
