@@ -95,6 +95,11 @@ def test_symbolic_links_are_not_followed(tmp_path):
     os.symlink(outside / "secret.sql", root / "q" / "linked.sql")
     os.symlink(outside, root / "linked_dir")
     assert [p.relative_to(root).as_posix() for p in repo.sql_files(root)] == ["q/a.sql"]
+    (outside / "schema.yaml").write_text("fields:\n- name: secret\n  type: STRING\n")
+    (root / "q" / "t").mkdir()
+    (root / "q" / "t" / "schema.yaml").write_text("fields:\n- name: a\n  type: INT64\n")
+    os.symlink(outside / "schema.yaml", root / "q" / "linked.yaml")
+    assert repo.declared_tables(root, "**/*.y*ml", "bigquery") == {"q.t": [("a", "BIGINT")]}  # no linked file or folder
 
 
 def test_unknown_dialect_and_missing_folder_are_usage_errors(tmp_path, ctx):
@@ -107,6 +112,8 @@ def test_unknown_dialect_and_missing_folder_are_usage_errors(tmp_path, ctx):
         repo.read_repository(tmp_path, "oracle")
     with pytest.raises(UsageError, match="not a folder"):
         repo.read_repository(tmp_path / "nope", "spark")
+    with pytest.raises(UsageError, match="a pattern inside the repository"):
+        repo.read_repository(REPOS / "etl", "bigquery", "../**/*.yaml")
 
 
 def test_import_end_to_end_reasons_and_idempotence(run_cli, lake):

@@ -106,9 +106,6 @@ def read_sql_files(folder: Path) -> list[dict]:
     return rows
 
 
-REPOSITORY_COLUMNS = ("source_dialect", "origin", "license", "parameters", "ddl_origin")
-
-
 def build_corpus(sources: DataFrame, schemas: DataFrame, now, reserved: dict | None = None) -> tuple[DataFrame, DataFrame]:
     """(corpus, rejected): one row per distinct normalised query, features extracted, DDL attached.
 

@@ -168,14 +168,14 @@ def render(text: str) -> tuple[str, list[str]]:
     from jinja2.sandbox import SandboxedEnvironment
 
     env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
+    context = _jinja_context()
     try:
         used = meta.find_undeclared_variables(env.parse(text))
-        out = env.from_string(text).render(_jinja_context())
+        out = env.from_string(text).render(context)
     except Problem:
         raise
     except Exception as exc:  # noqa: BLE001 - TemplateError, or an include/import with no loader: the file's reason
         raise Problem("unrendered_jinja", f"{type(exc).__name__}: {exc}") from None
-    context = _jinja_context()
     return out, [f"{name}={context[name]!r}" for name in RENDERED_NAMES if name in used]
 
 
@@ -377,11 +377,17 @@ def read_schema_file(path: Path, root: Path, dialect: str) -> dict[str, list[tup
 
 
 def declared_tables(root: Path, glob: str, dialect: str) -> dict[str, list[tuple[str, str | None]]]:
-    """Every table the repository's schema files declare (a later file adds columns to an earlier one's)."""
+    """Every table the repository's schema files declare (a later file adds columns to an earlier one's).
+    ``glob`` is relative to ``root`` and stays in it: ``..`` or an absolute pattern is a usage error, and a
+    file reached through a symbolic link (to a file or a folder) is not read."""
+    if Path(glob).is_absolute() or ".." in Path(glob).parts:
+        raise UsageError("--schema-files is a pattern inside the repository", input=glob, hint="e.g. **/schema.yaml")
+    inside = root.resolve()
     out: dict[str, list[tuple[str, str | None]]] = {}
     for path in sorted(root.glob(glob)):
-        if not path.is_file() or path.is_symlink() or any(p in SKIPPED_DIRS or p.startswith(".")
-                                                          for p in path.relative_to(root).parts[:-1]):  # fmt: skip
+        rel = path.relative_to(root)
+        if (not path.is_file() or path.resolve() != inside / rel  # a link somewhere on its way
+                or any(p in SKIPPED_DIRS or p.startswith(".") for p in rel.parts[:-1])):  # fmt: skip
             continue
         for name, cols in read_schema_file(path, root, dialect).items():
             have = out.setdefault(name, [])
@@ -508,10 +514,11 @@ class Imported:
 
 
 def read_repository(root: Path, dialect: str, schema_glob: str = SCHEMA_FILES, reserved: dict | None = None,
-                    bar=None) -> Imported:  # fmt: skip
-    """Every statement of the repository's ``.sql`` files as a candidate (steps 1-4 of the module's list):
-    a problem found here is the candidate's ``reason``; ``reserved`` (``dataset.reserved``) marks a query
-    over an evaluation benchmark's tables ``reserved_benchmark`` before any DDL is made for it."""
+                    bar=None, paths: list[Path] | None = None) -> Imported:  # fmt: skip
+    """Every statement of the repository's ``.sql`` files (``paths``: ``sql_files(root)`` when not given) as a
+    candidate (steps 1-4 of the module's list): a problem found here is the candidate's ``reason``;
+    ``reserved`` (``dataset.reserved``) marks a query over an evaluation benchmark's tables
+    ``reserved_benchmark`` before any DDL is made for it."""
     from sqlfix.sql.references import is_reserved
 
     if dialect not in DIALECTS:
@@ -522,7 +529,7 @@ def read_repository(root: Path, dialect: str, schema_glob: str = SCHEMA_FILES, r
     quiet = _quiet_sqlglot()
     try:
         files, candidates = 0, []
-        for path in sql_files(root):
+        for path in sql_files(root) if paths is None else paths:
             files += 1
             candidates.extend(statements(path.relative_to(root).as_posix(), path.read_text(errors="replace"), dialect))
             if bar is not None:

@@ -70,10 +70,10 @@ def run_repository(ctx, root: str, dialect: str, schema_glob: str | None = None,
     now, started = dt.datetime.now(dt.timezone.utc), time.perf_counter()
     folder = Path(root)
     label = name or folder.resolve().name
-    total = sum(1 for _ in repo.sql_files(folder)) if folder.is_dir() else 0
-    with progress(total, "corpus: read", "file") as bar:
+    paths = list(repo.sql_files(folder)) if folder.is_dir() else []
+    with progress(len(paths), "corpus: read", "file") as bar:
         imported = repo.read_repository(folder, dialect, schema_glob or repo.SCHEMA_FILES,
-                                        ctx.cfg["dataset"]["reserved"], bar)  # fmt: skip
+                                        ctx.cfg["dataset"]["reserved"], bar, paths)  # fmt: skip
     if not imported.files:
         raise UsageError("no .sql file under --repo", input=root)
     waiting = sum(1 for c in imported.candidates if c.reason is None)
