@@ -591,6 +591,63 @@ OPT_PAIRS = register(
     )
 )
 
+OPT_SEEDS = register(
+    Table(
+        name="opt_seeds",
+        purpose="Silver: good queries drawn from sql_corpus that the de-optimisers slow down (sqlfix optimize seeds).",
+        columns=_cols(
+            ("seed_id", "string", "<domain>.<corpus_id prefix> (the split's group)"),
+            ("domain", "string", "its source's label and its tables' database, or the generated domain it runs on"),
+            ("seed_sql", "string", "the query, its tables read by their view names"),
+            ("corpus_id", "string", "the sql_corpus row it comes from"),
+            ("source", "string", "sql_corpus.source"),
+            ("origin", "string", "sql_corpus.origin (its file in the repository)"),
+            ("patterns", "array<string>", "the de-optimisers that apply to it"),
+            ("split", "string", "train or validation (drawn per seed)"),
+            ("schema_fingerprint", "string", "the opt_schemas version of its domain it was checked on"),
+            ("rows_small", "bigint", "rows it returns on the first (small) instance"),
+            ("added_at", "timestamp", "when it was drawn"),
+        ),
+        keys=("seed_id",),
+        layer="silver",
+        volatile=("added_at",),
+    )
+)
+
+OPT_SEEDS_REJECTED = register(
+    Table(
+        name="opt_seeds_rejected",
+        purpose="Quarantine: sql_corpus queries that are not optimisation seeds, with the reason (sqlfix optimize seeds).",
+        columns=_cols(
+            ("corpus_id", "string", "the sql_corpus row"),
+            ("domain", "string", "the domain it was placed in"),
+            ("reason", "string", "reserved_benchmark, too_long, unparseable, unsupported_name, unsupported_type, "
+             "no_pattern, refused, analysis_failed, nondeterministic, timeout, too_many_rows, runtime_error or no_rows"),
+            ("detail", "string", "the error's first line, the table or the name"),
+            ("sql_text", "string", "the query as the corpus holds it"),
+            ("added_at", "timestamp", "when"),
+        ),
+        keys=("corpus_id",),
+        volatile=("added_at",),
+    )
+)
+
+OPT_SCHEMAS = register(
+    Table(
+        name="opt_schemas",
+        purpose="Meta: the tables generated for corpus seeds, per domain: columns, key roles, literals, sizes.",
+        columns=_cols(
+            ("domain", "string", "the seeds' domain"),
+            ("view", "string", "the single-part name seeds read the table by"),
+            ("source_table", "string", "its name in the corpus"),
+            ("spec", "string", "JSON: columns (type, key/ref/value role, key domain, literals), dimension, partition"),
+            ("fingerprint", "string", "the domain's spec digest (opt_seeds.schema_fingerprint)"),
+        ),
+        keys=("domain", "view"),
+        layer="meta",
+    )
+)
+
 OPT_RUNS = register(
     Table(
         name="opt_runs",

@@ -2,6 +2,8 @@
 
 - ``sqlfix optimize databases``: every instance of ``optimize.instances`` (Quill's five domains and a
   TPC-DS-shaped star, seeded, at its scale) as Delta tables (overwritten: idempotent).
+- ``sqlfix optimize seeds``: ``sql_corpus`` queries over data generated for their DDL -> ``opt_seeds``
+  (the rest, with the reason, -> ``opt_seeds_rejected``); the rounds below draw from them too.
 - ``sqlfix optimize rules [--junior]``: the rule-based round: slow queries from the de-optimisers (and the
   LLM junior developer) under the diversity quotas, the inverse and sqlglot rewrites as candidates, tiered
   verification on the instances, the reward -> ``opt_pairs`` (merged on pair_id), the reward distribution.
@@ -12,7 +14,7 @@
 from __future__ import annotations
 
 from sqlfix.commands import Subcommand
-from sqlfix.optimize.run import log_iterations, run_databases, run_export, run_loop, run_rules
+from sqlfix.optimize.run import log_iterations, run_databases, run_export, run_loop, run_rules, run_seeds
 
 
 def _export(ctx, args) -> int:
@@ -28,6 +30,14 @@ def _export(ctx, args) -> int:
 def _databases(ctx, args) -> int:
     for name, info in run_databases(ctx).items():
         print(f"optimize: instance {name}: {info['rows']:,} rows in {info['seconds']}s")
+    return 0
+
+
+def _seeds(ctx, args) -> int:
+    out = run_seeds(ctx)
+    print(f"optimize: {out['kept']} seeds of {out['corpus']} corpus queries -> opt_seeds ({len(out['domains'])} "
+          f"domains, {out['generated_tables']} tables generated); patterns {dict(out['patterns'].most_common())}; "
+          f"rejected -> opt_seeds_rejected: {dict(out['rejected'].most_common())}")  # fmt: skip
     return 0
 
 
@@ -62,6 +72,7 @@ def _rules(ctx, args) -> int:
 def _add(parser) -> None:
     sub = parser.add_subparsers(dest="stage", required=True, metavar="STAGE")
     sub.add_parser("databases", help="generate the instances' Delta tables")
+    sub.add_parser("seeds", help="sql_corpus queries as seeds over data generated for their DDL")
     _add_rules(sub.add_parser("rules", help="the rule-based round -> opt_pairs"))
     run = sub.add_parser("run", help="the ReSTEM loop: rules, then N iterations of sample -> verify -> fine-tune")
     run.add_argument("--iterations", type=int, default=1)
@@ -92,7 +103,7 @@ def _loop(ctx, args) -> int:
 
 
 def _run(ctx, args) -> int:
-    return {"databases": _databases, "rules": _rules, "run": _loop, "export": _export}[args.stage](ctx, args)
+    return {"databases": _databases, "seeds": _seeds, "rules": _rules, "run": _loop, "export": _export}[args.stage](ctx, args)
 
 
 SUBCOMMANDS = {

@@ -76,10 +76,13 @@ def resolves(sql: str, schema: dict[str, dict[str, str]]) -> bool:
     return True
 
 
-def augment(pairs: list[dict], schema: dict[str, dict[str, str]], copies: int) -> tuple[list[dict], int]:
-    """``copies`` renamed copies of each pair (same split, same seed_id); returns (copies, rejected)."""
+def augment(pairs: list[dict], schema, copies: int) -> tuple[list[dict], int]:
+    """``copies`` renamed copies of each pair (same split, same seed_id); returns (copies, rejected).
+    ``schema``: table -> column -> type, or a function of the pair giving its database's."""
     out, rejected = [], 0
+    schema_of = schema if callable(schema) else (lambda _pair: schema)
     for p in pairs:
+        schema = schema_of(p)
         for i in range(copies):
             seed = int(hashlib.sha256(f"{p['pair_id']}:{i}".encode()).hexdigest()[:8], 16)
             m = mapping(schema, seed)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from sqlfix.optimize.queries import PARTITION_COLUMNS
@@ -37,6 +38,10 @@ class Deoptimizer:
 
 
 PATTERNS: dict[str, Deoptimizer] = {}
+
+# The database the query being slowed down reads: (table -> column -> type, its partition columns); None:
+# the generated domains (``databases.schema``, ``queries.PARTITION_COLUMNS``). Set by ``deoptimize``.
+_DATABASE: ContextVar[tuple[dict, set] | None] = ContextVar("sqlfix_deoptimize_database", default=None)
 
 # Python UDFs the verification sessions register: the slow twins of built-ins.
 PYTHON_UDFS: dict[str, tuple[Callable, str]] = {
@@ -170,7 +175,7 @@ def range_to_function_on_partition(src):
     exp = _exp()
     for cmp in src.tree.find_all(exp.GT, exp.GTE, exp.LT, exp.LTE, exp.EQ):
         col, lit = cmp.left, cmp.right
-        if not (isinstance(col, exp.Column) and col.name.lower() in PARTITION_COLUMNS):
+        if not (isinstance(col, exp.Column) and col.name.lower() in _partition_columns()):
             continue
         if not (isinstance(lit, exp.Cast) and isinstance(lit.this, exp.Literal) and lit.this.is_string):
             continue
@@ -429,20 +434,38 @@ def measures_to_repeated_subqueries(src):
 def _columns_of_table(name: str) -> list[str]:
     from sqlfix.optimize.databases import schema
 
-    return list(schema().get(name, {}))
+    database = _DATABASE.get()
+    return list((database[0] if database else schema()).get(name, {}))
 
 
-def deoptimize(sql: str, include_undone: bool = False) -> list[tuple[str, str]]:
+def _partition_columns() -> set[str]:
+    database = _DATABASE.get()
+    return database[1] if database else PARTITION_COLUMNS
+
+
+def deoptimize(sql: str, include_undone: bool = False, schema: dict | None = None,
+               partition_columns: set[str] | None = None) -> list[tuple[str, str]]:  # fmt: skip
     """Every (pattern, slow query) the registered rules make of one good query (``include_undone``: also
-    the patterns Spark's optimizer undoes)."""
-    out = []
-    for pattern, d in PATTERNS.items():
-        if d.spark_undoes and not include_undone:
-            continue
-        slow = d.apply(sql)
-        if slow:
-            out.append((pattern, slow))
-    return out
+    the patterns Spark's optimizer undoes). ``schema`` (table -> column -> type) and ``partition_columns``
+    describe the database it reads (default: the generated domains).
+
+    Example:
+        >>> sql = "SELECT e.id FROM ev e WHERE e.day >= DATE '2024-01-01'"
+        >>> [p for p, _ in deoptimize(sql)], [p for p, _ in deoptimize(sql, schema={}, partition_columns={"day"})]
+        ([], ['function_on_partition_column'])
+    """
+    token = _DATABASE.set((schema or {}, set(partition_columns or ())) if schema is not None else None)
+    try:
+        out = []
+        for pattern, d in PATTERNS.items():
+            if d.spark_undoes and not include_undone:
+                continue
+            slow = d.apply(sql)
+            if slow:
+                out.append((pattern, slow))
+        return out
+    finally:
+        _DATABASE.reset(token)
 
 
 def select_with_quotas(

@@ -48,9 +48,16 @@ def tables_ddl(sql: str, ddl_by_table: dict[str, str]) -> str:
     return ";\n".join(ddl for name, ddl in ddl_by_table.items() if name in names)
 
 
-def sample(generator, items: list[dict], ddl_by_table: dict[str, str], k: int, temperature: float) -> list[list[str]]:
-    """``k`` distinct rewrites per slow query from the policy (SQL extracted from each answer)."""
-    prompts = [render_opt_prompt(tables_ddl(i["slow_sql"], ddl_by_table), i["slow_sql"]) for i in items]
+def ddls_of(ddl_by_table, item: dict) -> dict[str, str]:
+    """The CREATE TABLE statements of ``item``'s database: ``ddl_by_table`` is one mapping for every item, or
+    a function of the item (its domain's tables: ``seeds.Pool.ddls``)."""
+    return ddl_by_table(item) if callable(ddl_by_table) else ddl_by_table
+
+
+def sample(generator, items: list[dict], ddl_by_table, k: int, temperature: float) -> list[list[str]]:
+    """``k`` distinct rewrites per slow query from the policy (SQL extracted from each answer);
+    ``ddl_by_table`` as ``ddls_of`` reads it."""
+    prompts = [render_opt_prompt(tables_ddl(i["slow_sql"], ddls_of(ddl_by_table, i)), i["slow_sql"]) for i in items]
     found = generator.generate(prompts, [i["slow_sql"] for i in items], n=k, temperature=temperature)
     out = []
     for item, candidates in zip(items, found, strict=True):
@@ -63,7 +70,7 @@ def sample(generator, items: list[dict], ddl_by_table: dict[str, str], k: int, t
     return out
 
 
-def training_rows(pairs: list[dict], ddl_by_table: dict[str, str]) -> list[dict]:
+def training_rows(pairs: list[dict], ddl_by_table) -> list[dict]:
     """Kept pairs as the trainer's rows (prompt, bug_sql = slow, target = fast), the best reward per slow query."""
     best: dict[str, dict] = {}
     for p in pairs:
@@ -73,7 +80,7 @@ def training_rows(pairs: list[dict], ddl_by_table: dict[str, str]) -> list[dict]
             and (p["slow_sql"] not in best or p["reward"] > best[p["slow_sql"]]["reward"])
         ):
             best[p["slow_sql"]] = p
-    return [{"sample_id": p["pair_id"], "split": "train", "prompt": render_opt_prompt(tables_ddl(p["slow_sql"], ddl_by_table),
+    return [{"sample_id": p["pair_id"], "split": "train", "prompt": render_opt_prompt(tables_ddl(p["slow_sql"], ddls_of(ddl_by_table, p)),
              p["slow_sql"]), "target": p["fast_sql"], "bug_sql": p["slow_sql"], "fixed_sql": p["fast_sql"],
              "category_l3": p["pattern"], "task_id": p["seed_id"]} for p in sorted(best.values(), key=lambda p: p["pair_id"])]  # fmt: skip
 

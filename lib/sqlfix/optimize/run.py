@@ -1,5 +1,6 @@
-"""The optimisation pipelines (``sqlfix optimize``): seeded instances, the rule-based round, the ReSTEM loop
-and the export; each a ``Context`` in, tables (``opt_pairs``, ``opt_runs``) and files out."""
+"""The optimisation pipelines (``sqlfix optimize``): seeded instances, corpus seeds, the rule-based round, the
+ReSTEM loop and the export; each a ``Context`` in, tables (``opt_seeds``, ``opt_pairs``, ``opt_runs``) and
+files out."""
 
 from __future__ import annotations
 
@@ -9,26 +10,141 @@ import time
 from collections import Counter
 
 from sqlfix.config import deep_merge
-from sqlfix.optimize.databases import Instance, all_tables, build_instance, ddl_by_table, instance_session, schema
+from sqlfix.optimize.databases import Instance, all_tables, build_instance, instance_session
 from sqlfix.optimize.deoptimize import PYTHON_UDFS, select_with_quotas
 from sqlfix.optimize.reward import Reward, distribution
-from sqlfix.optimize.rules import candidates, pair_id, slow_queries
+from sqlfix.optimize.rules import candidates, pair_id, slow_queries, split_of
+from sqlfix.optimize.seeds import Pool
 from sqlfix.optimize.verify import Verifier
-from sqlfix.tables import OPT_PAIRS, OPT_RUNS
+from sqlfix.tables import OPT_PAIRS, OPT_RUNS, OPT_SCHEMAS, OPT_SEEDS, OPT_SEEDS_REJECTED
 
 
 def instances(cfg: dict) -> list[Instance]:
     return [Instance(i["name"], float(i["scale"]), int(i["seed"])) for i in cfg["optimize"]["instances"]]
 
 
-def make_verifier(cfg: dict, spark, insts: list[Instance] | None = None, large: str | None = None) -> Verifier:
+def make_verifier(cfg: dict, spark, insts: list[Instance] | None = None, large: str | None = None,
+                  contracts=None) -> Verifier:  # fmt: skip
     """A verifier over hardened sessions of ``insts`` (default: ``optimize.instances``), the Python UDFs the
-    de-optimisers use registered in each."""
+    de-optimisers use registered in each; ``contracts(instance) -> {view: lake contract}`` (default: the
+    generated domains' tables)."""
     insts = insts or instances(cfg)
-    sessions = {i.name: instance_session(cfg, spark, i, PYTHON_UDFS) for i in insts}
+    sessions = {i.name: instance_session(cfg, spark, i, PYTHON_UDFS, contracts(i) if contracts else None)
+                for i in insts}  # fmt: skip
+    views = set(contracts(insts[0])) if contracts else {t.name for t in all_tables()}
     ocfg = cfg["optimize"]
-    return Verifier(sessions, large or ocfg["large"], {t.name for t in all_tables()}, repeats=int(ocfg["repeats"]),
+    return Verifier(sessions, large or ocfg["large"], views, repeats=int(ocfg["repeats"]),
                     max_rows=int(ocfg["verify_max_rows"]), timeout_s=float(ocfg["verify_timeout_s"]))  # fmt: skip
+
+
+class Verifiers:
+    """One verifier per database a pool's seeds read (the generated domains share one), made when first
+    asked for."""
+
+    def __init__(self, cfg: dict, spark, pool: Pool):
+        self.cfg, self.spark, self.pool, self._made = cfg, spark, pool, {}
+
+    def __call__(self, domain: str) -> Verifier:
+        from sqlfix.optimize import seeds
+
+        key = None if self.pool.generated(domain) else domain
+        if key not in self._made:
+            specs = self.pool.specs.get(domain, [])
+            self._made[key] = make_verifier(self.cfg, self.spark, contracts=(lambda i: {
+                s.view: seeds.contract(domain, s, i) for s in specs}) if key else None)  # fmt: skip
+        return self._made[key]
+
+
+def seed_pool(ctx, say=print) -> Pool:
+    """The seeds of a round: the hand-written ones (``optimize.seeds.builtin``) and ``opt_seeds`` whose
+    domain's tables are still the ones they were checked on (a stale seed is left out, and counted)."""
+    from sqlfix.optimize import seeds
+    from sqlfix.optimize.queries import SEEDS
+
+    pool = Pool(seeds=list(SEEDS) if ctx.cfg["optimize"]["seeds"]["builtin"] else [])
+    if not ctx.lake.exists("opt_seeds"):
+        return pool
+    for row in ctx.lake.read("opt_schemas").orderBy("domain", "view").collect():
+        pool.specs.setdefault(row["domain"], []).append(seeds.TableSpec.from_json(row["spec"]))
+    prints = {d: seeds.fingerprint(s) for d, s in pool.specs.items()}
+    stale = 0
+    for row in ctx.lake.read("opt_seeds").orderBy("seed_id").collect():
+        if row["domain"] in pool.specs and prints[row["domain"]] != row["schema_fingerprint"]:
+            stale += 1
+            continue
+        pool.seeds.append((row["domain"], row["seed_id"].removeprefix(f"{row['domain']}."), row["seed_sql"]))
+    if stale:
+        say(f"optimize: {stale} corpus seeds left out: their domain's tables changed since (sqlfix optimize seeds)")
+    return pool
+
+
+def _ensure_generated(ctx) -> None:
+    """The generated domains' instances, built where absent (a corpus seed placed there runs over them)."""
+    from sqlfix.errors import LakeError
+    from sqlfix.optimize.databases import contract
+
+    for inst in instances(ctx.cfg):
+        try:
+            ctx.lake.read_dataset(contract(all_tables()[0], inst.name))
+        except LakeError:
+            build_instance(ctx.lake, inst)
+
+
+def run_seeds(ctx, say=print) -> dict:
+    """``sqlfix optimize seeds``: every ``sql_corpus`` query placed (``seeds.place``), data generated for each
+    domain that has candidates on every instance, each candidate checked there (``seeds.check``);
+    ``opt_schemas``, ``opt_seeds`` and ``opt_seeds_rejected`` are rewritten whole (a function of the corpus
+    and the settings: a re-run writes the same rows), the data tables first under names that change with
+    their spec, so a crash leaves every table as it was."""
+    from sqlfix.optimize import seeds
+    from sqlfix.progress import progress
+
+    ocfg, scfg = ctx.cfg["optimize"], ctx.cfg["optimize"]["seeds"]
+    cols = ["corpus_id", "sql_text", "source", "origin", "tables", "schema_ddl"]
+    rows = [r.asDict() for r in ctx.lake.read("sql_corpus").select(*cols).orderBy("corpus_id").collect()]
+    t0 = time.perf_counter()
+    specs, placed, rejected = seeds.place(rows, ctx.cfg["dataset"]["reserved"], scfg)
+    say(f"optimize: {len(rows)} corpus queries: {len(placed)} candidate seeds in {len({p.domain for p in placed})} "
+        f"domains, {len(rejected)} rejected before running ({time.perf_counter() - t0:.0f}s)")  # fmt: skip
+    insts = instances(ctx.cfg)
+    if any(p.domain not in specs for p in placed):
+        _ensure_generated(ctx)
+    generated_tables = 0
+    with progress(len(specs) * len(insts), "optimize seeds: data", "instance") as bar:
+        for domain, tables in specs.items():
+            for inst in insts:
+                sizes = seeds.key_sizes(scfg, tables, inst.scale)
+                for t in tables:
+                    rows_ = t.rows(scfg, inst.scale)
+                    frame = seeds.generate(ctx.spark, t, sizes, rows_, inst.seed, float(scfg["null_share"]))
+                    ctx.lake.write_dataset(seeds.contract(domain, t, inst), frame)
+                    generated_tables += 1
+                bar.update(1)
+    verifiers = Verifiers(ctx.cfg, ctx.spark, Pool(specs=specs))
+    kept, now = [], dt.datetime.now(dt.timezone.utc)
+    with progress(len(placed), "optimize seeds: checks", "query") as bar:
+        for p in placed:
+            verifier = verifiers(p.domain)
+            reason, detail, n = seeds.check(verifier, p.sql, verifier.views, ocfg["large"])
+            if reason:
+                rejected.append(seeds.rejection(p.row, p.domain, reason, detail))
+            else:
+                kept.append({"seed_id": p.seed_id, "domain": p.domain, "seed_sql": p.sql,
+                             "corpus_id": p.row["corpus_id"], "source": p.row["source"], "origin": p.row.get("origin"),
+                             "patterns": p.patterns, "split": split_of(p.seed_id, float(ocfg["validation_share"])),
+                             "schema_fingerprint": seeds.fingerprint(specs[p.domain]) if p.domain in specs else None,
+                             "rows_small": n, "added_at": now})  # fmt: skip
+            bar.update(1)
+    schema_rows = [{"domain": d, "view": t.view, "source_table": t.source, "spec": t.to_json(),
+                    "fingerprint": seeds.fingerprint(tables)} for d, tables in specs.items() for t in tables]  # fmt: skip
+    ctx.lake.overwrite("opt_schemas", ctx.spark.createDataFrame(schema_rows, OPT_SCHEMAS.spark_schema))
+    ctx.lake.overwrite("opt_seeds", ctx.spark.createDataFrame(kept, OPT_SEEDS.spark_schema))
+    for r in rejected:
+        r["added_at"] = now
+    ctx.lake.overwrite("opt_seeds_rejected", ctx.spark.createDataFrame(rejected, OPT_SEEDS_REJECTED.spark_schema))
+    return {"corpus": len(rows), "kept": len(kept), "rejected": Counter(r["reason"] for r in rejected),
+            "domains": Counter(k["domain"] for k in kept), "patterns": Counter(p for k in kept for p in k["patterns"]),
+            "generated_tables": generated_tables, "seeds": kept}  # fmt: skip
 
 
 def run_databases(ctx) -> dict:
@@ -40,29 +156,29 @@ def run_databases(ctx) -> dict:
     return out
 
 
-def run_rules(ctx, limit: int | None = None, junior=None) -> dict:
+def run_rules(ctx, limit: int | None = None, junior=None, say=print) -> dict:
     ocfg = ctx.cfg["optimize"]
-    tables = schema()
-    verifier = make_verifier(ctx.cfg, ctx.spark)
+    pool = seed_pool(ctx, say)
+    verifiers = Verifiers(ctx.cfg, ctx.spark, pool)
     reward = reward_from_config(ocfg)
     items = slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
-                         float(ocfg["validation_share"]))  # fmt: skip
+                         float(ocfg["validation_share"]), pool=pool)  # fmt: skip
     junior_outcomes = {}
     if junior is not None:  # the LLM junior developer's slow queries, verified like the rules' ones
         from sqlfix.optimize.junior import junior_slow_queries
-        from sqlfix.optimize.queries import SEEDS
         from sqlfix.optimize.restem import tables_ddl
 
-        ddls = ddl_by_table()
+        domain_of = {sql: domain for domain, _, sql in pool.seeds}
         extra, junior_outcomes = junior_slow_queries(
-            junior, list(SEEDS), lambda sql: tables_ddl(sql, ddls),
+            junior, pool.seeds, lambda sql: tables_ddl(sql, pool.ddls(domain_of[sql])),
             int(ctx.cfg["generation"]["llm"]["max_requests"]), float(ocfg["validation_share"]),
         )  # fmt: skip
-        pool = slow_queries(10**6, 1.0, float(ocfg["validation_share"])) + extra  # one draw under the quotas
-        items = select_with_quotas(pool, len(items) + len(extra), float(ocfg["max_pattern_share"]))
+        every = slow_queries(10**6, 1.0, float(ocfg["validation_share"]), pool=pool) + extra  # one draw, quotas
+        items = select_with_quotas(every, len(items) + len(extra), float(ocfg["max_pattern_share"]))
     now, records = dt.datetime.now(dt.timezone.utc), []
     for item in items:
-        for source, fast in candidates(item, tables):
+        verifier = verifiers(item["domain"])
+        for source, fast in candidates(item, pool.schema(item["domain"])):
             check = verifier.check(item["slow_sql"], fast)
             score = reward.score(check.speedup, check.passed, item["slow_sql"], fast)
             records.append(_record(item, source, fast, check, score, check.passed and reward.keep(score), 0, now))
@@ -107,16 +223,20 @@ def run_loop(ctx, iterations: int, model: str | None, k: int, steps: int, limit:
     ocfg = ctx.cfg["optimize"]
     done = {r["iteration"]: r.asDict() for r in ctx.lake.read("opt_runs").filter(F.col("status") == "done").collect()}
     if 0 not in done:
-        out = run_rules(ctx, limit)
+        out = run_rules(ctx, limit, say=say)
         _finish(ctx, 0, None, None, restem.iteration_metrics(out["records"], out["slow_queries"]))
         say(f"optimize: iteration 0 (rules): {out['kept']} kept of {out['candidates']} candidates")
     else:
         say("optimize: iteration 0 (rules) done already")
-    verifier = make_verifier(ctx.cfg, ctx.spark)
+    pool = seed_pool(ctx, say)
+    verifiers = Verifiers(ctx.cfg, ctx.spark, pool)
     reward = reward_from_config(ocfg)
-    ddls = ddl_by_table()
+
+    def ddls(item: dict) -> dict[str, str]:
+        return pool.ddls(item["domain"])
+
     items = [i for i in slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
-                                     float(ocfg["validation_share"])) if i["split"] == "train"]  # fmt: skip
+                                     float(ocfg["validation_share"]), pool=pool) if i["split"] == "train"]  # fmt: skip
     policy = model or ctx.cfg["train"]["model"]
     if model is None and not (Path(policy) / "config.json").is_file():
         from sqlfix.training.base_model import prepare
@@ -136,7 +256,7 @@ def run_loop(ctx, iterations: int, model: str | None, k: int, steps: int, limit:
         now, records = dt.datetime.now(dt.timezone.utc), []
         for item, texts in zip(items, samples, strict=True):
             for fast in texts:
-                check = verifier.check(item["slow_sql"], fast)
+                check = verifiers(item["domain"]).check(item["slow_sql"], fast)
                 score = reward.score(check.speedup, check.passed, item["slow_sql"], fast)
                 records.append(_record(item, f"policy:{Path(policy).name}", fast, check, score,
                                             check.passed and reward.keep(score), it, now))  # fmt: skip
@@ -171,12 +291,12 @@ def run_export(ctx, out, copies: int) -> dict:
 
     from sqlfix.optimize import augment, restem
 
-    tables_ = schema()
+    pool = seed_pool(ctx)
     kept = [r.asDict() for r in ctx.lake.read("opt_pairs").filter(F.col("kept")).orderBy("pair_id").collect()]
-    copies_, rejected = augment.augment(kept, tables_, copies)
+    copies_, rejected = augment.augment(kept, lambda p: pool.schema(p["domain"]), copies)
 
     def render(row: dict) -> str:
-        tables = row.get("schema") or tables_
+        tables = row.get("schema") or pool.schema(row["domain"])
         ddls = {t: f"CREATE TABLE {t} ({', '.join(f'{c} {typ.upper()}' for c, typ in cols.items())})"
                 for t, cols in tables.items()}  # fmt: skip
         return restem.render_opt_prompt(restem.tables_ddl(row["slow_sql"], ddls), row["slow_sql"])

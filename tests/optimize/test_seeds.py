@@ -1,0 +1,47 @@
+"""Seeds from real SQL: corpus queries placed in domains, views renamed, keys and literals read from the
+domain's own queries, every query either a candidate or a rejection with its reason."""
+
+from __future__ import annotations
+
+from sqlfix.optimize.seeds import lake_type, place
+
+SCFG = {"max_chars": 400, "max_literals": 4}
+RESERVED = {"tables": ["store_sales"], "databases": [], "shared": []}
+DDL = ("CREATE TABLE sf.account (id STRING, region STRING, created DATE); "
+       "CREATE TABLE sf.opportunity (opp_id BIGINT, account_id STRING, amount FLOAT, stage STRING)")  # fmt: skip
+
+
+def _row(cid: str, sql: str, tables: list[str], ddl: str = DDL) -> dict:
+    return {"corpus_id": cid * 16, "sql_text": sql, "source": "repo:crm", "origin": f"{cid}.sql", "tables": tables,
+            "schema_ddl": ddl}  # fmt: skip
+
+
+def test_corpus_queries_are_placed_renamed_and_rejected_with_reasons():
+    rows = [
+        _row("a", "SELECT a.region, 'x' AS k FROM sf.account a WHERE a.region = 'emea' UNION ALL "
+                  "SELECT a.region, 'y' AS k FROM sf.account a WHERE a.created >= DATE '2024-03-01'", ["sf.account"]),
+        _row("b", "SELECT o.opp_id FROM sf.opportunity o JOIN sf.account a ON a.id = o.account_id "
+                  "WHERE o.stage IN ('won', 'lost')", ["sf.account", "sf.opportunity"]),
+        _row("e", "SELECT 1 AS one", ["sf.account"]),
+        _row("c", "SELECT ss.x FROM store_sales ss", ["store_sales"], "CREATE TABLE store_sales (x INT)"),
+        _row("d", "SELECT a.id FROM sf.account a WHERE a.region = '" + "z" * 400 + "'", ["sf.account"]),
+    ]  # fmt: skip
+    specs, placed, rejected = place(rows, RESERVED, SCFG)
+    assert sorted((r["corpus_id"][0], r["reason"]) for r in rejected) == [
+        ("c", "reserved_benchmark"), ("d", "too_long"), ("e", "no_pattern")]  # fmt: skip
+    assert [(p.seed_id, p.patterns) for p in placed] == [
+        ("crm.sf.aaaaaaaaaaaaaaaa", ["union_for_union_all", "function_on_partition_column"]),
+        ("crm.sf.bbbbbbbbbbbbbbbb", ["order_by_in_subquery"])]  # fmt: skip
+    assert "FROM account AS a" in placed[0].sql and "sf." not in placed[0].sql
+    tables = {t.view: t for t in specs["crm.sf"]}
+    assert set(tables) == {"account", "opportunity"}
+    account, opportunity = tables["account"], tables["opportunity"]
+    cols = {c.name: c for c in account.columns}
+    assert (cols["id"].role, cols["region"].values, cols["created"].values) == (
+        "key", ["emea"], [{"date": "2024-03-01"}])  # fmt: skip
+    assert account.partition_by == ("created",) and account.dimension and not opportunity.dimension
+    ref = {c.name: c for c in opportunity.columns}["account_id"]
+    assert (ref.role, ref.domain, ref.type) == ("ref", cols["id"].domain, "STRING")
+    assert {c.name: c.type for c in opportunity.columns}["amount"] == "double"
+    assert opportunity.ddl() == "CREATE TABLE opportunity (opp_id BIGINT, account_id STRING, amount DOUBLE, stage STRING)"
+    assert lake_type("ARRAY<STRUCT<Float: FLOAT>>") == "ARRAY<STRUCT<Float: double>>"
