@@ -322,9 +322,15 @@ def _value(dtype, spec: ColumnSpec, seed: int, path: tuple[str, ...], rows: int)
 
     top = len(path) == 1
     values = spec.values if top else []
-    if isinstance(dtype, T.StringType):
-        return pick([v for v in values if isinstance(v, str)],
-                    F.concat(F.lit("v"), (F.floor(F.pow(rand(), 2) * 50) + 1).cast("string")))  # fmt: skip
+    if isinstance(dtype, T.StringType):  # text a query may cast: digits, true/false for a flag, ISO dates
+        name = path[-1].lower()
+        if re.match(r"(is|has)_|.*(_flag|deleted|active)\Z", name):
+            text = F.when(rand() < 0.5, F.lit("true")).otherwise(F.lit("false"))
+        elif re.search(r"date|_at\Z|time|_on\Z", name):
+            text = _value(T.TimestampType(), spec, seed, path, rows).cast("string")
+        else:
+            text = (F.floor(F.pow(rand(), 2) * 50) + 1).cast("string")
+        return pick([v for v in values if isinstance(v, str)], text)
     if isinstance(dtype, T.IntegerType | T.LongType | T.ShortType | T.ByteType):
         nums = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
         return pick(nums, F.floor(F.pow(rand(), 2) * 1000).cast(dtype))
@@ -516,8 +522,9 @@ def place(rows: list[dict], reserved: dict, scfg: dict) -> tuple[dict[str, list[
             rejected.append(rejection(p.row, p.domain, "no_pattern"))
             continue
         out.append(p)
-    used = {p.domain for p in out}
-    return {d: s for d, s in specs.items() if d in used}, out, rejected
+    read = {(p.domain, views[p.domain][t]) for p in out if p.domain in views for t in p.tables}
+    kept = {d: [s for s in tables if (d, s.view) in read] for d, tables in specs.items()}  # only what seeds read
+    return {d: tables for d, tables in kept.items() if tables}, out, rejected
 
 
 def check(verifier, sql: str, views: set[str], large: str) -> tuple[str | None, str, int]:
