@@ -80,7 +80,7 @@ def seed_pool(ctx, say=print) -> Pool:
 
 def _ensure_generated(ctx) -> None:
     """The generated domains' instances, built where absent (a corpus seed placed there runs over them)."""
-    from sqlfix.errors import LakeError
+    from sqlfix.lake import LakeError
     from sqlfix.optimize.databases import contract
 
     for inst in instances(ctx.cfg):
