@@ -7,7 +7,7 @@ EXTRAS ?= data,dev,train
 # DeepSpeed: build no CUDA ops on CPU machines (it JIT-builds the few it needs).
 export DS_BUILD_OPS ?= 0
 
-.PHONY: setup browser demo test model experiment optimize bench clean
+.PHONY: setup browser demo test model experiment optimize train-real bench clean
 
 setup: $(VENV)/.installed-$(EXTRAS)
 
@@ -48,6 +48,17 @@ optimize: model
 	$(VENV)/bin/sqlfix $(OPTIMIZE_DEMO) optimize databases
 	$(VENV)/bin/sqlfix $(OPTIMIZE_DEMO) optimize run --iterations 1 --limit 8 --k 2 --steps 10
 	$(VENV)/bin/sqlfix $(OPTIMIZE_DEMO) optimize export --out exports/opt
+
+# Train on real SQL and measure on a repository nothing was trained on (not one of the README's two commands;
+# about 1.5 h on 2 cores, see benchmarks/README.md): both repositories checked out by you, e.g.
+#   make train-real TRAIN_REPO=REPOS/bigquery-etl TRAIN_DIALECT=bigquery EVAL_REPO=REPOS/mattermost EVAL_DIALECT=snowflake
+# Everything goes under REAL_ROOT; a re-run goes on where the last one stopped.
+REAL_ROOT ?= runs/real
+train-real: model
+	@test -n "$(TRAIN_REPO)" && test -n "$(TRAIN_DIALECT)" && test -n "$(EVAL_REPO)" && test -n "$(EVAL_DIALECT)" || \
+	  { echo "usage: make train-real TRAIN_REPO=DIR TRAIN_DIALECT=D EVAL_REPO=DIR EVAL_DIALECT=D [REAL_ROOT=DIR]"; exit 2; }
+	$(PY) benchmarks/train_real.py --train-repo "$(TRAIN_REPO)" --train-dialect $(TRAIN_DIALECT) \
+	  --eval-repo "$(EVAL_REPO)" --eval-dialect $(EVAL_DIALECT) --root "$(REAL_ROOT)"
 
 experiment: model
 	$(VENV)/bin/sqlfix --set demo.events=4000 demo --until dataset

@@ -33,13 +33,26 @@ import held_out
 
 
 def main(argv: list[str] | None = None) -> int:
+    run(argv)
+    return 0
+
+
+def run(argv: list[str] | None = None) -> dict:
+    """Measure and print; returns ``{"model": label, "samples": n, "by_size": {edit size: counts}}`` (the counts
+    are sums: divide by ``n``)."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     held_out.add_arguments(ap)
     ap.add_argument("--limit", type=int, default=40)
     ap.add_argument("--samples", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--no-model", action="store_true", help="the repairs alone (no greedy, model or fix columns)")
+    ap.add_argument("--edit-size", choices=("single-token", "multi-token"), help="only the samples of this edit size")
+    ap.add_argument("--max-tokens", type=int,
+                    help="only the samples whose prompt and reference fit in this many of the model's tokens "
+                         "(what a CPU can generate in a session; the filter is stated in the output)")  # fmt: skip
     args = ap.parse_args(argv)
+    if args.max_tokens and args.no_model:
+        ap.error("--max-tokens counts the model's tokens: it needs a model")
 
     from sqlfix.dataset.prompt import render_prompt
     from sqlfix.evaluation.metrics import ast_match, edit_size
@@ -48,13 +61,30 @@ def main(argv: list[str] | None = None) -> int:
     from sqlfix.inference.generate import load_generator
     from sqlfix.repair.service import Fixer
 
-    ctx, rows = held_out.samples(args, args.limit)
+    ctx, model, fits = None, None, None
+    if not args.no_model:
+        ctx = held_out.context(args)
+        model = resolve_models(ctx, [args.model])[0]
+        if args.max_tokens:
+            from transformers import AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(model.path)
+
+            def fits(r: dict) -> bool:
+                text = render_prompt(r["schema_ddl"], r["bug_sql"], r["error_message"]) + r["fixed_sql"]
+                return len(tokenizer(text)["input_ids"]) <= args.max_tokens
+
+    def keep(r: dict) -> bool:
+        if args.edit_size and edit_size(r["bug_sql"], r["fixed_sql"]) != args.edit_size:
+            return False
+        return fits is None or fits(r)
+
+    ctx, rows = held_out.samples(args, args.limit, keep, ctx=ctx)
     judge = judge_from_config(ctx.spark, ctx.cfg)
     rules = Fixer(judge_from_config(ctx.spark, ctx.cfg))  # each its own judge: no shared cache of dry runs
     fixers = [("repairs", rules)]
     greedy, greedy_s, label = [""] * len(rows), 0.0, "none (repairs only)"
-    if not args.no_model:
-        model = resolve_models(ctx, [args.model])[0]
+    if model is not None:
         label = model.label
         generator = load_generator(model.path, "hf", 8)
         prompts = [render_prompt(r["schema_ddl"], r["bug_sql"], r["error_message"]) for r in rows]
@@ -91,7 +121,9 @@ def main(argv: list[str] | None = None) -> int:
             if result.verified:
                 confidence[name][(result.confidence, same)] += 1
     where = "generated pairs of the imported repository" if args.generated else f"held-out database {args.database}"
-    print(f"model {label}; {len(rows)} eval samples: {where}")
+    only = [f"edit size {args.edit_size}"] if args.edit_size else []
+    only += [f"prompt + reference <= {args.max_tokens} tokens"] if args.max_tokens else []
+    print(f"model {label}; {len(rows)} eval samples: {where}" + (f" ({', '.join(only)})" if only else ""))
     print("columns per fixer: verified / AST-equal to the reference / verified but not the reference")
     head = f"{'edit size':<13} {'n':>3}" + ("" if args.no_model else f"  {'greedy: ref / passes':>21}")
     head += "".join(f"  {name + ': ver / ref / other':>31}" for name, _ in fixers)
@@ -103,8 +135,12 @@ def main(argv: list[str] | None = None) -> int:
         def pct(key: str, s=s, n=n) -> str:
             return f"{100 * s[key] / n:5.1f}%"
 
-        line = f"{size:<13} {int(n):>3}" + ("" if args.no_model else f"  {pct('greedy_ast'):>10} / {pct('greedy_pass'):>8}")
-        line += "".join(f"  {pct(f'{k}_verified'):>9} / {pct(f'{k}_ast'):>7} / {pct(f'{k}_other'):>7}" for k, _ in fixers)
+        line = f"{size:<13} {int(n):>3}" + (
+            "" if args.no_model else f"  {pct('greedy_ast'):>10} / {pct('greedy_pass'):>8}"
+        )
+        line += "".join(
+            f"  {pct(f'{k}_verified'):>9} / {pct(f'{k}_ast'):>7} / {pct(f'{k}_other'):>7}" for k, _ in fixers
+        )
         print(line + "  " + " ".join(f"{s[f'{k}_s'] / n:>7.2f}" for k, _ in fixers))
     print("\nrepairs per taxonomy leaf: n, verified, AST-equal, verified but not the reference")
     for (name, leaf), b in sorted(leaves.items()):
@@ -115,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, by in confidence.items():
         cells = [f"{level} {int(by[(level, True)])}/{int(by[(level, False)])}" for level in ("high", "medium", "low")]
         print(f"  {name:<8} " + ", ".join(cells))
-    return 0
+    return {"model": label, "samples": len(rows), "by_size": {size: dict(s) for size, s in stats.items()}}
 
 
 if __name__ == "__main__":

@@ -15,15 +15,21 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
                          "by benchmarks/real_generation.py; never trained on), every database")  # fmt: skip
 
 
-def samples(args, n: int, keep=lambda row: True) -> tuple[object, list[dict]]:
-    """(the lake's Context, up to ``n`` of its ``sft_eval`` samples over ``args.database`` that ``keep``
-    accepts, a seeded pick one per category first)."""
+def context(args):
+    """The Context of the lake under ``args.root``."""
     from sqlfix.config import load_config
     from sqlfix.context import Context
+
+    return Context(load_config("local", overrides=[f"output_root={args.root}"]))
+
+
+def samples(args, n: int, keep=lambda row: True, ctx=None) -> tuple[object, list[dict]]:
+    """(the lake's Context, up to ``n`` of its ``sft_eval`` samples over ``args.database`` that ``keep``
+    accepts, a seeded pick one per category first)."""
     from sqlfix.dataset.build import databases
     from sqlfix.evaluation.evaluate import pick
 
-    ctx = Context(load_config("local", overrides=[f"output_root={args.root}"]))
+    ctx = ctx or context(args)
     if getattr(args, "generated", False):
         rows = [{**r.asDict(), "sample_id": r["pair_id"]} for r in ctx.lake.read("generated_pairs").collect()]
         return ctx, pick([r for r in rows if keep(r)], n)

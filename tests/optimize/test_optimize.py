@@ -311,3 +311,18 @@ def test_self_joins_and_repeated_subqueries_are_written_for_their_shape():
         " ON n.i_category <=> m.i_category AND n.d_year <=> m.d_year"
     )
     assert PATTERNS["repeated_subquery"].apply("SELECT x.a, SUM(x.b) AS s FROM t x GROUP BY x.a") is None  # one measure
+
+
+def test_rules_apply_inside_ctes_derived_tables_and_branches_and_keep_the_rest_of_the_text():
+    sql = (
+        "WITH big AS (\n  SELECT UPPER(o.status) AS s FROM shop.orders o\n)\n"
+        "SELECT b.s, COUNT(*) AS n FROM big b GROUP BY b.s"
+    )
+    assert deoptimize(sql) == [
+        ("python_udf_for_builtin", sql.replace("UPPER(", "py_upper(")),
+        ("order_by_in_subquery", sql.replace("FROM shop.orders o", "FROM (SELECT * FROM shop.orders ORDER BY order_id) o")),
+    ]  # the CTE's body is the region: the WITH clause and the main query stay byte-identical
+    union = "SELECT TRIM(c.name) AS n FROM customers c UNION ALL SELECT c.email FROM customers c"
+    assert [p for p, _ in deoptimize(union)] == [
+        "union_for_union_all", "python_udf_for_builtin", "order_by_in_subquery", "order_by_in_subquery"]
+    assert deoptimize(union)[1][1] == union.replace("TRIM(", "py_trim(")

@@ -30,7 +30,7 @@ def test_corpus_queries_are_placed_renamed_and_rejected_with_reasons():
     assert sorted((r["corpus_id"][0], r["reason"]) for r in rejected) == [
         ("c", "reserved_benchmark"), ("d", "too_long"), ("e", "no_pattern")]  # fmt: skip
     assert [(p.seed_id, p.patterns) for p in placed] == [
-        ("crm.sf.aaaaaaaaaaaaaaaa", ["union_for_union_all", "function_on_partition_column"]),
+        ("crm.sf.aaaaaaaaaaaaaaaa", ["union_for_union_all", "function_on_partition_column", "order_by_in_subquery"]),
         ("crm.sf.bbbbbbbbbbbbbbbb", ["order_by_in_subquery"])]  # fmt: skip
     assert "FROM account AS a" in placed[0].sql and "sf." not in placed[0].sql
     tables = {t.view: t for t in specs["crm.sf"]}

@@ -1,14 +1,12 @@
 """``sqlfix demo``: the embedded default end to end on the local lake — from logs to a fixed query.
 
-simulate (short ad-hoc analyst queries, with the noise real logs have) -> ingest (twice: the second adds
-nothing) -> mine -> filter (drops by reason) -> spot check (the reviewer is the simulator's ground truth:
-an automated stand-in for people) -> oriented generation (mutators for the rarest leaves, verified) -> build-dataset (one domain held out: never trained on) -> train the
-embedded default base model (SmolLM2-135M-Instruct, ``demo.train_steps`` steps of DM-SFT) -> evaluate
-base vs trained on an eval sample -> register (challenger) -> promote -> ``sqlfix fix`` on failed queries
-of the held-out domain, printing each diff -> one summary table.
-
-``demo.*`` in the profile sizes it for 2 CPU cores (about 10 minutes after set-up); the longer version
-is ``sqlfix demo --set demo.train_steps=300 --set demo.eval_samples=200`` (hours on a CPU, minutes on a GPU).
+simulate (short ad-hoc analyst queries, with the noise real logs have) -> ingest (twice: the second adds nothing) ->
+mine -> filter (drops by reason) -> spot check (the simulator's ground truth stands in for people) -> oriented
+generation (mutators for the rarest leaves, verified) -> build-dataset (one domain held out: never trained on) ->
+train SmolLM2-135M-Instruct (``demo.train_steps`` steps of DM-SFT) -> evaluate base vs trained on an eval sample ->
+register (challenger) -> promote -> ``sqlfix fix`` on failed queries of the held-out domain, printing each diff ->
+one summary table. ``demo.*`` in the profile sizes it for 2 CPU cores (about 10 minutes after set-up); the longer
+version is ``sqlfix demo --set demo.train_steps=300 --set demo.eval_samples=200`` (hours on a CPU).
 """
 
 from __future__ import annotations

@@ -47,6 +47,8 @@ _DATABASE: ContextVar[tuple[dict, set] | None] = ContextVar("sqlfix_deoptimize_d
 PYTHON_UDFS: dict[str, tuple[Callable, str]] = {
     "py_upper": (lambda s: None if s is None else s.upper(), "string"),
     "py_lower": (lambda s: None if s is None else s.lower(), "string"),
+    "py_length": (lambda s: None if s is None else len(s), "int"),  # Spark counts characters, as len() does
+    "py_trim": (lambda s: None if s is None else s.strip(" "), "string"),  # Spark's TRIM(x) strips spaces only
 }
 
 
@@ -220,12 +222,27 @@ def join_to_correlated_scalar(src):
 
 @deoptimizer("python_udf_for_builtin")
 def builtin_to_python_udf(src):
-    """A Python UDF where a built-in exists (py_upper for upper): rows leave the JVM for Python."""
+    """A Python UDF where a built-in exists (py_upper for upper): rows leave the JVM for Python.
+
+    The first call of ``upper``, ``lower``, ``length`` or a plain ``trim`` (one argument) in the text.
+
+    Example:
+        >>> builtin_to_python_udf(Source("SELECT TRIM(c.name), LENGTH(c.name) FROM shop.customers c"))
+        [Edit(start=7, end=11, text='py_trim')]
+    """
     exp = _exp()
-    for f in src.tree.find_all(exp.Upper, exp.Lower):
+    names = []  # (start, end) of each call's name
+    for f in src.tree.find_all(exp.Upper, exp.Lower, exp.Length, exp.Trim):
         if "start" in f.meta:
-            name = src.sql[f.meta["start"] : f.meta["end"] + 1]
-            return [Edit(f.meta["start"], f.meta["end"] + 1, f"py_{name.lower()}")]
+            names.append((f.meta["start"], f.meta["end"] + 1))
+        elif isinstance(f, exp.Trim) and not (f.args.get("position") or f.args.get("expression")):
+            i = src.token_at(src.span(f.this)[0])  # sqlglot keeps no position for TRIM: the tokens before x
+            if i >= 2 and src.tokens[i - 1].kind == "L_PAREN":
+                names.append((src.tokens[i - 2].start, src.tokens[i - 2].end))
+    for start, end in sorted(names):
+        udf = f"py_{src.sql[start:end].lower()}"
+        if udf in PYTHON_UDFS:
+            return [Edit(start, end, udf)]
     return None
 
 
@@ -276,7 +293,7 @@ def sorted_derived_table(src):
     if table is None or not table.alias:
         return None
     name = ".".join(p for p in (table.db, table.name) if p)
-    start, _ = src.span(table.this)
+    start = _name_start(src, table)
     end = src.name_span(table.this)[1] if "start" in table.this.meta else None
     if end is None:
         return None
@@ -293,8 +310,19 @@ def star_derived_table(src):
     if table is None or not table.alias or "start" not in table.this.meta:
         return None
     name = ".".join(p for p in (table.db, table.name) if p)
-    start, end = src.span(table.this)[0], src.name_span(table.this)[1]
+    start, end = _name_start(src, table), src.name_span(table.this)[1]
     return [Edit(start, end, f"(SELECT * FROM {name})")]
+
+
+def _name_start(src: Source, table) -> int:
+    """Where a table's (qualified) name starts in the text.
+
+    Example:
+        >>> src = Source("SELECT 1 FROM shop.orders o")
+        >>> _name_start(src, _from_table(src))
+        14
+    """
+    return min(src.span(part)[0] for part in (table.args.get("catalog"), table.args.get("db"), table.this) if part)
 
 
 _AGGREGATES = ("sum", "avg", "min", "max", "count")
@@ -443,9 +471,47 @@ def _partition_columns() -> set[str]:
     return database[1] if database else PARTITION_COLUMNS
 
 
+def regions(sql: str) -> list[tuple[int, int]]:
+    """The spans of ``sql`` a rule is applied to, each a query of its own: the query, or, where it has a WITH
+    clause, the main query after it; and the body of every CTE, derived table and set-operation branch
+    (a real query's slow spot is as often inside a CTE as at its top). Unparseable text has none.
+
+    Example:
+        >>> sql = "WITH a AS (SELECT * FROM t) SELECT x.k FROM a JOIN (SELECT k FROM u) x ON a.k = x.k"
+        >>> [sql[s:e] for s, e in regions(sql)]
+        ['SELECT x.k FROM a JOIN (SELECT k FROM u) x ON a.k = x.k', 'SELECT k FROM u', 'SELECT * FROM t']
+    """
+    exp = _exp()
+    src = Source(sql)
+    try:
+        tree = src.tree
+        tokens = src.tokens
+    except Exception:  # noqa: BLE001 - sqlglot's parse and tokenize errors: nothing to slow down
+        return []
+    if tree is None:
+        return []
+    end = _end(src)
+    main = (0, end)
+    if (tree.args.get("with_") or tree.args.get("with")) is not None:
+        first = next((t for t in tokens if t.depth == 0 and t.kind == "SELECT"), None)
+        main = (first.start, end) if first is not None else None
+    out = [main] if main else []
+    for node in tree.find_all(exp.Select):
+        if node is tree or not isinstance(node.parent, exp.CTE | exp.Subquery | exp.Union):
+            continue
+        try:
+            span = src.span(node)
+        except (ValueError, KeyError):
+            continue
+        if span not in out:
+            out.append(span)
+    return out
+
+
 def deoptimize(sql: str, include_undone: bool = False, schema: dict | None = None,
                partition_columns: set[str] | None = None) -> list[tuple[str, str]]:  # fmt: skip
-    """Every (pattern, slow query) the registered rules make of one good query (``include_undone``: also
+    """Every (pattern, slow query) the registered rules make of one good query, one per rule and region
+    (``regions``: the query, each CTE body, derived table and set-operation branch; ``include_undone``: also
     the patterns Spark's optimizer undoes). ``schema`` (table -> column -> type) and ``partition_columns``
     describe the database it reads (default: the generated domains).
 
@@ -457,12 +523,14 @@ def deoptimize(sql: str, include_undone: bool = False, schema: dict | None = Non
     token = _DATABASE.set((schema or {}, set(partition_columns or ())) if schema is not None else None)
     try:
         out = []
-        for pattern, d in PATTERNS.items():
-            if d.spark_undoes and not include_undone:
-                continue
-            slow = d.apply(sql)
-            if slow:
-                out.append((pattern, slow))
+        for start, end in regions(sql):
+            body = sql[start:end]
+            for pattern, d in PATTERNS.items():
+                if d.spark_undoes and not include_undone:
+                    continue
+                slow = d.apply(body)
+                if slow and (pattern, sql[:start] + slow + sql[end:]) not in out:  # a branch that is the query
+                    out.append((pattern, sql[:start] + slow + sql[end:]))
         return out
     finally:
         _DATABASE.reset(token)

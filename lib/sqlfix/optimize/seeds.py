@@ -515,9 +515,10 @@ def place(rows: list[dict], reserved: dict, scfg: dict) -> tuple[dict[str, list[
         if p.domain in specs:
             schema = {s.view: {c.name: c.type for c in s.columns} for s in specs[p.domain]}
             parts = {c for s in specs[p.domain] for c in s.partition_by}
-            p.patterns = [name for name, _ in deoptimize(p.sql, schema=schema, partition_columns=parts)]
+            slow = deoptimize(p.sql, schema=schema, partition_columns=parts)
         else:
-            p.patterns = [name for name, _ in deoptimize(p.sql)]
+            slow = deoptimize(p.sql)
+        p.patterns = list(dict.fromkeys(name for name, _ in slow))  # each pattern once, first found first
         if not p.patterns:
             rejected.append(rejection(p.row, p.domain, "no_pattern"))
             continue

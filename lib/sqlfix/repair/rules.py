@@ -13,6 +13,8 @@ Rules, in order (``RULES``):
   have meant, the one at that slot's place first;
 - ``data_type``: an unsupported (misspelt) type name -> the closest Spark types;
 - ``trailing_comma``: Spark's trailing comma before FROM -> that comma deleted;
+- ``first_row``: a query cut off at ``rn =`` where ``rn`` is a ``ROW_NUMBER()`` alias -> ``rn = 1``;
+- ``comma_join``: a syntax error at ``ON`` after a comma-separated table -> the comma written ``JOIN``;
 - ``cte_name``: a duplicated CTE name -> a definition renamed to a name the query reads and nothing defines;
 - ``select_top``: ``SELECT TOP n`` -> ``LIMIT n``; ``limit_offset``: ``LIMIT a, b`` -> ``LIMIT b [OFFSET a]``;
 - ``brackets``: a T-SQL ``[name]`` -> ``name``;
@@ -406,6 +408,45 @@ def cte_name(inp: RepairInput) -> list[str]:
     return out
 
 
+_TAIL = re.compile(r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/|;)*$", re.S)  # whitespace, comments, a semicolon
+
+
+def first_row(inp: RepairInput) -> list[str]:
+    """A query that ends in ``name =`` where ``name`` is a ``ROW_NUMBER()`` alias (the top-of-each-group filter
+    dbt's QUALIFY becomes, ``WHERE _w = 1``) -> ``= 1``, the only value such a filter is written with."""
+    if not inp.condition.startswith("PARSE_SYNTAX_ERROR") or "end of input" not in inp.message:
+        return []
+    end = _TAIL.search(inp.sql).start()
+    m = re.search(r"(`?)(\w+)\1\s*=$", inp.sql[:end])
+    if m is None:
+        return []
+    candidate = inp.sql[:end] + " 1" + inp.sql[end:]
+    from sqlglot import exp
+
+    from sqlfix.sql.features import parse
+
+    try:
+        tree = parse(candidate)
+    except Exception:  # noqa: BLE001 - sqlglot cannot read it: no candidate
+        return []
+    numbered = any(isinstance(a.this, exp.Window) and isinstance(a.this.this, exp.RowNumber)
+                   and a.alias.lower() == m.group(2).lower() for a in tree.find_all(exp.Alias))  # fmt: skip
+    return [candidate] if numbered else []
+
+
+def comma_join(inp: RepairInput) -> list[str]:
+    """A syntax error at ``ON`` after a comma-separated table -> that comma written ``JOIN`` (an ON needs one)."""
+    pos = inp.position()
+    if not inp.condition.startswith("PARSE_SYNTAX_ERROR") or "near 'ON'" not in inp.message or pos is None:
+        return []
+    before = inp.sql[: _offset(inp.sql, *pos)]
+    m = re.search(r"(\s*),(\s*)[\w.`]+(?:\s+(?:AS\s+)?`?\w+`?)?\s*$", before, re.I)
+    if m is None:
+        return []
+    space = "" if m.group(2) else " "
+    return [inp.sql[: m.start()] + (m.group(1) or " ") + "JOIN" + space + inp.sql[m.end(1) + 1 :]]
+
+
 RULES: tuple[tuple[str, Rule], ...] = (
     ("suggestion", suggestion),
     ("table_name", table_name),
@@ -415,6 +456,8 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("group_by_position", group_by_position),
     ("data_type", data_type),
     ("trailing_comma", trailing_comma),
+    ("first_row", first_row),
+    ("comma_join", comma_join),
     ("cte_name", cte_name),
     ("select_top", select_top),
     ("brackets", brackets),
