@@ -3,6 +3,7 @@ domain's own queries, every query either a candidate or a rejection with its rea
 
 from __future__ import annotations
 
+import pytest
 from sqlfix.optimize.seeds import lake_type, place
 
 SCFG = {"max_chars": 400, "max_literals": 4}
@@ -45,3 +46,29 @@ def test_corpus_queries_are_placed_renamed_and_rejected_with_reasons():
     assert {c.name: c.type for c in opportunity.columns}["amount"] == "double"
     assert opportunity.ddl() == "CREATE TABLE opportunity (opp_id BIGINT, account_id STRING, amount DOUBLE, stage STRING)"
     assert lake_type("ARRAY<STRUCT<Float: FLOAT>>") == "ARRAY<STRUCT<Float: double>>"
+
+
+@pytest.mark.slow
+def test_optimize_seeds_end_to_end_over_an_imported_repository(run_cli, lake):
+    from pathlib import Path
+
+    repo = Path(__file__).parents[1] / "fixtures" / "repos" / "etl"
+    run_cli("corpus", "--repo", str(repo), "--dialect", "bigquery")
+    sizes = ["--set", 'optimize.instances=[{"name":"small_a","scale":0.05,"seed":1},{"name":"small_b","scale":0.05,'
+             '"seed":2},{"name":"large","scale":0.1,"seed":3}]', "--set", "optimize.large=large",
+             "--set", "optimize.seeds.fact_rows=2000", "--set", "optimize.seeds.dimension_rows=200"]  # fmt: skip
+    out = run_cli(*sizes, "optimize", "seeds")
+    assert "optimize: 3 corpus queries: 2 candidate seeds in 2 domains, 1 rejected before running" in out
+    assert "optimize: 2 seeds of 3 corpus queries -> opt_seeds (2 domains, 9 tables generated)" in out
+    seeds = {r["origin"]: r.asDict() for r in lake.read("opt_seeds").collect()}
+    assert sorted((r["domain"], origin) for origin, r in seeds.items()) == [
+        ("etl.shop_derived", "sql/acme-prod/shop_derived/daily_v1/query.sql"),
+        ("etl.shop_raw", "sql/acme-prod/shop_derived/orders_v1/query.sql"),  # rows: DATE(created_at)'s day is generated
+    ]  # fmt: skip
+    assert "FROM orders AS o" in seeds["sql/acme-prod/shop_derived/orders_v1/query.sql"]["seed_sql"]  # a view, renamed
+    rejected = sorted((r["domain"], r["reason"]) for r in lake.read("opt_seeds_rejected").collect())
+    assert rejected == [("etl.shop_derived", "no_pattern")]  # SELECT * EXCEPT (items): no shape to slow down
+    before = sorted((r["seed_id"], r["seed_sql"]) for r in lake.read("opt_seeds").collect())
+    again = run_cli(*sizes, "optimize", "seeds")
+    assert "optimize: 2 seeds of 3 corpus queries" in again
+    assert sorted((r["seed_id"], r["seed_sql"]) for r in lake.read("opt_seeds").collect()) == before  # a re-run

@@ -199,7 +199,13 @@ def _literal(node):
 
 def harvest(sql: str) -> tuple[dict[str, list], list[tuple[str, str]], Counter]:
     """(column -> literals it is compared with, joined column pairs as (table.column, table.column) with the
-    tables resolved through their aliases, date columns filtered by a literal) of one query."""
+    tables resolved through their aliases, date columns filtered by a literal) of one query. A column cast to
+    a date and compared with a date keeps the date as a value, but is not a partition column.
+
+    Example:
+        >>> harvest("SELECT 1 FROM o WHERE DATE(o.created_at) = DATE '2024-01-15' AND o.day >= DATE '2024-01-01'")
+        ({'created_at': [{'date': '2024-01-15'}], 'day': [{'date': '2024-01-01'}]}, [], Counter({'day': 1}))
+    """
     import sqlglot
     from sqlglot import exp
 
@@ -210,14 +216,18 @@ def harvest(sql: str) -> tuple[dict[str, list], list[tuple[str, str]], Counter]:
         if isinstance(cmp, exp.In):
             col, values = cmp.this, [_literal(v) for v in cmp.expressions]
         else:
-            col, other = (cmp.left, cmp.right) if isinstance(cmp.left, exp.Column) else (cmp.right, cmp.left)
+            left = isinstance(cmp.left, exp.Column) or isinstance(cmp.left.this, exp.Column)
+            col, other = (cmp.left, cmp.right) if left else (cmp.right, cmp.left)
             values = [_literal(other)]
+        wrapped = isinstance(col, exp.Cast | exp.TsOrDsToDate | exp.Date) and isinstance(col.this, exp.Column)
+        if wrapped:  # DATE(t.created_at) = DATE '...': the day is among the timestamp's values (no partition)
+            col, values = col.this, [v for v in values if isinstance(v, dict) and "date" in v]
         if not isinstance(col, exp.Column):
             continue
         for v in values:
             if v is not None and v not in literals[col.name.lower()]:
                 literals[col.name.lower()].append(v)
-                if isinstance(v, dict) and "date" in v:
+                if isinstance(v, dict) and "date" in v and not wrapped:
                     filtered[col.name.lower()] += 1
     joins = []
     for select in tree.find_all(exp.Select):
