@@ -25,9 +25,11 @@ and the samples that read ``--database`` are used (the demo holds that domain ou
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 
 import held_out
 
@@ -50,6 +52,9 @@ def run(argv: list[str] | None = None) -> dict:
     ap.add_argument("--max-tokens", type=int,
                     help="only the samples whose prompt and reference fit in this many of the model's tokens "
                          "(what a CPU can generate in a session; the filter is stated in the output)")  # fmt: skip
+    ap.add_argument("--misses", type=Path,
+                    help="also write each sample a fixer did not fix as the author did (JSON Lines: fixer, leaf, "
+                         "error, bug, reference, candidate, verified)")  # fmt: skip
     args = ap.parse_args(argv)
     if args.max_tokens and args.no_model:
         ap.error("--max-tokens counts the model's tokens: it needs a model")
@@ -98,6 +103,7 @@ def run(argv: list[str] | None = None) -> dict:
     stats: dict = defaultdict(lambda: defaultdict(float))
     leaves: dict = defaultdict(lambda: defaultdict(float))
     confidence: dict = defaultdict(lambda: defaultdict(float))
+    misses: list[dict] = []
     for r, answer in zip(rows, greedy, strict=True):
         size = edit_size(r["bug_sql"], r["fixed_sql"])
         s = stats[size]
@@ -120,6 +126,12 @@ def run(argv: list[str] | None = None) -> dict:
             s[f"{name}_verify_s"] += result.verify_seconds
             if result.verified:
                 confidence[name][(result.confidence, same)] += 1
+            if not same:
+                misses.append({"fixer": name, "edit_size": size, "leaf": r.get("category_l3"),
+                               "error": r["error_message"], "bug": r["bug_sql"], "reference": r["fixed_sql"],
+                               "candidate": result.fixed_sql, "verified": result.verified})  # fmt: skip
+    if args.misses:
+        args.misses.write_text("".join(json.dumps(m) + "\n" for m in misses))
     where = "generated pairs of the imported repository" if args.generated else f"held-out database {args.database}"
     only = [f"edit size {args.edit_size}"] if args.edit_size else []
     only += [f"prompt + reference <= {args.max_tokens} tokens"] if args.max_tokens else []

@@ -61,7 +61,8 @@ def main() -> None:
     unseen = make_verifier(cfg, spark, [holdout], "holdout")
     reward = reward_from_config(ocfg)
     items = [i for i in slow_queries(int(ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
-                                     float(ocfg["validation_share"])) if i["split"] == "validation"]  # fmt: skip
+                                     float(ocfg["validation_share"]), sites=int(ocfg["sites"]))
+             if i["split"] == "validation"]  # fmt: skip
     tables = schema()
     rounds = {"rules": [[fast for _, fast in candidates(i, tables)] for i in items]}
     if args.policies:

@@ -621,7 +621,7 @@ OPT_SEEDS_REJECTED = register(
         columns=_cols(
             ("corpus_id", "string", "the sql_corpus row"),
             ("domain", "string", "the domain it was placed in"),
-            ("reason", "string", "reserved_benchmark, too_long, unparseable, unsupported_name, unsupported_type, "
+            ("reason", "string", "reserved_benchmark, too_long, unparseable, unsupported_name, unsupported_type, data_failed, "
              "no_pattern, refused, analysis_failed, nondeterministic, timeout, too_many_rows, runtime_error or no_rows"),
             ("detail", "string", "the error's first line, the table or the name"),
             ("sql_text", "string", "the query as the corpus holds it"),

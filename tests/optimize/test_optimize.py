@@ -69,7 +69,10 @@ def test_quotas_and_the_split_come_before_anything_else():
     assert all(len(s) == 1 for s in sides.values())  # a seed's variants are on one side
     assert {split_of(s, 0.25) for s in sides} == {"train", "validation"}
     skewed = [{"pattern": "a", "domain": "x"}] * 20 + [{"pattern": "b", "domain": "y"}] * 2
-    assert len(select_with_quotas(skewed, 8, 0.25)) == 4  # 2 per pattern: the cap holds, the set falls short
+    assert len(select_with_quotas(skewed, 8, 0.25)) == 2  # a cap of 2 leaves 4, a cap of 1 of those leaves 2
+    mixed = [{"pattern": p, "domain": p} for p in "aaaaabbbcd"]
+    picked = select_with_quotas(mixed, 10, 0.25)  # 2 each of a and b, 1 each of c and d: 6; 1 each of 6: 4
+    assert sorted(i["pattern"] for i in picked) == ["a", "b", "c", "d"]  # no pattern above 25 % of the 4
 
 
 @pytest.mark.slow
@@ -92,6 +95,7 @@ def test_each_deoptimiser_is_equivalent_and_does_more_work_on_spark(spark):
         "self_join_for_window": lambda p: p.count("Range ("),  # the table read twice
         "self_join_for_rank": lambda p: p.count("Range ("),
         "repeated_subquery": lambda p: p.count("Range ("),
+        "window_for_group_by": lambda p: p.count("Window ["),  # every row windowed, then de-duplicated
     }
     seen = set()
     for _, _, sql in SEEDS:
@@ -319,6 +323,8 @@ def test_rules_apply_inside_ctes_derived_tables_and_branches_and_keep_the_rest_o
         "SELECT b.s, COUNT(*) AS n FROM big b GROUP BY b.s"
     )
     assert deoptimize(sql) == [
+        ("window_for_group_by", sql.replace("SELECT b.s, COUNT(*) AS n FROM big b GROUP BY b.s",
+                                            "SELECT DISTINCT b.s, COUNT(*) OVER (PARTITION BY b.s) AS n FROM big b")),
         ("python_udf_for_builtin", sql.replace("UPPER(", "py_upper(")),
         ("order_by_in_subquery", sql.replace("FROM shop.orders o", "FROM (SELECT * FROM shop.orders ORDER BY order_id) o")),
     ]  # the CTE's body is the region: the WITH clause and the main query stay byte-identical
@@ -326,3 +332,18 @@ def test_rules_apply_inside_ctes_derived_tables_and_branches_and_keep_the_rest_o
     assert [p for p, _ in deoptimize(union)] == [
         "union_for_union_all", "python_udf_for_builtin", "order_by_in_subquery", "order_by_in_subquery"]
     assert deoptimize(union)[1][1] == union.replace("TRIM(", "py_trim(")
+
+
+def test_each_site_of_a_rule_is_a_slow_query_of_its_own_up_to_sites():
+    sql = "SELECT UPPER(c.name) AS n, LOWER(c.email) AS e, LENGTH(c.name) AS l FROM customers c"
+    udf = [slow for p, slow in deoptimize(sql, sites=2) if p == "python_udf_for_builtin"]
+    assert udf == [sql.replace("UPPER(", "py_upper("), sql.replace("LOWER(", "py_lower(")]
+    assert [slow for p, slow in deoptimize(sql) if p == "python_udf_for_builtin"] == udf[:1]
+    exists = ("SELECT c.customer_id FROM customers c WHERE EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = "
+              "c.customer_id) AND EXISTS (SELECT 1 FROM reviews r WHERE r.customer_id = c.customer_id)")
+    assert [slow for p, slow in deoptimize(exists, sites=3) if p == "count_for_exists"] == [
+        exists.replace("EXISTS (SELECT 1 FROM orders o WHERE o.customer_id = c.customer_id)",
+                       "(SELECT COUNT(*) FROM orders o WHERE o.customer_id = c.customer_id) > 0"),
+        exists.replace("EXISTS (SELECT 1 FROM reviews r WHERE r.customer_id = c.customer_id)",
+                       "(SELECT COUNT(*) FROM reviews r WHERE r.customer_id = c.customer_id) > 0"),
+    ]  # each EXISTS rewritten where it stands (the second one's own parentheses)

@@ -9,7 +9,7 @@ from sqlfix.optimize.seeds import lake_type, place
 SCFG = {"max_chars": 400, "max_literals": 4}
 RESERVED = {"tables": ["store_sales"], "databases": [], "shared": []}
 DDL = ("CREATE TABLE sf.account (id STRING, region STRING, created DATE); "
-       "CREATE TABLE sf.opportunity (opp_id BIGINT, account_id STRING, amount FLOAT, stage STRING)")  # fmt: skip
+       "CREATE TABLE sf.opportunity (opp_id BIGINT, account_id STRING, amount FLOAT, stage STRING, closed_at TIMESTAMP)")  # fmt: skip
 
 
 def _row(cid: str, sql: str, tables: list[str], ddl: str = DDL) -> dict:
@@ -21,8 +21,10 @@ def test_corpus_queries_are_placed_renamed_and_rejected_with_reasons():
     rows = [
         _row("a", "SELECT a.region, 'x' AS k FROM sf.account a WHERE a.region = 'emea' UNION ALL "
                   "SELECT a.region, 'y' AS k FROM sf.account a WHERE a.created >= DATE '2024-03-01'", ["sf.account"]),
-        _row("b", "SELECT o.opp_id FROM sf.opportunity o JOIN sf.account a ON a.id = o.account_id "
-                  "WHERE o.stage IN ('won', 'lost')", ["sf.account", "sf.opportunity"]),
+        _row("b", "SELECT o.stage, COUNT(*) AS n FROM sf.opportunity o JOIN sf.account a "
+                  "ON a.id = o.account_id WHERE o.stage IN ('won', 'lost') AND DATE(o.closed_at) = DATE '2024-05-02' "
+                  "GROUP BY o.stage",
+             ["sf.account", "sf.opportunity"]),
         _row("e", "SELECT 1 AS one", ["sf.account"]),
         _row("c", "SELECT ss.x FROM store_sales ss", ["store_sales"], "CREATE TABLE store_sales (x INT)"),
         _row("d", "SELECT a.id FROM sf.account a WHERE a.region = '" + "z" * 400 + "'", ["sf.account"]),
@@ -32,7 +34,7 @@ def test_corpus_queries_are_placed_renamed_and_rejected_with_reasons():
         ("c", "reserved_benchmark"), ("d", "too_long"), ("e", "no_pattern")]  # fmt: skip
     assert [(p.seed_id, p.patterns) for p in placed] == [
         ("crm.sf.aaaaaaaaaaaaaaaa", ["union_for_union_all", "function_on_partition_column", "order_by_in_subquery"]),
-        ("crm.sf.bbbbbbbbbbbbbbbb", ["order_by_in_subquery"])]  # fmt: skip
+        ("crm.sf.bbbbbbbbbbbbbbbb", ["window_for_group_by"])]  # fmt: skip
     assert "FROM account AS a" in placed[0].sql and "sf." not in placed[0].sql
     tables = {t.view: t for t in specs["crm.sf"]}
     assert set(tables) == {"account", "opportunity"}
@@ -44,12 +46,15 @@ def test_corpus_queries_are_placed_renamed_and_rejected_with_reasons():
     ref = {c.name: c for c in opportunity.columns}["account_id"]
     assert (ref.role, ref.domain, ref.type) == ("ref", cols["id"].domain, "STRING")
     assert {c.name: c.type for c in opportunity.columns}["amount"] == "double"
-    assert opportunity.ddl() == "CREATE TABLE opportunity (opp_id BIGINT, account_id STRING, amount DOUBLE, stage STRING)"
+    closed = {c.name: c for c in opportunity.columns}["closed_at"]
+    assert closed.values == [{"date": "2024-05-02"}] and opportunity.partition_by == ()  # the day compared via DATE()
+    assert opportunity.ddl() == ("CREATE TABLE opportunity (opp_id BIGINT, account_id STRING, amount DOUBLE, stage STRING, "
+                                 "closed_at TIMESTAMP)")  # fmt: skip
     assert lake_type("ARRAY<STRUCT<Float: FLOAT>>") == "ARRAY<STRUCT<Float: double>>"
 
 
 @pytest.mark.slow
-def test_optimize_seeds_end_to_end_over_an_imported_repository(run_cli, lake):
+def test_optimize_seeds_end_to_end_over_an_imported_repository(run_cli, lake, monkeypatch):
     from pathlib import Path
 
     repo = Path(__file__).parents[1] / "fixtures" / "repos" / "etl"
@@ -58,17 +63,40 @@ def test_optimize_seeds_end_to_end_over_an_imported_repository(run_cli, lake):
              '"seed":2},{"name":"large","scale":0.1,"seed":3}]', "--set", "optimize.large=large",
              "--set", "optimize.seeds.fact_rows=2000", "--set", "optimize.seeds.dimension_rows=200"]  # fmt: skip
     out = run_cli(*sizes, "optimize", "seeds")
-    assert "optimize: 3 corpus queries: 2 candidate seeds in 2 domains, 1 rejected before running" in out
-    assert "optimize: 2 seeds of 3 corpus queries -> opt_seeds (2 domains, 9 tables generated)" in out
+    assert "optimize: 3 corpus queries: 2 candidate seeds in 1 domains, 1 rejected before running" in out
+    assert "optimize: 2 seeds of 3 corpus queries -> opt_seeds (1 domains, 3 tables generated)" in out
     seeds = {r["origin"]: r.asDict() for r in lake.read("opt_seeds").collect()}
     assert sorted((r["domain"], origin) for origin, r in seeds.items()) == [
+        ("etl.shop_derived", "sql/acme-prod/shop/orders/view.sql"),  # a view: its table read through a sort
         ("etl.shop_derived", "sql/acme-prod/shop_derived/daily_v1/query.sql"),
-        ("etl.shop_raw", "sql/acme-prod/shop_derived/orders_v1/query.sql"),  # rows: DATE(created_at)'s day is generated
     ]  # fmt: skip
-    assert "FROM orders AS o" in seeds["sql/acme-prod/shop_derived/orders_v1/query.sql"]["seed_sql"]  # a view, renamed
+    assert seeds["sql/acme-prod/shop/orders/view.sql"]["seed_sql"] == "SELECT\n  *\n  EXCEPT (items)\nFROM orders_v1"
+    assert "order_date = CAST('2024-01-15' AS DATE)" in seeds["sql/acme-prod/shop_derived/daily_v1/query.sql"][
+        "seed_sql"]  # the parameter bound, the table renamed
     rejected = sorted((r["domain"], r["reason"]) for r in lake.read("opt_seeds_rejected").collect())
-    assert rejected == [("etl.shop_derived", "no_pattern")]  # SELECT * EXCEPT (items): no shape to slow down
+    assert rejected == [("etl.shop_raw", "no_pattern")]  # a join: Spark drops a sort under it, nothing else applies
     before = sorted((r["seed_id"], r["seed_sql"]) for r in lake.read("opt_seeds").collect())
     again = run_cli(*sizes, "optimize", "seeds")
     assert "optimize: 2 seeds of 3 corpus queries" in again
     assert sorted((r["seed_id"], r["seed_sql"]) for r in lake.read("opt_seeds").collect()) == before  # a re-run
+
+    from sqlfix.optimize import seeds as seeds_module
+
+    def refused(spark, table, *args):
+        raise RuntimeError(f"[DELTA] cannot write {table.view}\nstack")
+
+    monkeypatch.setattr(seeds_module, "generate", refused)  # a domain whose tables the lake refuses
+    failed = run_cli(*sizes, "optimize", "seeds")
+    assert "domain etl.shop_derived: data not written (orders_v1: [DELTA] cannot write orders_v1)" in failed
+    assert sorted((r["reason"], r["detail"]) for r in lake.read("opt_seeds_rejected").collect()) == [
+        ("data_failed", "orders_v1: [DELTA] cannot write orders_v1")] * 2 + [("no_pattern", "")]  # the job goes on
+
+
+def test_a_table_of_one_date_column_is_not_partitioned_by_it():
+    from sqlfix.optimize.seeds import plan_domain
+
+    tables = {"sf.days": [("day", "DATE")], "sf.visits": [("day", "DATE"), ("n", "INT")]}
+    queries = ["SELECT d.day FROM days d WHERE d.day >= DATE '2024-01-01'",
+               "SELECT v.n FROM visits v WHERE v.day >= DATE '2024-01-01'"]  # fmt: skip
+    specs, bad = plan_domain(tables, {"sf.days": "days", "sf.visits": "visits"}, queries, 4)
+    assert ({s.view: s.partition_by for s in specs}, bad) == ({"days": (), "visits": ("day",)}, {})  # Delta refuses

@@ -25,15 +25,17 @@ def split_of(seed_id: str, validation_share: float, salt: int = 0) -> str:
     return "validation" if draw < validation_share else "train"
 
 
-def slow_queries(n: int, max_share: float, validation_share: float, salt: int = 0, pool=None) -> list[dict]:
+def slow_queries(n: int, max_share: float, validation_share: float, salt: int = 0, pool=None,
+                 sites: int = 1) -> list[dict]:  # fmt: skip
     """At most ``n`` (slow query, seed) items under the quotas, each with its split; ``pool``: the seeds and
-    their databases (``seeds.Pool``; default: the hand-written seeds over the generated domains)."""
+    their databases (``seeds.Pool``; default: the hand-written seeds over the generated domains); ``sites``:
+    per rule and region, how many of its sites each give a slow query (``deoptimize``)."""
     items = []
     for domain, name, sql in pool.seeds if pool is not None else SEEDS:
         seed_id = f"{domain}.{name}"
         where = {} if pool is None or pool.generated(domain) else {
             "schema": pool.schema(domain), "partition_columns": pool.partition_columns(domain)}  # fmt: skip
-        for pattern, slow in deoptimize(sql, **where):
+        for pattern, slow in deoptimize(sql, sites=sites, **where):
             items.append({"seed_id": seed_id, "domain": domain, "pattern": pattern, "seed_sql": sql, "slow_sql": slow,
                           "split": split_of(seed_id, validation_share, salt)})  # fmt: skip
     return select_with_quotas(items, n, max_share)

@@ -109,17 +109,26 @@ def run_seeds(ctx, say=print) -> dict:
     insts = instances(ctx.cfg)
     if any(p.domain not in specs for p in placed):
         _ensure_generated(ctx)
-    generated_tables = 0
+    generated_tables, failed = 0, {}
     with progress(len(specs) * len(insts), "optimize seeds: data", "instance") as bar:
         for domain, tables in specs.items():
             for inst in insts:
                 sizes = seeds.key_sizes(scfg, tables, inst.scale)
-                for t in tables:
-                    rows_ = t.rows(scfg, inst.scale)
-                    frame = seeds.generate(ctx.spark, t, sizes, rows_, inst.seed, float(scfg["null_share"]))
-                    ctx.lake.write_dataset(seeds.contract(domain, t, inst), frame)
-                    generated_tables += 1
+                try:
+                    for t in tables:
+                        rows_ = t.rows(scfg, inst.scale)
+                        frame = seeds.generate(ctx.spark, t, sizes, rows_, inst.seed, float(scfg["null_share"]))
+                        ctx.lake.write_dataset(seeds.contract(domain, t, inst), frame)
+                        generated_tables += 1
+                except Exception as exc:  # noqa: BLE001 - one domain's DDL the lake refuses: its seeds are rejected
+                    first = (str(exc).strip().splitlines() or [repr(exc)])[0]
+                    failed.setdefault(domain, f"{t.view}: {first}")
                 bar.update(1)
+    for domain, why in failed.items():
+        say(f"optimize seeds: domain {domain}: data not written ({why}); its queries are rejected as data_failed")
+        rejected += [seeds.rejection(p.row, p.domain, "data_failed", why) for p in placed if p.domain == domain]
+        del specs[domain]
+    placed = [p for p in placed if p.domain not in failed]
     verifiers = Verifiers(ctx.cfg, ctx.spark, Pool(specs=specs))
     kept, now = [], dt.datetime.now(dt.timezone.utc)
     with progress(len(placed), "optimize seeds: checks", "query") as bar:
@@ -162,7 +171,7 @@ def run_rules(ctx, limit: int | None = None, junior=None, say=print) -> dict:
     verifiers = Verifiers(ctx.cfg, ctx.spark, pool)
     reward = reward_from_config(ocfg)
     items = slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
-                         float(ocfg["validation_share"]), pool=pool)  # fmt: skip
+                         float(ocfg["validation_share"]), pool=pool, sites=int(ocfg["sites"]))  # fmt: skip
     junior_outcomes = {}
     if junior is not None:  # the LLM junior developer's slow queries, verified like the rules' ones
         from sqlfix.optimize.junior import junior_slow_queries
@@ -173,7 +182,7 @@ def run_rules(ctx, limit: int | None = None, junior=None, say=print) -> dict:
             junior, pool.seeds, lambda sql: tables_ddl(sql, pool.ddls(domain_of[sql])),
             int(ctx.cfg["generation"]["llm"]["max_requests"]), float(ocfg["validation_share"]),
         )  # fmt: skip
-        every = slow_queries(10**6, 1.0, float(ocfg["validation_share"]), pool=pool) + extra  # one draw, quotas
+        every = slow_queries(10**6, 1.0, float(ocfg["validation_share"]), pool=pool, sites=int(ocfg["sites"])) + extra
         items = select_with_quotas(every, len(items) + len(extra), float(ocfg["max_pattern_share"]))
     now, records = dt.datetime.now(dt.timezone.utc), []
     for item in items:
@@ -236,7 +245,8 @@ def run_loop(ctx, iterations: int, model: str | None, k: int, steps: int, limit:
         return pool.ddls(item["domain"])
 
     items = [i for i in slow_queries(int(limit or ocfg["slow_queries"]), float(ocfg["max_pattern_share"]),
-                                     float(ocfg["validation_share"]), pool=pool) if i["split"] == "train"]  # fmt: skip
+                                     float(ocfg["validation_share"]), pool=pool, sites=int(ocfg["sites"]))
+             if i["split"] == "train"]  # fmt: skip
     policy = model or ctx.cfg["train"]["model"]
     if model is None and not (Path(policy) / "config.json").is_file():
         from sqlfix.training.base_model import prepare

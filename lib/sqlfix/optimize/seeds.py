@@ -45,6 +45,7 @@ REASONS = {
     "unparseable": "sqlglot cannot read it or its DDL",
     "unsupported_name": "a table or column name is not a plain identifier (names become views)",
     "unsupported_type": "a column type data cannot be generated for",
+    "data_failed": "writing its domain's generated tables failed (the lake's message is the detail)",
     "no_pattern": "no de-optimiser applies to it",
     "refused": "the read-only screen refused it",
     "analysis_failed": "Spark's analyzer rejects it over the generated views",
@@ -300,7 +301,7 @@ def plan_domain(tables: dict[str, list[tuple[str, str]]], views: dict[str, str],
             bad[table] = f"{table}: {exc}"
             continue
         dates = [c.name for c in out if c.type.lower() == "date" and c.role == "value" and filtered[c.name]]
-        part = (max(dates, key=lambda c: filtered[c]),) if dates else ()
+        part = (max(dates, key=lambda c: filtered[c]),) if dates and len(out) > 1 else ()  # Delta: not every column
         specs.append(TableSpec(view, table, out, partition_by=part))
     referenced = {c.domain for s in specs for c in s.columns if c.role == "ref"}
     for s in specs:
