@@ -54,7 +54,7 @@ def run(argv: list[str] | None = None) -> dict:
                          "(what a CPU can generate in a session; the filter is stated in the output)")  # fmt: skip
     ap.add_argument("--misses", type=Path,
                     help="also write each sample a fixer did not fix as the author did (JSON Lines: fixer, leaf, "
-                         "error, bug, reference, candidate, verified)")  # fmt: skip
+                         "error, bug, reference, candidate, verified, confidence)")  # fmt: skip
     args = ap.parse_args(argv)
     if args.max_tokens and args.no_model:
         ap.error("--max-tokens counts the model's tokens: it needs a model")
@@ -129,7 +129,8 @@ def run(argv: list[str] | None = None) -> dict:
             if not same:
                 misses.append({"fixer": name, "edit_size": size, "leaf": r.get("category_l3"),
                                "error": r["error_message"], "bug": r["bug_sql"], "reference": r["fixed_sql"],
-                               "candidate": result.fixed_sql, "verified": result.verified})  # fmt: skip
+                               "candidate": result.fixed_sql, "verified": result.verified,
+                               "confidence": result.confidence if result.verified else None})  # fmt: skip
     if args.misses:
         args.misses.write_text("".join(json.dumps(m) + "\n" for m in misses))
     where = "generated pairs of the imported repository" if args.generated else f"held-out database {args.database}"

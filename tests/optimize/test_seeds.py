@@ -71,8 +71,9 @@ def test_optimize_seeds_end_to_end_over_an_imported_repository(run_cli, lake, mo
         ("etl.shop_derived", "sql/acme-prod/shop_derived/daily_v1/query.sql"),
     ]  # fmt: skip
     assert seeds["sql/acme-prod/shop/orders/view.sql"]["seed_sql"] == "SELECT\n  *\n  EXCEPT (items)\nFROM orders_v1"
-    assert "order_date = CAST('2024-01-15' AS DATE)" in seeds["sql/acme-prod/shop_derived/daily_v1/query.sql"][
-        "seed_sql"]  # the parameter bound, the table renamed
+    assert (
+        "order_date = CAST('2024-01-15' AS DATE)" in seeds["sql/acme-prod/shop_derived/daily_v1/query.sql"]["seed_sql"]
+    )  # the parameter bound, the table renamed
     rejected = sorted((r["domain"], r["reason"]) for r in lake.read("opt_seeds_rejected").collect())
     assert rejected == [("etl.shop_raw", "no_pattern")]  # a join: Spark drops a sort under it, nothing else applies
     before = sorted((r["seed_id"], r["seed_sql"]) for r in lake.read("opt_seeds").collect())
@@ -82,14 +83,19 @@ def test_optimize_seeds_end_to_end_over_an_imported_repository(run_cli, lake, mo
 
     from sqlfix.optimize import seeds as seeds_module
 
+    calls = []
+
     def refused(spark, table, *args):
+        calls.append(table.view)
         raise RuntimeError(f"[DELTA] cannot write {table.view}\nstack")
 
     monkeypatch.setattr(seeds_module, "generate", refused)  # a domain whose tables the lake refuses
     failed = run_cli(*sizes, "optimize", "seeds")
     assert "domain etl.shop_derived: data not written (orders_v1: [DELTA] cannot write orders_v1)" in failed
+    assert calls == ["orders_v1"]  # its other instances are not tried again
     assert sorted((r["reason"], r["detail"]) for r in lake.read("opt_seeds_rejected").collect()) == [
-        ("data_failed", "orders_v1: [DELTA] cannot write orders_v1")] * 2 + [("no_pattern", "")]  # the job goes on
+        ("data_failed", "orders_v1: [DELTA] cannot write orders_v1")
+    ] * 2 + [("no_pattern", "")]  # the job goes on
 
 
 def test_a_table_of_one_date_column_is_not_partitioned_by_it():

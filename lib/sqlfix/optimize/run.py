@@ -113,6 +113,9 @@ def run_seeds(ctx, say=print) -> dict:
     with progress(len(specs) * len(insts), "optimize seeds: data", "instance") as bar:
         for domain, tables in specs.items():
             for inst in insts:
+                if domain in failed:  # its other instances would fail the same way
+                    bar.update(1)
+                    continue
                 sizes = seeds.key_sizes(scfg, tables, inst.scale)
                 try:
                     for t in tables:
@@ -166,6 +169,8 @@ def run_databases(ctx) -> dict:
 
 
 def run_rules(ctx, limit: int | None = None, junior=None, say=print) -> dict:
+    from sqlfix.progress import progress
+
     ocfg = ctx.cfg["optimize"]
     pool = seed_pool(ctx, say)
     verifiers = Verifiers(ctx.cfg, ctx.spark, pool)
@@ -185,12 +190,14 @@ def run_rules(ctx, limit: int | None = None, junior=None, say=print) -> dict:
         every = slow_queries(10**6, 1.0, float(ocfg["validation_share"]), pool=pool, sites=int(ocfg["sites"])) + extra
         items = select_with_quotas(every, len(items) + len(extra), float(ocfg["max_pattern_share"]))
     now, records = dt.datetime.now(dt.timezone.utc), []
-    for item in items:
-        verifier = verifiers(item["domain"])
-        for source, fast in candidates(item, pool.schema(item["domain"])):
-            check = verifier.check(item["slow_sql"], fast)
-            score = reward.score(check.speedup, check.passed, item["slow_sql"], fast)
-            records.append(_record(item, source, fast, check, score, check.passed and reward.keep(score), 0, now))
+    with progress(len(items), "optimize rules: verify", "slow query") as bar:
+        for item in items:
+            verifier = verifiers(item["domain"])
+            for source, fast in candidates(item, pool.schema(item["domain"])):
+                check = verifier.check(item["slow_sql"], fast)
+                score = reward.score(check.speedup, check.passed, item["slow_sql"], fast)
+                records.append(_record(item, source, fast, check, score, check.passed and reward.keep(score), 0, now))
+            bar.update(1)
     if records:
         ctx.lake.merge("opt_pairs", ctx.spark.createDataFrame(records, OPT_PAIRS.spark_schema), update=True)
     return {"slow_queries": len(items), "candidates": len(records), "kept": sum(r["kept"] for r in records),

@@ -8,14 +8,19 @@ Rules, in order (``RULES``):
 - ``table_name``: an unknown table -> the closest tables of the schema;
 - ``function_name``: an unknown function -> the closest built-in functions;
 - ``ambiguous_reference``: an ambiguous column -> each qualified name Spark lists;
-- ``missing_group_by``: a non-aggregated expression -> appended to a GROUP BY;
+- ``missing_group_by``: a non-aggregated expression -> appended to a GROUP BY; ``group_by_clause``: aggregates
+  and no GROUP BY -> ``GROUP BY`` the other items;
 - ``group_by_position``: a GROUP BY position out of range or naming an aggregate -> the select items it may
   have meant, the one at that slot's place first;
 - ``data_type``: an unsupported (misspelt) type name -> the closest Spark types;
+- ``cast_type``: a CAST Spark refuses -> the types a value of the source type is most often cast to;
 - ``trailing_comma``: Spark's trailing comma before FROM -> that comma deleted;
 - ``first_row``: a query cut off at ``rn =`` where ``rn`` is a ``ROW_NUMBER()`` alias -> ``rn = 1``;
 - ``comma_join``: a syntax error at ``ON`` after a comma-separated table -> the comma written ``JOIN``;
 - ``cte_name``: a duplicated CTE name -> a definition renamed to a name the query reads and nothing defines;
+- ``nested_aggregate``: ``MIN(MAX(x))`` -> ``MIN(x)``, then ``MAX(x)``; ``distinct_window``: DISTINCT in a window
+  aggregate -> deleted; ``date_literal``: ``20190201`` compared with a date -> ``'2019-02-01'``;
+  ``in_subquery_star``: ``x IN (SELECT * ...)`` -> ``SELECT x``;
 - ``select_top``: ``SELECT TOP n`` -> ``LIMIT n``; ``limit_offset``: ``LIMIT a, b`` -> ``LIMIT b [OFFSET a]``;
 - ``brackets``: a T-SQL ``[name]`` -> ``name``;
 - ``keyword``: a misspelt keyword near a syntax error, ``GROUP``/``ORDER`` without ``BY``, a doubled keyword;
@@ -279,14 +284,42 @@ def punctuation(inp: RepairInput) -> list[str]:
         end = len(line.rstrip())
         code_end = line.find("--") if "--" in line else end
         bounds = sorted(
-            {end, code_end} | {m.start() for m in re.finditer(r"(?<=\w)(?=\W)|(?<=\))(?=\W)", line[:code_end])}
+            {end, code_end}
+            | {m.start() for m in re.finditer(r"(?<=\w)(?=\W)|(?<=\))(?=\W)", line[:code_end])}
+            | {m.end() for m in re.finditer(r"'(?:[^'\\]|\\.)*'", line[:code_end])}  # after a string literal
         )
         for char in (")", ",", "(", "'"):
-            for b in reversed(bounds):
+            # a call's ``)`` before a comparison first: ``COUNT(x) > 1`` is the likelier slip than ``COUNT(x > 1)``
+            compares = [] if char != ")" else [b for b in bounds if _closes_call_before_comparison(line, b, code_end)]
+            for b in compares + [b for b in reversed(bounds) if b not in compares]:
                 out.append(_with_line(lines, i, line[:b] + char + line[b:]))
         for m in re.finditer(r"[(),']", line[:code_end]):
             out.append(_with_line(lines, i, line[: m.start()] + line[m.end() :]))
     return out
+
+
+def _closes_call_before_comparison(line: str, b: int, code_end: int) -> bool:
+    """Whether a comparison follows position ``b`` and the innermost ``(`` still open there is a call's.
+
+    Example:
+        >>> line = "HAVING COUNT(o.id > 1 AND (a = 2"
+        >>> [_closes_call_before_comparison(line, b, len(line)) for b in (line.index(" >"), line.index(" = 2"))]
+        [True, False]
+    """
+    if not re.match(r"\s*(?:[=<>]|!=)", line[b:code_end]):
+        return False
+    opened: list[int] = []
+    for j, c in enumerate(line[:b]):
+        if c == "(":
+            opened.append(j)
+        elif c == ")" and opened:
+            opened.pop()
+    return bool(opened) and opened[-1] > 0 and (line[opened[-1] - 1].isalnum() or line[opened[-1] - 1] == "_")
+
+
+# Whitespace or one comment. A block comment ends at its first */ (a lazy ``/\*.*?\*/`` anchored to the end
+# would run from an early comment to the last one, over the code between them).
+_GAP = r"(?:\s|--[^\n]*(?:\n|$)|/\*(?:[^*]|\*(?!/))*\*/)"
 
 
 def trailing_comma(inp: RepairInput) -> list[str]:
@@ -295,7 +328,7 @@ def trailing_comma(inp: RepairInput) -> list[str]:
     if not inp.condition.startswith("TRAILING_COMMA_IN_SELECT") or pos is None:
         return []
     before = inp.sql[: _offset(inp.sql, *pos)]
-    m = re.search(r",(?=(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/)*$)", before, re.S)
+    m = re.search(rf",(?={_GAP}*$)", before)
     return [] if m is None else [inp.sql[: m.start()] + inp.sql[m.end() :]]
 
 
@@ -334,6 +367,39 @@ def data_type(inp: RepairInput) -> list[str]:
     written = found.group(0)
     close = sorted(SPARK_TYPES, key=lambda t: (char_distance(bad.upper(), t), t))[:3]
     return [pattern.sub(t if written.isupper() or not written.islower() else t.lower(), inp.sql) for t in close]
+
+
+# What a value of each type is most often cast to in analytics SQL, likeliest first (for ``cast_type``).
+_CAST_TO = {"TIMESTAMP": ("DATE", "STRING"), "TIMESTAMP_NTZ": ("DATE", "STRING"), "DATE": ("TIMESTAMP", "STRING"),
+            "STRING": ("DATE", "TIMESTAMP", "BIGINT", "DOUBLE"), "BOOLEAN": ("STRING", "INT"), "BINARY": ("STRING",)}  # fmt: skip
+_NUMBER_TO = ("STRING", "BIGINT", "DOUBLE")
+_NUMBERS = {"TINYINT", "SMALLINT", "INT", "BIGINT", "FLOAT", "DOUBLE", "DECIMAL"}
+
+
+def cast_type(inp: RepairInput) -> list[str]:
+    """A CAST Spark refuses (``cannot cast "TIMESTAMP" to "BOOLEAN"``) -> each written cast to that type given
+    the types a value of the source type is most often cast to (the type the author meant is not in the
+    error: these candidates rank low when more than one verifies).
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> inp = NS(condition="DATATYPE_MISMATCH.CAST_WITH_CONF_SUGGESTION", sql="SELECT CAST(t.at AS boolean) d",
+        ...          message='Cannot resolve ... cannot cast "TIMESTAMP" to "BOOLEAN" with ANSI mode on.')
+        >>> cast_type(inp)
+        ['SELECT CAST(t.at AS date) d', 'SELECT CAST(t.at AS string) d']
+    """
+    m = re.search(r'cannot cast "([^"]+)" to "([^"]+)"', inp.message)
+    if not inp.condition.startswith("DATATYPE_MISMATCH.CAST") or not m:
+        return []
+    source, target = m.group(1).upper(), m.group(2)
+    wanted = _CAST_TO.get(source.split("(")[0], _NUMBER_TO if source.split("(")[0] in _NUMBERS else ())
+    out = []
+    for found in re.finditer(rf"\bAS\s+({re.escape(target)})\s*\)", inp.sql, re.I):
+        written = found.group(1)
+        for t in wanted:
+            if t != target.upper():
+                out.append(inp.sql[: found.start(1)] + (t if written.isupper() else t.lower()) + inp.sql[found.end(1) :])
+    return out
 
 
 def group_by_position(inp: RepairInput) -> list[str]:
@@ -383,13 +449,170 @@ def group_by_position(inp: RepairInput) -> list[str]:
     return out
 
 
+def _tokens(sql: str) -> list | None:
+    """``sql.source`` tokens of the SQL, or None where sqlglot cannot tokenise it (nothing to repair by them)."""
+    from sqlfix.sql.source import Source
+
+    try:
+        return Source(sql, {}).tokens
+    except Exception:  # noqa: BLE001 - sqlglot's tokenizer error: no tokens
+        return None
+
+
+def _calls(toks: list) -> list[tuple[int, int, int]]:
+    """(name, ``(``, matching ``)``) token indexes of every call in ``sql.source`` tokens."""
+    out = []
+    for i in range(len(toks) - 1):
+        if toks[i + 1].kind == "L_PAREN" and re.fullmatch(r"\w+", toks[i].text):
+            depth = toks[i + 1].depth
+            close = next((j for j in range(i + 2, len(toks)) if toks[j].kind == "R_PAREN" and toks[j].depth == depth), None)
+            if close is not None:
+                out.append((i, i + 1, close))
+    return out
+
+
+def _unwrap(sql: str, toks: list, call: tuple[int, int, int]) -> str:
+    """The SQL with one call's name, ``(`` and ``)`` deleted: ``MAX(x)`` -> ``x``."""
+    from sqlfix.sql.source import Edit, splice
+
+    name, _, close = call
+    return splice(sql, [Edit(toks[name].start, toks[name + 1].end, ""), Edit(toks[close].start, toks[close].end, "")])
+
+
+def nested_aggregate(inp: RepairInput) -> list[str]:
+    """An aggregate directly inside another (``MIN(MAX(x))``) -> the inner call deleted (``MIN(x)``: the outer
+    one is what the alias usually names), then the outer one.
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> nested_aggregate(NS(condition="NESTED_AGGREGATE_FUNCTION", sql="SELECT MIN(MAX(t.at)) AS first_at FROM t"))
+        ['SELECT MIN(t.at) AS first_at FROM t', 'SELECT MAX(t.at) AS first_at FROM t']
+    """
+    if not inp.condition.startswith("NESTED_AGGREGATE_FUNCTION"):
+        return []
+    from sqlfix.sql.features import AGGREGATES
+
+    toks = _tokens(inp.sql)
+    if toks is None:
+        return []
+    aggregates = [c for c in _calls(toks) if toks[c[0]].text.lower() in AGGREGATES]
+    pairs = [(outer, inner) for outer in aggregates for inner in aggregates if inner[0] == outer[1] + 1]
+    return [_unwrap(inp.sql, toks, inner) for _, inner in pairs] + [_unwrap(inp.sql, toks, outer) for outer, _ in pairs]
+
+
+_ENDS_SELECT = {"UNION", "INTERSECT", "EXCEPT", "SEMICOLON"}
+_AFTER_GROUP_BY = {"HAVING", "ORDER_BY", "LIMIT", "WINDOW", "QUALIFY", "SORT_BY", "CLUSTER_BY", "DISTRIBUTE_BY"}
+
+
+def group_by_clause(inp: RepairInput) -> list[str]:
+    """A SELECT that mixes aggregates with other items and has no GROUP BY (``MISSING_GROUP_BY``) ->
+    ``GROUP BY`` its other items after its FROM / WHERE: by position, then by expression.
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> sql = "WITH d AS (\\n  SELECT a.day, COUNT(*) AS n, MAX(a.x) OVER () AS m\\n  FROM a\\n)\\nSELECT * FROM d"
+        >>> print(group_by_clause(NS(condition="MISSING_GROUP_BY", sql=sql))[0])
+        WITH d AS (
+          SELECT a.day, COUNT(*) AS n, MAX(a.x) OVER () AS m
+          FROM a
+          GROUP BY 1
+        )
+        SELECT * FROM d
+    """
+    if not inp.condition.startswith("MISSING_GROUP_BY"):
+        return []
+    from sqlfix.sql.features import AGGREGATES
+
+    toks = _tokens(inp.sql)
+    if toks is None:
+        return []
+    calls = {c[0]: c for c in _calls(toks)}
+
+    def aggregates(a: int, b: int) -> bool:  # an aggregate call in tokens a..b, not a window's
+        return any(j in calls and toks[j].text.lower() in AGGREGATES
+                   and (calls[j][2] + 1 >= len(toks) or toks[calls[j][2] + 1].kind != "OVER") for j in range(a, b))  # fmt: skip
+
+    out = []
+    for s, select in enumerate(toks):
+        if select.kind != "SELECT":
+            continue
+        d = select.depth
+        end = next((j for j in range(s + 1, len(toks)) if toks[j].depth < d
+                    or (toks[j].depth == d and toks[j].kind in _ENDS_SELECT)), len(toks))  # fmt: skip
+        same = [j for j in range(s + 1, end) if toks[j].depth == d]
+        frm = next((j for j in same if toks[j].kind == "FROM"), None)
+        if frm is None or any(toks[j].kind == "GROUP_BY" for j in same):
+            continue
+        first = s + 2 if toks[s + 1].kind == "DISTINCT" else s + 1
+        bounds = [first] + [j + 1 for j in same if j < frm and toks[j].kind == "COMMA"] + [frm + 1]
+        items = [(a, b - 1) for a, b in zip(bounds, bounds[1:], strict=False)]
+        keys = [(n, a, b) for n, (a, b) in enumerate(items, 1)  # not aggregates, not windows
+                if not aggregates(a, b) and not any(toks[j].kind == "OVER" for j in range(a, b))]  # fmt: skip
+        if not keys or not any(aggregates(a, b) for a, b in items):
+            continue
+        stop = next((j for j in same if j > frm and toks[j].kind in _AFTER_GROUP_BY), end)
+        cut = toks[stop - 1].end
+        indent = re.match(r"[ \t]*", inp.sql[inp.sql.rfind("\n", 0, select.start) + 1 :]).group(0)
+
+        def expression(a: int, b: int, d: int = d) -> str:  # an item without its alias
+            alias = next((j for j in range(a, b) if toks[j].kind == "ALIAS" and toks[j].depth == d), b)
+            return inp.sql[toks[a].start : toks[alias - 1].end]
+
+        for keys_text in (", ".join(str(n) for n, _, _ in keys), ", ".join(expression(a, b) for _, a, b in keys)):
+            out.append(f"{inp.sql[:cut]}\n{indent}GROUP BY {keys_text}{inp.sql[cut:]}")
+    return out
+
+
+def distinct_window(inp: RepairInput) -> list[str]:
+    """DISTINCT in an aggregate over a window (Spark has no distinct window aggregate) -> that DISTINCT
+    deleted; one candidate per ``(DISTINCT``, and only the one Spark names verifies."""
+    if not inp.condition.startswith("DISTINCT_WINDOW_FUNCTION_UNSUPPORTED"):
+        return []
+    return [inp.sql[: m.start(1)] + inp.sql[m.end(1) :] for m in re.finditer(r"\(\s*(DISTINCT\s+)", inp.sql, re.I)]
+
+
+_YYYYMMDD = r"((?:19|20)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])"
+
+
+def date_literal(inp: RepairInput) -> list[str]:
+    """A date written as a number (``received_at >= 20190201``) compared with a DATE or TIMESTAMP -> the
+    ISO date string (``'2019-02-01'``), at each place the number is written."""
+    if not inp.condition.startswith("DATATYPE_MISMATCH.BINARY_OP_DIFF_TYPES"):
+        return []
+    types = re.search(r'incompatible types \("(\w+)" and "(\w+)"\)', inp.message)
+    if not types or not {"DATE", "TIMESTAMP", "TIMESTAMP_NTZ"} & {types.group(1), types.group(2)}:
+        return []
+    out = []
+    for number in dict.fromkeys(m.group(0) for m in re.finditer(rf"\b{_YYYYMMDD}\b", inp.message.split(" due to ")[0])):
+        for m in re.finditer(rf"(?<![\w'.]){number}(?![\w'.])", inp.sql):
+            iso = f"'{number[:4]}-{number[4:6]}-{number[6:]}'"
+            out.append(inp.sql[: m.start()] + iso + inp.sql[m.end() :])
+    return out
+
+
+def in_subquery_star(inp: RepairInput) -> list[str]:
+    """``x IN (SELECT * ...)`` whose subquery has more columns than ``x`` -> ``SELECT x`` where the subquery
+    has a column of that name."""
+    m = re.search(r'Left hand side columns\(length: 1\): \["([^"]+)"\], right hand side columns\(length: \d+\): \[([^\]]*)\]',
+                  inp.message)  # fmt: skip
+    if not inp.condition.startswith("DATATYPE_MISMATCH.IN_SUBQUERY_LENGTH_MISMATCH") or not m:
+        return []
+    name = m.group(1).split(".")[-1]
+    if name.lower() not in {c.strip().strip('"').split(".")[-1].lower() for c in m.group(2).split(",")}:
+        return []
+    stars = re.finditer(r"\bIN\s*\(\s*SELECT\s+(?:DISTINCT\s+)?(\*)", inp.sql, re.I)
+    return [inp.sql[: s.start(1)] + name + inp.sql[s.end(1) :] for s in stars]
+
+
 _CTE = re.compile(r"(?:\bWITH\s+|,\s*)(`?)(\w+)\1\s+AS\s*\(", re.I)
 _READ = re.compile(r"\b(?:FROM|JOIN)\s+(`?)(\w+)\1(?![\w.`])", re.I)
 
 
 def cte_name(inp: RepairInput) -> list[str]:
     """A duplicated CTE name -> one of its definitions renamed to a name the query reads and nothing defines
-    (the later definition first: the first one is usually the original)."""
+    (the later definition first: the first one is usually the original). A name that is also a table's
+    unqualified name comes last but is tried: dbt names a CTE after the table it reads
+    (``source AS (SELECT * FROM stripe.customers), customers AS (...)``)."""
     if not inp.condition.startswith("DUPLICATED_CTE_NAMES"):
         return []
     names = _names(inp.message)
@@ -398,17 +621,18 @@ def cte_name(inp: RepairInput) -> list[str]:
     dup = names[0].lower()
     defs = [m for m in _CTE.finditer(inp.sql) if m.group(2).lower() == dup]
     defined = {m.group(2).lower() for m in _CTE.finditer(inp.sql)}
-    known = {t.lower() for t in inp.tables} | {t.split(".")[-1].lower() for t in inp.tables}
+    tables = {t.lower() for t in inp.tables}
+    bare = {t.split(".")[-1].lower() for t in inp.tables}
     unknown = list(dict.fromkeys(m.group(2) for m in _READ.finditer(inp.sql)
-                                 if m.group(2).lower() not in defined | known))  # fmt: skip
+                                 if m.group(2).lower() not in defined | tables))  # fmt: skip
     out = []
     for d in reversed(defs):
-        for name in sorted(unknown, key=lambda u: char_distance(dup, u.lower())):
+        for name in sorted(unknown, key=lambda u: (u.lower() in bare, char_distance(dup, u.lower()))):
             out.append(inp.sql[: d.start(2)] + name + inp.sql[d.end(2) :])
     return out
 
 
-_TAIL = re.compile(r"(?:\s|--[^\n]*(?:\n|$)|/\*.*?\*/|;)*$", re.S)  # whitespace, comments, a semicolon
+_TAIL = re.compile(rf"(?:{_GAP}|;)*$")  # whitespace, comments, a semicolon
 
 
 def first_row(inp: RepairInput) -> list[str]:
@@ -453,12 +677,18 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("function_name", function_name),
     ("ambiguous_reference", ambiguous_reference),
     ("missing_group_by", missing_group_by),
+    ("group_by_clause", group_by_clause),
     ("group_by_position", group_by_position),
     ("data_type", data_type),
+    ("cast_type", cast_type),
     ("trailing_comma", trailing_comma),
     ("first_row", first_row),
     ("comma_join", comma_join),
     ("cte_name", cte_name),
+    ("nested_aggregate", nested_aggregate),
+    ("distinct_window", distinct_window),
+    ("date_literal", date_literal),
+    ("in_subquery_star", in_subquery_star),
     ("select_top", select_top),
     ("brackets", brackets),
     ("limit_offset", limit_offset),
