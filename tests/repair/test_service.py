@@ -6,9 +6,10 @@ import pytest
 from sqlfix.inference.generate import Candidate
 
 SCHEMA = "CREATE TABLE qa.orders (order_id BIGINT, amount DECIMAL(18,2), country STRING)"
-# A multi-token bug no deterministic repair fixes: a predicate in the wrong clause (aggregate in WHERE).
-BUG = "SELECT country, SUM(amount) AS gmv\nFROM qa.orders\nWHERE SUM(amount) > 100\nGROUP BY country"
-FIX = "SELECT country, SUM(amount) AS gmv\nFROM qa.orders\nGROUP BY country\nHAVING SUM(amount) > 100"
+# A multi-token bug no deterministic repair fixes: a window function in WHERE (it belongs in a subquery).
+BUG = "SELECT country, amount\nFROM qa.orders\nWHERE RANK() OVER (PARTITION BY country ORDER BY amount DESC) = 1"
+FIX = ("SELECT country, amount\nFROM (SELECT country, amount, RANK() OVER (PARTITION BY country ORDER BY amount DESC)"
+       " AS r FROM qa.orders) AS t\nWHERE r = 1")
 
 
 class Scripted:
@@ -47,20 +48,20 @@ def _fixer(judge, answers, **kw):
 
 
 def test_a_failing_answer_is_fed_back_with_its_new_error(judge):
-    still_wrong = BUG.replace("WHERE SUM(amount) > 100", "WHERE gmv > 100")  # a new error: gmv is not a column
+    still_wrong = BUG.replace("RANK() OVER (PARTITION BY country ORDER BY amount DESC)", "r")  # r: no column
     fixer = _fixer(judge, {BUG: [still_wrong, still_wrong], still_wrong: [FIX]})
     result = fixer.fix(BUG, SCHEMA)
     assert (result.verified, result.source, result.fixed_sql) == (True, "model-round-1", FIX)
     assert fixer.generator.calls == [(BUG, 1, 0.0), (BUG, 2, 0.7), (still_wrong, 1, 0.0)]
-    assert result.exit_code == 0 and result.error.condition.startswith("INVALID_WHERE_CONDITION")
+    assert result.exit_code == 0 and result.error.condition == "WINDOW_FUNCTION_NOT_ALLOWED_IN_CLAUSE"
 
 
 def test_the_smallest_verified_diff_wins(judge):
-    noisy = "-- rewritten\n" + FIX.replace("gmv", "total_gmv")
+    noisy = "-- rewritten\n" + FIX.replace("SELECT country, amount\n", "SELECT country AS c, amount\n")
     result = _fixer(judge, {BUG: [noisy, FIX]}, samples=2).fix(BUG, SCHEMA)
     assert result.fixed_sql == noisy and result.source == "model"  # greedy passes: no sampling needed
     both = _fixer(judge, {BUG: ["SELECT broken FROM", noisy, FIX]}, samples=3).fix(BUG, SCHEMA)
-    assert (both.fixed_sql, both.source) == (FIX, "model-sample")  # 2 changed lines beat 4
+    assert (both.fixed_sql, both.source) == (FIX, "model-sample")  # 1 changed line beats 3
 
 
 def test_no_verified_fix_exits_3_with_the_last_error(judge):
@@ -96,7 +97,7 @@ def test_rules_come_first_and_the_model_is_not_asked(judge):
 
 
 def test_fix_many_asks_the_model_once_per_phase(judge):
-    other = BUG.replace("SUM(amount) > 100", "SUM(amount) > 5")
+    other = BUG.replace("DESC", "ASC")
     typo = "SELECT ordr_id FROM qa.orders"
     fixer = _fixer(judge, {BUG: [FIX], other: ["SELECT still broken"]}, samples=1, rounds=0)
     results = fixer.fix_many([(BUG, SCHEMA, None), (typo, SCHEMA, None), (other, SCHEMA, None)])
@@ -134,9 +135,9 @@ def test_no_fix_names_what_was_tried_and_the_next_step(judge):
     from sqlfix.repair.service import Fixer
 
     result = Fixer(judge).fix(BUG, SCHEMA)  # repairs only
-    assert not result.verified and result.error.condition.startswith("INVALID_WHERE_CONDITION")
-    assert result.note.endswith("(repairs only); next: an aggregate or window function in WHERE (belongs in HAVING "
-                                "or a subquery); --model @champion lets the model try")  # fmt: skip
+    assert not result.verified and result.error.condition == "WINDOW_FUNCTION_NOT_ALLOWED_IN_CLAUSE"
+    assert result.note.endswith("(repairs only); next: a window function where it is not allowed, DISTINCT inside "
+                                "it, or an expression a window cannot hold; --model @champion lets the model try")  # fmt: skip
 
 
 LONG_SCHEMA = "CREATE TABLE qa.orders (order_id BIGINT, amount DECIMAL(18,2), country STRING)"

@@ -9,7 +9,7 @@ Rules, in order (``RULES``):
 - ``function_name``: an unknown function -> the closest built-in functions;
 - ``ambiguous_reference``: an ambiguous column -> each qualified name Spark lists;
 - ``missing_group_by``: a non-aggregated expression -> appended to a GROUP BY; ``group_by_clause``: aggregates
-  and no GROUP BY -> ``GROUP BY`` the other items;
+  and no GROUP BY -> ``GROUP BY`` the other items; ``where_to_having``: an aggregate in WHERE -> HAVING;
 - ``group_by_position``: a GROUP BY position out of range or naming an aggregate -> the select items it may
   have meant, the one at that slot's place first;
 - ``data_type``: an unsupported (misspelt) type name -> the closest Spark types;
@@ -521,17 +521,10 @@ def group_by_clause(inp: RepairInput) -> list[str]:
     """
     if not inp.condition.startswith("MISSING_GROUP_BY"):
         return []
-    from sqlfix.sql.features import AGGREGATES
-
     toks = _tokens(inp.sql)
     if toks is None:
         return []
-    calls = {c[0]: c for c in _calls(toks)}
-
-    def aggregates(a: int, b: int) -> bool:  # an aggregate call in tokens a..b, not a window's
-        return any(j in calls and toks[j].text.lower() in AGGREGATES
-                   and (calls[j][2] + 1 >= len(toks) or toks[calls[j][2] + 1].kind != "OVER") for j in range(a, b))  # fmt: skip
-
+    aggregates = _aggregate_finder(toks)
     out = []
     for s, select in enumerate(toks):
         if select.kind != "SELECT":
@@ -560,6 +553,76 @@ def group_by_clause(inp: RepairInput) -> list[str]:
 
         for keys_text in (", ".join(str(n) for n, _, _ in keys), ", ".join(expression(a, b) for _, a, b in keys)):
             out.append(f"{inp.sql[:cut]}\n{indent}GROUP BY {keys_text}{inp.sql[cut:]}")
+    return out
+
+
+def _aggregate_finder(toks: list):
+    """A test of whether tokens ``a`` to ``b`` (exclusive) hold an aggregate call that is not a window's."""
+    from sqlfix.sql.features import AGGREGATES
+
+    calls = {c[0]: c for c in _calls(toks)}
+
+    def aggregates(a: int, b: int) -> bool:
+        return any(j in calls and toks[j].text.lower() in AGGREGATES
+                   and (calls[j][2] + 1 >= len(toks) or toks[calls[j][2] + 1].kind != "OVER") for j in range(a, b))  # fmt: skip
+
+    return aggregates
+
+
+_CLAUSES = {"WHERE", "GROUP_BY", "HAVING", "ORDER_BY", "LIMIT", "WINDOW", "QUALIFY", "SORT_BY", "CLUSTER_BY",
+            "DISTRIBUTE_BY"} | _ENDS_SELECT  # fmt: skip
+
+
+def where_to_having(inp: RepairInput) -> list[str]:
+    """An aggregate in WHERE (``INVALID_WHERE_CONDITION``) -> the conditions that hold one moved to a HAVING
+    after the GROUP BY (ANDed into a HAVING already there), the other conditions left in WHERE.
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> sql = "SELECT c.id\\nFROM c\\nWHERE c.ok AND COUNT(*) > 1\\nGROUP BY c.id\\nORDER BY 1"
+        >>> print(where_to_having(NS(condition="INVALID_WHERE_CONDITION", sql=sql))[0])
+        SELECT c.id
+        FROM c
+        WHERE c.ok
+        GROUP BY c.id
+        HAVING COUNT(*) > 1
+        ORDER BY 1
+    """
+    if not inp.condition.startswith("INVALID_WHERE_CONDITION"):
+        return []
+    from sqlfix.sql.source import Edit, splice
+
+    toks = _tokens(inp.sql)
+    if toks is None:
+        return []
+    aggregates = _aggregate_finder(toks)
+
+    def clause_end(start: int, d: int) -> int:  # the token after a clause that begins at ``start``
+        return next((j for j in range(start + 1, len(toks)) if toks[j].depth < d
+                     or (toks[j].depth == d and toks[j].kind in _CLAUSES)), len(toks))  # fmt: skip
+
+    out = []
+    for w, where in enumerate(toks):
+        if where.kind != "WHERE":
+            continue
+        d, end = where.depth, clause_end(w, where.depth)
+        cuts = [w] + [j for j in range(w + 1, end) if toks[j].depth == d and toks[j].kind == "AND"] + [end]
+        parts = [(a + 1, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a + 1]
+        moved = [p for p in parts if aggregates(*p)]
+        if not moved:
+            continue
+        text = [inp.sql[toks[a].start : toks[b - 1].end] for a, b in parts]
+        kept = [t for t, p in zip(text, parts, strict=True) if p not in moved]
+        having = " AND ".join(t for t, p in zip(text, parts, strict=True) if p in moved)
+        edits = [Edit(where.start, toks[end - 1].end, "WHERE " + " AND ".join(kept)) if kept
+                 else Edit(toks[w - 1].end if w else where.start, toks[end - 1].end, "")]  # fmt: skip
+        at = clause_end(end, d) if end < len(toks) and toks[end].kind == "GROUP_BY" and toks[end].depth == d else end
+        if at < len(toks) and toks[at].kind == "HAVING" and toks[at].depth == d:
+            edits.append(Edit(toks[at].end, toks[at].end, f" {having} AND"))
+        else:
+            indent = re.match(r"[ \t]*", inp.sql[inp.sql.rfind("\n", 0, where.start) + 1 :]).group(0)
+            edits.append(Edit(toks[at - 1].end, toks[at - 1].end, f"\n{indent}HAVING {having}"))
+        out.append(splice(inp.sql, edits))
     return out
 
 
@@ -636,26 +699,38 @@ _TAIL = re.compile(rf"(?:{_GAP}|;)*$")  # whitespace, comments, a semicolon
 
 
 def first_row(inp: RepairInput) -> list[str]:
-    """A query that ends in ``name =`` where ``name`` is a ``ROW_NUMBER()`` alias (the top-of-each-group filter
-    dbt's QUALIFY becomes, ``WHERE _w = 1``) -> ``= 1``, the only value such a filter is written with."""
-    if not inp.condition.startswith("PARSE_SYNTAX_ERROR") or "end of input" not in inp.message:
+    """A filter on a ``ROW_NUMBER()`` alias (the top-of-each-group filter dbt's QUALIFY becomes, ``WHERE _w =
+    1``) left without its value -> ``= 1``, the only value such a filter is written with: a query that ends in
+    ``name =``, or ``name = :name`` (an unbound parameter where the value was)."""
+    if inp.condition.startswith("PARSE_SYNTAX_ERROR") and "end of input" in inp.message:
+        end = _TAIL.search(inp.sql).start()
+        m = re.search(r"(`?)(\w+)\1\s*=$", inp.sql[:end])
+        if m is None:
+            return []
+        name, candidates = m.group(2), [inp.sql[:end] + " 1" + inp.sql[end:]]
+    elif inp.condition.startswith("UNBOUND_SQL_PARAMETER"):
+        m = re.search(r"unbound parameter: (\w+)", inp.message)
+        if m is None:
+            return []
+        name = m.group(1)
+        candidates = [inp.sql[: p.start(1)] + "1" + inp.sql[p.end(1) :]
+                      for p in re.finditer(rf"\b{name}\s*=\s*(:{name})\b", inp.sql)]  # fmt: skip
+    else:
         return []
-    end = _TAIL.search(inp.sql).start()
-    m = re.search(r"(`?)(\w+)\1\s*=$", inp.sql[:end])
-    if m is None:
-        return []
-    candidate = inp.sql[:end] + " 1" + inp.sql[end:]
     from sqlglot import exp
 
     from sqlfix.sql.features import parse
 
-    try:
-        tree = parse(candidate)
-    except Exception:  # noqa: BLE001 - sqlglot cannot read it: no candidate
-        return []
-    numbered = any(isinstance(a.this, exp.Window) and isinstance(a.this.this, exp.RowNumber)
-                   and a.alias.lower() == m.group(2).lower() for a in tree.find_all(exp.Alias))  # fmt: skip
-    return [candidate] if numbered else []
+    out = []
+    for candidate in candidates:
+        try:
+            tree = parse(candidate)
+        except Exception:  # noqa: BLE001 - sqlglot cannot read it: no candidate
+            continue
+        if any(isinstance(a.this, exp.Window) and isinstance(a.this.this, exp.RowNumber)
+               and a.alias.lower() == name.lower() for a in tree.find_all(exp.Alias)):  # fmt: skip
+            out.append(candidate)
+    return out
 
 
 def comma_join(inp: RepairInput) -> list[str]:
@@ -678,6 +753,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("ambiguous_reference", ambiguous_reference),
     ("missing_group_by", missing_group_by),
     ("group_by_clause", group_by_clause),
+    ("where_to_having", where_to_having),
     ("group_by_position", group_by_position),
     ("data_type", data_type),
     ("cast_type", cast_type),
