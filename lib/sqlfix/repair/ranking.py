@@ -5,11 +5,18 @@ compiles too, and users apply what they are shown. So verified candidates are ra
 change, in this order (``evidence`` and ``rank_key``):
 
 1. token edits from the input (``sql.diff.token_edits``: a misspelt name, a stray parenthesis = 1);
-2. character edits inside the changed tokens (``ship_statex`` -> ``ship_state`` is 1, -> ``ship_date`` 3);
-3. a name that the written one extends or abbreviates (``avg_val`` -> ``avg``, not ``any_value``);
-4. the likelier slip: a closing bracket added or dropped (a stray ``)`` is deleted, not given a partner
-   ``(``; an unclosed ``(`` gets its ``)``, it is not deleted), then a deletion, then anything else;
-5. the source's own order last (Spark's suggestion order, a rule's order, a model answer's likelihood).
+2. character edits inside the replaced tokens (``ship_statex`` -> ``ship_state`` is 1, -> ``ship_date`` 3; a
+   token inserted or deleted counts 1, however long);
+3. what a person would not have written: string literals over a line break, holding a doubled quote or
+   ending in ``AS``, ``AS alias`` or a comma (``odd_literals``; a moved quote re-pairs every literal after it, so a
+   candidate that only inserts or deletes quotes is measured with the quote as one token, and this tells
+   them apart), a column compared with itself or a repeated conjunct (``self_comparisons``: ``c.id = c.id``
+   when an ambiguous ``id`` is qualified);
+4. a name that the written one extends or abbreviates (``avg_val`` -> ``avg``, not ``any_value``);
+5. the likelier slip: a closing bracket added or dropped (a stray ``)`` is deleted, not given a partner
+   ``(``; an unclosed ``(`` gets its ``)``, it is not deleted) or a quote added, then a deletion, then
+   anything else;
+6. the source's own order last (Spark's suggestion order, a rule's order, a model answer's likelihood).
 
 ``assess`` turns the ranking's evidence into a ``confidence`` (``high`` / ``medium`` / ``low``) and a
 one-line reason: high when a repair changed one token by a few characters (or to a name the written one
@@ -20,9 +27,11 @@ likelier-slip rule chose, and for every model answer.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from sqlfix.sql.diff import token_opcodes
+from sqlfix.sql.features import parse
 
 CONFIDENCE = ("low", "medium", "high")
 
@@ -50,13 +59,53 @@ class Evidence:
 
     token_edits: int
     char_edits: int
-    slip: int  # 0: only closing brackets inserted or deleted; 1: only deletions; 2: anything else
+    slip: int  # 0: only closing brackets inserted or deleted, or quotes inserted; 1: only deletions; 2: anything else
     change: str  # the first edit, as people read it: "`ship_statex` -> `ship_state`", "deletes `)`"
     affix: bool = False  # a one-token replacement where one name begins or ends with the other
+    odd: int = 0  # what no one writes in the candidate: odd_literals and self_comparisons
 
     @property
-    def closeness(self) -> tuple[int, int, int, int]:
-        return self.token_edits, self.char_edits, 0 if self.affix else 1, self.slip
+    def closeness(self) -> tuple[int, int, int, int, int]:
+        return self.token_edits, self.char_edits, self.odd, 0 if self.affix else 1, self.slip
+
+
+# A comment or a string literal (a doubled quote inside it kept): comments are skipped, literals judged.
+_LITERAL_OR_COMMENT = re.compile(r"--[^\n]*|/\*.*?\*/|'((?:[^'\\]|\\.|'')*)'", re.S)
+_ODD_END = re.compile(r"\s+AS(?:\s+\w+)?\s*$|,\s*$", re.I)
+
+
+def self_comparisons(sql: str) -> int:
+    """Conditions no one writes on purpose: a column compared with itself, a conjunct repeated.
+
+    Example:
+        >>> self_comparisons("SELECT 1 FROM a JOIN b ON b.id = b.id WHERE a.x IS NULL AND a.x IS NULL AND 1 = 1")
+        2
+        >>> self_comparisons("SELECT 1 FROM a JOIN b ON b.id = a.id"), self_comparisons("SELECT (")
+        (0, 0)
+    """
+    from sqlglot import exp
+
+    try:
+        tree = parse(sql)
+    except ValueError:
+        return 0
+    compared = sum(isinstance(n.left, exp.Column) and n.left == n.right
+                   for n in tree.find_all(exp.EQ, exp.NEQ, exp.NullSafeEQ, exp.GT, exp.GTE, exp.LT, exp.LTE))  # fmt: skip
+    return compared + sum(n.left == n.right for n in tree.find_all(exp.And, exp.Or))
+
+
+def odd_literals(sql: str) -> int:
+    """String literals a person is unlikely to have meant: over a line break, holding a doubled quote, or
+    ending in ``AS``, an alias or a comma — the marks of a quote closed in the wrong place.
+
+    Example:
+        >>> odd_literals("SELECT 'a, b' AS x, 'it''s', 'c' FROM t -- don't")
+        1
+        >>> [odd_literals(s) for s in ("IN ('e, ''p')", "SELECT 'New AS kind'", "'New AS' kind", "'a,\\n  b'", "('e', 'p')")]
+        [1, 1, 1, 1, 0]
+    """
+    inner = (m.group(1) for m in _LITERAL_OR_COMMENT.finditer(sql) if m.group(0).startswith("'"))
+    return sum(1 for text in inner if "\n" in text or "''" in text or _ODD_END.search(text))
 
 
 def evidence(sql: str, candidate: str) -> Evidence:
@@ -69,12 +118,15 @@ def evidence(sql: str, candidate: str) -> Evidence:
         >>> evidence("SELECT sum(a)) FROM t", "SELECT sum(a) FROM t").change
         'deletes `)`'
     """
-    ops = token_opcodes(sql, candidate)
+    ops = token_opcodes(sql, candidate, literals=sql.replace("'", "") != candidate.replace("'", ""))
     tokens = sum(max(len(old), len(new)) for _, old, new in ops)
     affix = len(ops) == 1 and ops[0][0] == "replace" and len(ops[0][1]) == len(ops[0][2]) == 1 and _affix(
         ops[0][1][0].lower(), ops[0][2][0].lower()
     )
-    chars = sum(char_distance(" ".join(old), " ".join(new)) for _, old, new in ops)
+    # characters count inside a replaced token; a token dropped or added is one slip however long it is
+    # (``p.id`` and ``s.id`` for an ambiguous ``id`` are as close)
+    chars = sum(char_distance(" ".join(old), " ".join(new)) if tag == "replace" else len(old) + len(new)
+                for tag, old, new in ops)  # fmt: skip
     if not ops:
         change = "no token changed"
     else:
@@ -84,9 +136,12 @@ def evidence(sql: str, candidate: str) -> Evidence:
         )
         if len(ops) > 1:
             change += f" and {len(ops) - 1} more edit{'s' if len(ops) > 2 else ''}"
-    closers = bool(ops) and all(tag != "replace" and set(old + new) <= {")", "]", "}"} for tag, old, new in ops)
+    # a closing bracket or quote forgotten (or a stray closing bracket) is the commonest slip
+    closers = bool(ops) and all(tag != "replace" and (set(old + new) <= {")", "]", "}"} or new == ["'"])
+                                for tag, old, new in ops)  # fmt: skip
     deletions = bool(ops) and all(tag == "delete" for tag, _, _ in ops)
-    return Evidence(tokens, chars, 0 if closers else 1 if deletions else 2, change, affix)
+    odd = odd_literals(candidate) + self_comparisons(candidate)
+    return Evidence(tokens, chars, 0 if closers else 1 if deletions else 2, change, affix, odd)
 
 
 def _affix(a: str, b: str) -> bool:
@@ -131,8 +186,12 @@ def assess(best: Evidence, runner_up: Evidence | None, by_model: bool) -> Assess
     elif runner_up.closeness == best.closeness:
         other = f"another verified candidate is as close ({runner_up.change})"
     elif near:
-        why = ("its name does not extend the written one" if best.affix and not runner_up.affix
-               else "a closing bracket or a deletion is the likelier slip")  # fmt: skip
+        if best.odd < runner_up.odd:
+            why = "the other writes what no one writes (a literal over a line break, a column compared with itself)"
+        elif best.affix and not runner_up.affix:
+            why = "its name does not extend the written one"
+        else:
+            why = "a closing bracket or quote, or a deletion, is the likelier slip"
         other = f"another verified candidate is as many edits away, but {why} ({runner_up.change})"
     elif runner_up.token_edits == best.token_edits:
         other = f"the nearest other verified candidate is {runner_up.char_edits} character edits away ({runner_up.change})"
@@ -143,8 +202,8 @@ def assess(best: Evidence, runner_up: Evidence | None, by_model: bool) -> Assess
         level = "low"
     elif best.token_edits > 6 or (best.token_edits <= 1 and best.char_edits > 6 and not best.affix):
         level = "low"  # a large rewrite, or one name swapped for a quite different one
-    elif small and not by_model and not (near and best.affix == runner_up.affix):
-        level = "high"  # (a tie on edits broken only by the deletion rule is no more than medium)
+    elif small and not by_model and not (near and (best.affix == runner_up.affix or best.odd != runner_up.odd)):
+        level = "high"  # (a tie on edits broken only by the literals or the deletion rule is no more than medium)
     else:
         level = "medium"
     if by_model:

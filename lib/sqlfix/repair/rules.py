@@ -7,7 +7,8 @@ Rules, in order (``RULES``):
   fewest character edits first (``ranking.char_distance``), at the position Spark names;
 - ``table_name``: an unknown table -> the closest tables of the schema;
 - ``function_name``: an unknown function -> the closest built-in functions;
-- ``ambiguous_reference``: an ambiguous column -> each qualified name Spark lists;
+- ``ambiguous_reference``: an ambiguous column -> each qualified name Spark lists (by its table's name alone
+  first), a table the line reads other columns of first;
 - ``missing_group_by``: a non-aggregated expression -> appended to a GROUP BY; ``group_by_clause``: aggregates
   and no GROUP BY -> ``GROUP BY`` the other items; ``where_to_having``: an aggregate in WHERE -> HAVING;
 - ``group_by_position``: a GROUP BY position out of range or naming an aggregate -> the select items it may
@@ -24,6 +25,8 @@ Rules, in order (``RULES``):
 - ``select_top``: ``SELECT TOP n`` -> ``LIMIT n``; ``limit_offset``: ``LIMIT a, b`` -> ``LIMIT b [OFFSET a]``;
 - ``brackets``: a T-SQL ``[name]`` -> ``name``;
 - ``keyword``: a misspelt keyword near a syntax error, ``GROUP``/``ORDER`` without ``BY``, a doubled keyword;
+- ``unclosed_string``: a line up to a syntax error with an odd number of quotes -> the missing closing quote
+  before an ``AS alias``, a ``,`` or ``)``, or at the end of the line;
 - ``punctuation``: one-character edits (a parenthesis, comma or quote inserted or deleted) on the lines up
   to a syntax error's position.
 """
@@ -190,10 +193,29 @@ def ambiguous_reference(inp: RepairInput) -> list[str]:
         return []
     pos = inp.position()
     at = _offset(inp.sql, *pos) if pos else None
+    line = inp.sql.split("\n")[pos[0] - 1] if pos and pos[0] <= inp.sql.count("\n") + 1 else ""
     out = []
-    for option in options:
-        out += _replace_name(inp.sql, bad[0], option, at)
+    for option in sorted(options, key=lambda o: _qualifier_order(o, bad[0], line)):
+        parts = option.split(".")  # ``account.id`` before ``spark_catalog.default.account.id``
+        for name in dict.fromkeys([".".join(parts[-2:]), option]):
+            out += _replace_name(inp.sql, bad[0], name, at)
     return out
+
+
+def _qualifier_order(option: str, column: str, line: str) -> tuple[bool, bool]:
+    """Where a qualified ``option`` of an ambiguous ``column`` goes among the others: a table the error's line
+    already reads another column of first (neighbours come from one table), one the line already reads
+    this column of last (``t.x = t.x`` compares a column with itself), Spark's order otherwise.
+
+    Example:
+        >>> line = "ON a.id = b.ref AND a.kind = kind"
+        >>> sorted(["a.kind", "c.kind", "b.kind"], key=lambda o: _qualifier_order(o, "kind", line))
+        ['b.kind', 'c.kind', 'a.kind']
+    """
+    table = option.split(".")[-2] if "." in option else ""
+    read = [m.group(1).lower() for m in re.finditer(rf"(?<![\w`])`?{re.escape(table)}`?\.`?(\w+)", line, re.I)]
+    column = column.rsplit(".", 1)[-1].lower()
+    return column in read, not [r for r in read if r != column]
 
 
 _CLAUSE_END = re.compile(r"\n?\s*(\bHAVING\b|\bORDER\s+BY\b|\bLIMIT\b|\bWINDOW\b|\bUNION\b|\bQUALIFY\b|\)|;|$)", re.I)
@@ -296,6 +318,48 @@ def punctuation(inp: RepairInput) -> list[str]:
         for m in re.finditer(r"[(),']", line[:code_end]):
             out.append(_with_line(lines, i, line[: m.start()] + line[m.end() :]))
     return out
+
+
+# Where a literal's closing quote most often went missing: before its alias, before the next , or ) (right
+# before it, then before the spaces that precede it: ``' ', 1`` is likelier than ``'' , 1``).
+_ALIAS, _COMMA = re.compile(r"\s+AS\s+\w", re.I), re.compile(r"\s*[,)]")
+
+
+def _code(line: str) -> str:
+    """A line without its comments (block comments blanked, so offsets hold)."""
+    line = re.sub(r"/\*.*?\*/", lambda m: " " * len(m.group(0)), line)
+    return line.split("--")[0].rstrip()
+
+
+def unclosed_string(inp: RepairInput) -> list[str]:
+    """A syntax error after a line with an odd number of quotes -> the quote a literal lost, put back: before
+    its ``AS alias``, before the first ``,`` or ``)`` after it, or at the end of the line. Such a line may be
+    far above the error (the literals after it re-pair up to where Spark stops), so every line up to the
+    error with an odd count is a suspect: the first three and the last three.
+
+    Example:
+        >>> error = DryRun("error", "PARSE_SYNTAX_ERROR", message="Syntax error at or near 'c'. (line 3, pos 23)")
+        >>> [c.split("\\n")[2] for c in unclosed_string(RepairInput("SELECT x\\nFROM t\\nWHERE y IN ('a', 'b, 'c')", error))]
+        ["WHERE y IN ('a'', 'b, 'c')", "WHERE y IN ('a', 'b, 'c')'", "WHERE y IN ('a', 'b', 'c')", "WHERE y IN ('a', 'b, 'c'')"]
+    """
+    if not inp.condition.startswith("PARSE_SYNTAX_ERROR"):
+        return []
+    lines = inp.sql.split("\n")
+    pos = inp.position()
+    quotes = {}
+    for i, line in enumerate(lines[: min(len(lines), pos[0]) if pos else len(lines)]):
+        code = _code(line)
+        quotes[i] = (code, [m.start() for m in re.finditer(r"\\.|'", code) if m.group(0) == "'"])
+    odd = [i for i, (_, q) in quotes.items() if len(q) % 2]
+    out = []
+    for i in sorted(set(odd[:3] + odd[-3:]), reverse=True):
+        (code, at), line = quotes[i], lines[i]
+        for q in at:
+            alias, comma = _ALIAS.search(code, q + 1), _COMMA.search(code, q + 1)
+            ends = ([alias.start()] if alias else []) + ([comma.end() - 1, comma.start()] if comma else [])
+            for b in dict.fromkeys([*ends, len(code)]):
+                out.append(_with_line(lines, i, line[:b] + "'" + line[b:]))
+    return list(dict.fromkeys(out))
 
 
 def _closes_call_before_comparison(line: str, b: int, code_end: int) -> bool:
@@ -769,6 +833,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("brackets", brackets),
     ("limit_offset", limit_offset),
     ("keyword", keyword),
+    ("unclosed_string", unclosed_string),
     ("punctuation", punctuation),
 )
 

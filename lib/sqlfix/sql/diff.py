@@ -162,27 +162,35 @@ def _tagged(sorted_col: str) -> Column:
 # --- The token diff: how many tokens a fix edits (edit size in evaluation, plausibility in repair) ---------
 
 _TOKEN = re.compile(r"\w+|'(?:[^'\\]|\\.)*'?|\S")
+_WORD = re.compile(r"\w+|\S")
 
 
-def sql_tokens(sql: str | None) -> list[str]:
-    """Words, string literals and punctuation characters; whitespace and line breaks are no tokens.
+def sql_tokens(sql: str | None, literals: bool = True) -> list[str]:
+    """Words, string literals and punctuation characters; whitespace and line breaks are no tokens. With
+    ``literals=False`` a quote is a punctuation character like any other (a moved quote re-pairs every
+    literal after it, so only then is a quote edit one token).
 
     Example:
         >>> sql_tokens("SELECT a.x,'b c' FROM t")
         ['SELECT', 'a', '.', 'x', ',', "'b c'", 'FROM', 't']
+        >>> sql_tokens("SELECT 'b c", literals=False)
+        ['SELECT', "'", 'b', 'c']
     """
-    return _TOKEN.findall(sql or "")
+    return (_TOKEN if literals else _WORD).findall(sql or "")
 
 
-def token_opcodes(before: str | None, after: str | None) -> list[tuple[str, list[str], list[str]]]:
+def token_opcodes(before: str | None, after: str | None,
+                  literals: bool = True) -> list[tuple[str, list[str], list[str]]]:  # fmt: skip
     """The token edits from ``before`` to ``after``: (``replace`` / ``delete`` / ``insert``, old tokens,
-    new tokens), in order.
+    new tokens), in order (``literals``: as in ``sql_tokens``).
 
     Example:
         >>> token_opcodes("SELECT sum(a)) FROM t", "SELECT sum(a) FROM t")
         [('delete', [')'], [])]
+        >>> token_opcodes("WHERE x IN ('a, 'b')", "WHERE x IN ('a', 'b')", literals=False)
+        [('insert', [], ["'"])]
     """
-    left, right = sql_tokens(before), sql_tokens(after)
+    left, right = sql_tokens(before, literals), sql_tokens(after, literals)
     ops = difflib.SequenceMatcher(None, left, right, autojunk=False).get_opcodes()
     return [(tag, left[i1:i2], right[j1:j2]) for tag, i1, i2, j1, j2 in ops if tag != "equal"]
 
