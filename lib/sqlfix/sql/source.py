@@ -122,10 +122,9 @@ class Source:
         first = self.token_at(min(m["start"] for m in metas))
         last = self.token_at(max(m["start"] for m in metas))
         wrapped = isinstance(node, exp.Func | exp.Window | exp.Paren | exp.Subquery | exp.Tuple)
+        wider = exp.Alias | exp.Case | exp.Func | exp.Window | exp.Paren | exp.Subquery | exp.Not | exp.Is | exp.Connector
         for child in node.iter_expressions():  # children whose own span is wider than their leaves
-            if isinstance(child, exp.Alias | exp.Case | exp.Func | exp.Window | exp.Paren | exp.Subquery) and any(
-                "start" in n.meta for n in child.walk()
-            ):
+            if isinstance(child, wider) and any("start" in n.meta for n in child.walk()):
                 f, lst = self.token_span(child)
                 first, last = min(first, f), max(last, lst)
         while True:
@@ -155,6 +154,12 @@ class Source:
                 first, last = self._case_bounds(first, last)
             if isinstance(node, exp.Window) and last + 2 < len(toks) and toks[last + 1].kind == "OVER":
                 last = self.match(last + 2)
+            if isinstance(node, exp.Not) and first > 0 and toks[first - 1].kind == "NOT":
+                first -= 1  # NOT x: the keyword carries no position
+            if isinstance(node, exp.Is) and last + 2 < len(toks) and toks[last + 1].kind == "IS":
+                j = last + 3 if toks[last + 2].kind == "NOT" else last + 2  # x IS [NOT] NULL / TRUE / FALSE
+                if j < len(toks) and toks[j].kind in ("NULL", "TRUE", "FALSE"):
+                    last = j
             if (first, last) == before:
                 return first, last
 
