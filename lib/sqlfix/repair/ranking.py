@@ -4,7 +4,8 @@ Spark accepting a candidate only says it compiles; a misspelt column "fixed" int
 compiles too, and users apply what they are shown. So verified candidates are ranked by how little they
 change, in this order (``evidence`` and ``rank_key``):
 
-1. token edits from the input (``sql.diff.token_edits``: a misspelt name, a stray parenthesis = 1);
+1. token edits from the input (``sql.diff.token_edits``: a misspelt name, a stray parenthesis = 1; a run of
+   tokens moved elsewhere counts once, not as a deletion and an insertion);
 2. character edits inside the replaced tokens (``ship_statex`` -> ``ship_state`` is 1, -> ``ship_date`` 3; a
    token inserted or deleted counts 1, however long);
 3. what a person would not have written: string literals over a line break, holding a doubled quote or
@@ -117,18 +118,26 @@ def evidence(sql: str, candidate: str) -> Evidence:
         (1, 1, 2, '`ship_statex` -> `ship_state`')
         >>> evidence("SELECT sum(a)) FROM t", "SELECT sum(a) FROM t").change
         'deletes `)`'
+        >>> e = evidence("SELECT a FROM t GROUP BY a WHERE b > 1", "SELECT a FROM t WHERE b > 1 GROUP BY a")
+        >>> e.token_edits, e.change
+        (3, 'moves `GROUP BY a`')
     """
     ops = token_opcodes(sql, candidate, literals=sql.replace("'", "") != candidate.replace("'", ""))
-    tokens = sum(max(len(old), len(new)) for _, old, new in ops)
+    # a run of tokens deleted in one place and inserted as it was in another is one move: counted once
+    inserted = [new for tag, _, new in ops if tag == "insert"]
+    moved = [old for tag, old, _ in ops if tag == "delete" and old in inserted]
+    tokens = sum(max(len(old), len(new)) for _, old, new in ops) - sum(len(run) for run in moved)
     affix = len(ops) == 1 and ops[0][0] == "replace" and len(ops[0][1]) == len(ops[0][2]) == 1 and _affix(
         ops[0][1][0].lower(), ops[0][2][0].lower()
     )
     # characters count inside a replaced token; a token dropped or added is one slip however long it is
     # (``p.id`` and ``s.id`` for an ambiguous ``id`` are as close)
     chars = sum(char_distance(" ".join(old), " ".join(new)) if tag == "replace" else len(old) + len(new)
-                for tag, old, new in ops)  # fmt: skip
+                for tag, old, new in ops) - sum(len(run) for run in moved)  # fmt: skip
     if not ops:
         change = "no token changed"
+    elif len(ops) == 2 and moved:
+        change = f"moves `{' '.join(moved[0])}`"
     else:
         tag, old, new = ops[0]
         change = {"delete": f"deletes `{' '.join(old)}`", "insert": f"inserts `{' '.join(new)}`"}.get(

@@ -18,6 +18,7 @@ Rules, in order (``RULES``):
 - ``trailing_comma``: Spark's trailing comma before FROM -> that comma deleted;
 - ``first_row``: a query cut off at ``rn =`` where ``rn`` is a ``ROW_NUMBER()`` alias -> ``rn = 1``;
 - ``comma_join``: a syntax error at ``ON`` after a comma-separated table -> the comma written ``JOIN``;
+- ``clause_order``: a WHERE after GROUP BY -> before it; an ORDER BY before GROUP BY -> after it (and HAVING);
 - ``cte_name``: a duplicated CTE name -> a definition renamed to a name the query reads and nothing defines;
 - ``nested_aggregate``: ``MIN(MAX(x))`` -> ``MIN(x)``, then ``MAX(x)``; ``distinct_window``: DISTINCT in a window
   aggregate -> deleted; ``date_literal``: ``20190201`` compared with a date -> ``'2019-02-01'``;
@@ -637,6 +638,75 @@ _CLAUSES = {"WHERE", "GROUP_BY", "HAVING", "ORDER_BY", "LIMIT", "WINDOW", "QUALI
             "DISTRIBUTE_BY"} | _ENDS_SELECT  # fmt: skip
 
 
+def _clause_end(toks: list, start: int, d: int) -> int:
+    """The token after the clause that begins at token ``start`` (at depth ``d``): the next clause keyword of
+    that depth, the ``)`` that closes it, or the end."""
+    return next((j for j in range(start + 1, len(toks)) if toks[j].depth < d
+                 or (toks[j].depth == d and toks[j].kind in _CLAUSES)), len(toks))  # fmt: skip
+
+
+def _same_select(toks: list, a: int, b: int) -> bool:
+    """Whether tokens ``a`` < ``b`` (at one depth) belong to one SELECT: no SELECT, set operator or ``;``
+    of that depth between them, and nothing shallower."""
+    d = toks[a].depth
+    return all(toks[j].depth > d or (toks[j].depth == d and toks[j].kind not in _ENDS_SELECT | {"SELECT"})
+               for j in range(a + 1, b))  # fmt: skip
+
+
+def _line_break(sql: str, at: int) -> str:
+    """What separates a clause put before offset ``at``: a line break and ``at``'s indent where ``at``
+    begins its line, else a space."""
+    line = sql[sql.rfind("\n", 0, at) + 1 : at]
+    return "\n" + line if "\n" in sql[:at] and not line.strip() else " "
+
+
+def clause_order(inp: RepairInput) -> list[str]:
+    """A syntax error from a clause out of order -> the clause moved where Spark wants it: a WHERE written
+    after GROUP BY (or after HAVING) goes before the GROUP BY; an ORDER BY written before GROUP BY goes after
+    the GROUP BY and its HAVING.
+
+    Example:
+        >>> from types import SimpleNamespace as NS
+        >>> print(clause_order(NS(condition="PARSE_SYNTAX_ERROR", sql="SELECT a, COUNT(*)\\nFROM t\\nGROUP BY a WHERE b > 1"))[0])
+        SELECT a, COUNT(*)
+        FROM t
+        WHERE b > 1
+        GROUP BY a
+        >>> clause_order(NS(condition="PARSE_SYNTAX_ERROR", sql="SELECT a FROM t ORDER BY a GROUP BY a HAVING COUNT(*) > 1"))
+        ['SELECT a FROM t GROUP BY a HAVING COUNT(*) > 1 ORDER BY a']
+    """
+    if not inp.condition.startswith("PARSE_SYNTAX_ERROR"):
+        return []
+    from sqlfix.sql.source import Edit, splice
+
+    toks = _tokens(inp.sql)
+    if toks is None:
+        return []
+    out = []
+    for i, t in enumerate(toks):
+        d = t.depth
+        if t.kind == "WHERE" and i:
+            g = next((j for j in range(i - 1, -1, -1) if toks[j].depth <= d and (toks[j].depth < d
+                      or toks[j].kind in _ENDS_SELECT | {"SELECT", "GROUP_BY"})), None)  # fmt: skip
+            if g is None or toks[g].kind != "GROUP_BY" or toks[g].depth != d:
+                continue
+            end = _clause_end(toks, i, d)
+            text = inp.sql[t.start : toks[end - 1].end]
+            out.append(splice(inp.sql, [Edit(toks[g].start, toks[g].start, text + _line_break(inp.sql, toks[g].start)),
+                                        Edit(toks[i - 1].end, toks[end - 1].end, "")]))  # fmt: skip
+        elif t.kind == "ORDER_BY":
+            g = _clause_end(toks, i, d)
+            if g == len(toks) or toks[g].kind != "GROUP_BY" or toks[g].depth != d or not _same_select(toks, i, g):
+                continue
+            at = _clause_end(toks, g, d)
+            if at < len(toks) and toks[at].kind == "HAVING" and toks[at].depth == d:
+                at = _clause_end(toks, at, d)
+            text = inp.sql[t.start : toks[g - 1].end]
+            out.append(splice(inp.sql, [Edit(t.start, toks[g].start, ""),
+                                        Edit(toks[at - 1].end, toks[at - 1].end, _line_break(inp.sql, t.start) + text)]))  # fmt: skip
+    return out
+
+
 def where_to_having(inp: RepairInput) -> list[str]:
     """An aggregate in WHERE (``INVALID_WHERE_CONDITION``) -> the conditions that hold one moved to a HAVING
     after the GROUP BY (ANDed into a HAVING already there), the other conditions left in WHERE.
@@ -661,9 +731,8 @@ def where_to_having(inp: RepairInput) -> list[str]:
         return []
     aggregates = _aggregate_finder(toks)
 
-    def clause_end(start: int, d: int) -> int:  # the token after a clause that begins at ``start``
-        return next((j for j in range(start + 1, len(toks)) if toks[j].depth < d
-                     or (toks[j].depth == d and toks[j].kind in _CLAUSES)), len(toks))  # fmt: skip
+    def clause_end(start: int, d: int) -> int:
+        return _clause_end(toks, start, d)
 
     out = []
     for w, where in enumerate(toks):
@@ -824,6 +893,7 @@ RULES: tuple[tuple[str, Rule], ...] = (
     ("trailing_comma", trailing_comma),
     ("first_row", first_row),
     ("comma_join", comma_join),
+    ("clause_order", clause_order),
     ("cte_name", cte_name),
     ("nested_aggregate", nested_aggregate),
     ("distinct_window", distinct_window),
