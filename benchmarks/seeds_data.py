@@ -6,8 +6,7 @@ and computed (a checksum of every row, no write), one line per table and a total
 
 The checksums are the data: two versions of ``generate`` that print the same lines generate the same rows.
 Time it as a whole process against another checkout (the two in turn, the ratio pair by pair) to compare
-versions; ``--build-only`` leaves the compute out (what the client side costs: one Py4J call per node of a
-Column expression, or one per table for SQL text).
+versions; ``--build-only`` leaves the compute out (what the client side costs).
 """
 
 from __future__ import annotations

@@ -106,3 +106,27 @@ def test_a_table_of_one_date_column_is_not_partitioned_by_it():
                "SELECT v.n FROM visits v WHERE v.day >= DATE '2024-01-01'"]  # fmt: skip
     specs, bad = plan_domain(tables, {"sf.days": "days", "sf.visits": "visits"}, queries, 4)
     assert ({s.view: s.partition_by for s in specs}, bad) == ({"days": (), "visits": ("day",)}, {})  # Delta refuses
+
+
+def test_generated_columns_keep_their_types_keys_and_corpus_literals(spark):
+    from sqlfix.optimize.seeds import ColumnSpec, TableSpec, generate
+
+    cols = [ColumnSpec("id", "BIGINT", "key", "d1"), ColumnSpec("account_id", "STRING", "ref", "d2"),
+            ColumnSpec("it's `odd`", "STRING", values=["it's", "a\\b", "`x`", "${x}"]),
+            ColumnSpec("n", "INT", values=[7, 2**40]), ColumnSpec("amount", "DECIMAL(10,2)", values=[1.5]),
+            ColumnSpec("ok", "BOOLEAN"), ColumnSpec("day", "DATE", values=[{"date": "2024-05-02"}]),
+            ColumnSpec("seen_at", "TIMESTAMP"), ColumnSpec("raw", "BINARY"),
+            ColumnSpec("items", "ARRAY<STRUCT<`a b`: STRING, n: BIGINT>>"),
+            ColumnSpec("attrs", "MAP<STRING, DOUBLE>")]  # fmt: skip
+    table = TableSpec("t", "db.t", cols)
+    frame = generate(spark, table, {"d2": 5}, 400, 1, 0.05)
+    assert frame.schema.simpleString() == (
+        "struct<id:bigint,account_id:string,it's `odd`:string,n:int,amount:decimal(10,2),ok:boolean,day:date,"
+        "seen_at:timestamp,raw:binary,items:array<struct<`a b`:string,n:bigint>>,attrs:map<string,double>>")  # fmt: skip
+    rows = frame.collect()
+    assert sorted(r["id"] for r in rows) == list(range(1, 401))  # the key: 1..rows, unique
+    assert {r["account_id"] for r in rows} == {None, "1", "2", "3", "4", "5"}  # drawn from the 5 keys, some NULL
+    assert {"it's", "a\\b", "`x`", "${x}"} <= {r["it's `odd`"] for r in rows}  # corpus literals as written
+    assert 7 in {r["n"] for r in rows}  # 2**40 does not fit an INT: not drawn (it failed the whole domain)
+    assert min(r["day"] for r in rows if r["day"]).isoformat() == "2024-04-02"  # 30 days before the literal
+    assert rows == generate(spark, table, {"d2": 5}, 400, 1, 0.05).collect()  # one seed, one table

@@ -316,40 +316,97 @@ def _column_seed(seed: int, *path: str) -> int:
     return int(digest(str(seed), *path)[:8], 16)
 
 
-def _value(dtype, spec: ColumnSpec, seed: int, path: tuple[str, ...], rows: int):
-    """A Spark column of ``dtype``'s values for one column (or a nested field: ``path``)."""
-    from pyspark.sql import functions as F
+# Generated columns are written as Spark SQL text, one ``selectExpr`` per table: built from Column objects,
+# every node of every expression is a Py4J round trip (thousands per table). Values from the corpus reach
+# the text only as literals (``_sql_literal``); names only backquoted (``_quoted``) or as string literals.
+
+
+def _quoted(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _type_sql(dtype) -> str:
+    """A Spark type as SQL text, struct field names backquoted.
+
+    Example:
+        >>> from pyspark.sql import types as T
+        >>> _type_sql(T.ArrayType(T.StructType([T.StructField("a b", T.DecimalType(10, 2))])))
+        'ARRAY<STRUCT<`a b`: decimal(10,2)>>'
+    """
     from pyspark.sql import types as T
 
-    def rand(tag: str = ""):
-        return F.rand(_column_seed(seed, *path, tag))
+    if isinstance(dtype, T.ArrayType):
+        return f"ARRAY<{_type_sql(dtype.elementType)}>"
+    if isinstance(dtype, T.MapType):
+        return f"MAP<{_type_sql(dtype.keyType)}, {_type_sql(dtype.valueType)}>"
+    if isinstance(dtype, T.StructType):
+        return "STRUCT<" + ", ".join(f"{_quoted(f.name)}: {_type_sql(f.dataType)}" for f in dtype.fields) + ">"
+    return dtype.simpleString()
 
-    def pick(values: list, otherwise):  # a corpus literal 60 % of the time: filters on it select rows
+
+def _sql_literal(value) -> str:
+    """A corpus value as the SQL literal of the type ``F.lit`` gives it (INT or BIGINT, DOUBLE, STRING, DATE).
+
+    Example:
+        >>> [_sql_literal(v) for v in (3, 2**40, 0.5, "it's", dt.date(2024, 5, 2), float("nan"))]
+        ['3', '1099511627776', '0.5D', "'it\\\\'s'", "DATE '2024-05-02'", "CAST('nan' AS DOUBLE)"]
+    """
+    from sqlfix.spark import sql_string
+
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return f"{value!r}D" if value == value and abs(value) != float("inf") else f"CAST('{value}' AS DOUBLE)"
+    if isinstance(value, dt.date):
+        return f"DATE '{value.isoformat()}'"
+    return sql_string(str(value))
+
+
+def _when(condition: str, then: str, otherwise: str) -> str:
+    return f"CASE WHEN {condition} THEN {then} ELSE {otherwise} END"
+
+
+def _element(values: list, index_seed: int) -> str:
+    """One of ``values`` (literals), drawn per row."""
+    items = ", ".join(_sql_literal(v) for v in values)
+    return f"element_at(array({items}), CAST(floor(rand({index_seed}) * {len(values)}) + 1 AS INT))"
+
+
+def _value(dtype, spec: ColumnSpec, seed: int, path: tuple[str, ...], rows: int) -> str:
+    """SQL text of ``dtype``'s values for one column (or a nested field: ``path``)."""
+    from pyspark.sql import types as T
+
+    def rand(tag: str = "") -> str:
+        return f"rand({_column_seed(seed, *path, tag)})"
+
+    def pick(values: list, otherwise: str) -> str:  # a corpus literal 60 % of the time: filters on it select rows
         if not values:
             return otherwise
-        chosen = F.element_at(F.array(*[F.lit(v) for v in values]),
-                              (F.floor(rand("which") * len(values)) + 1).cast("int"))  # fmt: skip
-        return F.when(rand("pick") < 0.6, chosen.cast(dtype)).otherwise(otherwise)
+        chosen = f"CAST({_element(values, _column_seed(seed, *path, 'which'))} AS {_type_sql(dtype)})"
+        return _when(f"{rand('pick')} < 0.6D", chosen, otherwise)
 
     top = len(path) == 1
     values = spec.values if top else []
     if isinstance(dtype, T.StringType):  # text a query may cast: digits, true/false for a flag, ISO dates
         name = path[-1].lower()
         if re.match(r"(is|has)_|.*(_flag|deleted|active)\Z", name):
-            text = F.when(rand() < 0.5, F.lit("true")).otherwise(F.lit("false"))
+            text = _when(f"{rand()} < 0.5D", "'true'", "'false'")
         elif re.search(r"date|_at\Z|time|_on\Z", name):
-            text = _value(T.TimestampType(), spec, seed, path, rows).cast("string")
+            text = f"CAST({_value(T.TimestampType(), spec, seed, path, rows)} AS STRING)"
         else:
-            text = (F.floor(F.pow(rand(), 2) * 50) + 1).cast("string")
+            text = f"CAST(floor(power({rand()}, 2) * 50) + 1 AS STRING)"
         return pick([v for v in values if isinstance(v, str)], text)
     if isinstance(dtype, T.IntegerType | T.LongType | T.ShortType | T.ByteType):
-        nums = [v for v in values if isinstance(v, int) and not isinstance(v, bool)]
-        return pick(nums, F.floor(F.pow(rand(), 2) * 1000).cast(dtype))
+        bits = {T.ByteType: 7, T.ShortType: 15, T.IntegerType: 31, T.LongType: 63}[type(dtype)]
+        nums = [v for v in values if isinstance(v, int) and not isinstance(v, bool) and -(2**bits) <= v < 2**bits]
+        return pick(nums, f"CAST(floor(power({rand()}, 2) * 1000) AS {_type_sql(dtype)})")
     if isinstance(dtype, T.DoubleType | T.FloatType | T.DecimalType):
         nums = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
-        return pick(nums, F.round(F.pow(rand(), 2) * 1000, 2).cast(dtype))
+        return pick(nums, f"CAST(round(power({rand()}, 2) * 1000, 2) AS {_type_sql(dtype)})")
     if isinstance(dtype, T.BooleanType):
-        return rand() < 0.5
+        return f"({rand()} < 0.5D)"
     if isinstance(dtype, T.DateType | T.TimestampType):
         days = []
         for v in values:
@@ -360,48 +417,47 @@ def _value(dtype, spec: ColumnSpec, seed: int, path: tuple[str, ...], rows: int)
                     continue
         low = min(days) - dt.timedelta(days=30) if days else dt.date(2024, 1, 1)
         span = (max(days) - low).days + 31 if days else 730
-        day = F.date_add(F.lit(low), F.floor(rand() * span).cast("int"))
-        exact = F.element_at(F.array(*[F.lit(d) for d in days]), (F.floor(rand("which") * len(days)) + 1).cast("int")) \
-            if days else None  # fmt: skip
-        if exact is not None:
-            day = F.when(rand("pick") < 0.3, exact).otherwise(day)
+        day = f"date_add({_sql_literal(low)}, CAST(floor({rand()} * {span}) AS INT))"
+        if days:
+            day = _when(f"{rand('pick')} < 0.3D", _element(days, _column_seed(seed, *path, "which")), day)
         if isinstance(dtype, T.DateType):
             return day
-        return (F.unix_timestamp(day.cast("timestamp")) + F.floor(rand("second") * 86400)).cast("timestamp")
+        return f"CAST(unix_timestamp(CAST({day} AS TIMESTAMP)) + floor({rand('second')} * 86400) AS TIMESTAMP)"
     if isinstance(dtype, T.BinaryType):
-        return F.concat(F.lit("b"), F.floor(rand() * 100).cast("string")).cast("binary")
+        return f"CAST(concat('b', CAST(floor({rand()} * 100) AS STRING)) AS BINARY)"
     if isinstance(dtype, T.ArrayType):
-        items = [_value(dtype.elementType, spec, seed, (*path, f"[{i}]"), rows) for i in range(3)]
-        return F.slice(F.array(*items), 1, F.floor(rand("length") * 4).cast("int"))
+        items = ", ".join(_value(dtype.elementType, spec, seed, (*path, f"[{i}]"), rows) for i in range(3))
+        return f"slice(array({items}), 1, CAST(floor({rand('length')} * 4) AS INT))"
     if isinstance(dtype, T.StructType):
-        return F.struct(*[_value(f.dataType, spec, seed, (*path, f.name), rows).alias(f.name) for f in dtype.fields])
+        fields = ", ".join(f"{_sql_literal(f.name)}, {_value(f.dataType, spec, seed, (*path, f.name), rows)}"
+                           for f in dtype.fields)  # fmt: skip
+        return f"named_struct({fields})"
     if isinstance(dtype, T.MapType):
-        key = F.coalesce(_value(dtype.keyType, spec, seed, (*path, "key"), rows), F.lit("k").cast(dtype.keyType))
-        return F.create_map(key, _value(dtype.valueType, spec, seed, (*path, "value"), rows))
+        key = f"coalesce({_value(dtype.keyType, spec, seed, (*path, 'key'), rows)}, CAST('k' AS {_type_sql(dtype.keyType)}))"
+        return f"map({key}, {_value(dtype.valueType, spec, seed, (*path, 'value'), rows)})"
     raise ValueError(f"no data can be generated for type {dtype.simpleString()}")
 
 
 def generate(spark, table: TableSpec, sizes: dict[str, int], scale_rows: int, seed: int, null_share: float):
-    """One table of one instance: ``spark.range`` and one column expression per column. ``sizes``: key
-    domain -> the number of keys it has (its owning table's rows); ``scale_rows``: this table's rows."""
-    from pyspark.sql import functions as F
-
+    """One table of one instance: ``spark.range`` and one SQL expression per column, in one ``selectExpr``.
+    ``sizes``: key domain -> the number of keys it has (its owning table's rows); ``scale_rows``: this
+    table's rows."""
     from sqlfix.tables import parse_type
 
     cols = []
     for c in table.columns:
         dtype = parse_type(c.type)
         if c.role == "key":
-            expr = (F.col("id") + 1).cast(dtype)
+            expr = f"CAST(id + 1 AS {_type_sql(dtype)})"
         elif c.role == "ref":
             n = sizes.get(c.domain, scale_rows)
-            expr = (F.floor(F.pow(F.rand(_column_seed(seed, table.view, c.name)), 2) * n) + 1).cast(dtype)
-            expr = F.when(F.rand(_column_seed(seed, table.view, c.name, "null")) < null_share / 2, None).otherwise(expr)
+            expr = f"CAST(floor(power(rand({_column_seed(seed, table.view, c.name)}), 2) * {n}) + 1 AS {_type_sql(dtype)})"
+            expr = _when(f"rand({_column_seed(seed, table.view, c.name, 'null')}) < {null_share / 2!r}D", "NULL", expr)
         else:
             expr = _value(dtype, c, seed, (c.name,), scale_rows)
-            expr = F.when(F.rand(_column_seed(seed, table.view, c.name, "null")) < null_share, None).otherwise(expr)
-        cols.append(expr.cast(dtype).alias(c.name))
-    return spark.range(scale_rows).select(*cols)
+            expr = _when(f"rand({_column_seed(seed, table.view, c.name, 'null')}) < {null_share!r}D", "NULL", expr)
+        cols.append(f"CAST({expr} AS {_type_sql(dtype)}) AS {_quoted(c.name)}")
+    return spark.range(scale_rows).selectExpr(*cols)
 
 
 def key_sizes(cfg: dict, specs: list[TableSpec], scale: float) -> dict[str, int]:
