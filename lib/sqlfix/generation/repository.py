@@ -41,6 +41,7 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
 from sqlfix.errors import UsageError
+from sqlfix.sql.names import backquoted
 from sqlfix.sql.statements import split_statements
 
 DIALECTS = ("bigquery", "snowflake", "spark", "databricks", "trino", "postgres")
@@ -312,7 +313,7 @@ def spark_type(type_text: str, dialect: str) -> str:
 
 
 def _quoted(name: str) -> str:
-    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else "`" + name.replace("`", "``") + "`"
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else backquoted(name)
 
 
 def _bigquery_field(f: dict) -> tuple[str, str]:
@@ -455,7 +456,7 @@ def create_table(name: str, columns: list[tuple[str, str]]) -> str:
         >>> create_table("s.t", [("id", "BIGINT"), ("order", "STRING")])
         'CREATE TABLE s.t (`id` BIGINT, `order` STRING)'
     """
-    cols = ", ".join("`" + c.replace("`", "``") + f"` {t}" for c, t in columns)
+    cols = ", ".join(f"{backquoted(c)} {t}" for c, t in columns)
     return f"CREATE TABLE {name} ({cols})"
 
 

@@ -36,7 +36,7 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
-from sqlfix.sql.names import is_identifier
+from sqlfix.sql.names import backquoted, is_identifier
 
 # Why a corpus query is not a seed (``opt_seeds_rejected.reason``).
 REASONS = {
@@ -318,11 +318,7 @@ def _column_seed(seed: int, *path: str) -> int:
 
 # Generated columns are written as Spark SQL text, one ``selectExpr`` per table: built from Column objects,
 # every node of every expression is a Py4J round trip (thousands per table). Values from the corpus reach
-# the text only as literals (``_sql_literal``); names only backquoted (``_quoted``) or as string literals.
-
-
-def _quoted(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
+# the text only as literals (``_sql_literal``); names only backquoted (``backquoted``) or as string literals.
 
 
 def _type_sql(dtype) -> str:
@@ -340,7 +336,7 @@ def _type_sql(dtype) -> str:
     if isinstance(dtype, T.MapType):
         return f"MAP<{_type_sql(dtype.keyType)}, {_type_sql(dtype.valueType)}>"
     if isinstance(dtype, T.StructType):
-        return "STRUCT<" + ", ".join(f"{_quoted(f.name)}: {_type_sql(f.dataType)}" for f in dtype.fields) + ">"
+        return "STRUCT<" + ", ".join(f"{backquoted(f.name)}: {_type_sql(f.dataType)}" for f in dtype.fields) + ">"
     return dtype.simpleString()
 
 
@@ -456,7 +452,7 @@ def generate(spark, table: TableSpec, sizes: dict[str, int], scale_rows: int, se
         else:
             expr = _value(dtype, c, seed, (c.name,), scale_rows)
             expr = _when(f"rand({_column_seed(seed, table.view, c.name, 'null')}) < {null_share!r}D", "NULL", expr)
-        cols.append(f"CAST({expr} AS {_type_sql(dtype)}) AS {_quoted(c.name)}")
+        cols.append(f"CAST({expr} AS {_type_sql(dtype)}) AS {backquoted(c.name)}")
     return spark.range(scale_rows).selectExpr(*cols)
 
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 
 from sqlfix.filtering.dryrun import DryRun
 from sqlfix.repair.ranking import char_distance
+from sqlfix.sql.names import backquoted
 
 _POSITION = re.compile(r"line (\d+),? pos (\d+)")
 _BACKTICKED = re.compile(r"`((?:[^`]|``)*)`")
@@ -406,7 +407,7 @@ def brackets(inp: RepairInput) -> list[str]:
     out = []
     for i in reversed(_window(inp)):
         new = re.sub(r"\[([^\[\]\n]+)\]", lambda m: m.group(1) if re.fullmatch(r"[A-Za-z_]\w*", m.group(1))
-                     else "`" + m.group(1).replace("`", "``") + "`", lines[i])  # fmt: skip
+                     else backquoted(m.group(1)), lines[i])  # fmt: skip
         if new != lines[i]:
             out.append(_with_line(lines, i, new))
     return out
@@ -692,8 +693,9 @@ def clause_order(inp: RepairInput) -> list[str]:
                 continue
             end = _clause_end(toks, i, d)
             text = inp.sql[t.start : toks[end - 1].end]
+            cut = len(inp.sql[: t.start].rstrip())  # the clause and the whitespace before it (a comment stays)
             out.append(splice(inp.sql, [Edit(toks[g].start, toks[g].start, text + _line_break(inp.sql, toks[g].start)),
-                                        Edit(toks[i - 1].end, toks[end - 1].end, "")]))  # fmt: skip
+                                        Edit(max(cut, toks[i - 1].end), toks[end - 1].end, "")]))  # fmt: skip
         elif t.kind == "ORDER_BY":
             g = _clause_end(toks, i, d)
             if g == len(toks) or toks[g].kind != "GROUP_BY" or toks[g].depth != d or not _same_select(toks, i, g):
@@ -702,7 +704,8 @@ def clause_order(inp: RepairInput) -> list[str]:
             if at < len(toks) and toks[at].kind == "HAVING" and toks[at].depth == d:
                 at = _clause_end(toks, at, d)
             text = inp.sql[t.start : toks[g - 1].end]
-            out.append(splice(inp.sql, [Edit(t.start, toks[g].start, ""),
+            gap = inp.sql[toks[g - 1].end : toks[g].start]  # the clause and the whitespace after it (a comment stays)
+            out.append(splice(inp.sql, [Edit(t.start, toks[g - 1].end + len(gap) - len(gap.lstrip()), ""),
                                         Edit(toks[at - 1].end, toks[at - 1].end, _line_break(inp.sql, t.start) + text)]))  # fmt: skip
     return out
 
@@ -731,14 +734,11 @@ def where_to_having(inp: RepairInput) -> list[str]:
         return []
     aggregates = _aggregate_finder(toks)
 
-    def clause_end(start: int, d: int) -> int:
-        return _clause_end(toks, start, d)
-
     out = []
     for w, where in enumerate(toks):
         if where.kind != "WHERE":
             continue
-        d, end = where.depth, clause_end(w, where.depth)
+        d, end = where.depth, _clause_end(toks, w, where.depth)
         cuts = [w] + [j for j in range(w + 1, end) if toks[j].depth == d and toks[j].kind == "AND"] + [end]
         parts = [(a + 1, b) for a, b in zip(cuts, cuts[1:], strict=False) if b > a + 1]
         moved = [p for p in parts if aggregates(*p)]
@@ -749,7 +749,7 @@ def where_to_having(inp: RepairInput) -> list[str]:
         having = " AND ".join(t for t, p in zip(text, parts, strict=True) if p in moved)
         edits = [Edit(where.start, toks[end - 1].end, "WHERE " + " AND ".join(kept)) if kept
                  else Edit(toks[w - 1].end if w else where.start, toks[end - 1].end, "")]  # fmt: skip
-        at = clause_end(end, d) if end < len(toks) and toks[end].kind == "GROUP_BY" and toks[end].depth == d else end
+        at = _clause_end(toks, end, d) if end < len(toks) and toks[end].kind == "GROUP_BY" and toks[end].depth == d else end
         if at < len(toks) and toks[at].kind == "HAVING" and toks[at].depth == d:
             edits.append(Edit(toks[at].end, toks[at].end, f" {having} AND"))
         else:

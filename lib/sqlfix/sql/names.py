@@ -42,6 +42,17 @@ def is_identifier(part: str) -> bool:
     return isinstance(part, str) and bool(_PART.match(part))
 
 
+def backquoted(part: str) -> str:
+    """One identifier part as a Spark SQL backquoted identifier, its backquotes doubled: how a column or
+    field name of a DDL or corpus is written into SQL text (a table name is validated instead: ``table_name``).
+
+    Example:
+        >>> backquoted("order"), backquoted("it's `odd`")
+        ('`order`', "`it's ``odd```")
+    """
+    return "`" + part.replace("`", "``") + "`"
+
+
 def table_name(name: str, parts: int = 1, what: str = "table name") -> str:
     """``name`` lower-cased, when it is 1 to ``parts`` plain identifiers joined by ``.`` (a database part, where
     two are allowed, is not one of ``RESERVED_DATABASES``); else ``BadNameError`` naming the input.
