@@ -14,6 +14,7 @@ and, for the repairs, per taxonomy leaf; and the share of verified fixes at each
     .venv/bin/python benchmarks/fix_rate.py --root /tmp/demo --model @champion --database ads [--limit 40]
     .venv/bin/python benchmarks/fix_rate.py --root /tmp/demo --no-model      # repairs only: seconds, no model
     .venv/bin/python benchmarks/fix_rate.py --root /tmp/real --generated --no-model --limit 300   # real SQL
+    .venv/bin/python benchmarks/fix_rate.py --root /tmp/real --generated --model FOLDER --fix-only --limit 300
 
 With ``--generated`` the samples are the ``generated_pairs`` of a lake ``benchmarks/real_generation.py`` built
 from a repository of real SQL (a repository nothing was trained on).
@@ -48,6 +49,9 @@ def run(argv: list[str] | None = None) -> dict:
     ap.add_argument("--samples", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--no-model", action="store_true", help="the repairs alone (no greedy, model or fix columns)")
+    ap.add_argument("--fix-only", action="store_true",
+                    help="with a model: the repairs and `sqlfix fix` only (no ungated greedy answer and no model-alone "
+                         "column, which both have the model write every query whole)")  # fmt: skip
     ap.add_argument("--edit-size", choices=("single-token", "multi-token"), help="only the samples of this edit size")
     ap.add_argument("--max-tokens", type=int,
                     help="only the samples whose prompt and reference fit in this many of the model's tokens "
@@ -58,6 +62,8 @@ def run(argv: list[str] | None = None) -> dict:
     args = ap.parse_args(argv)
     if args.max_tokens and args.no_model:
         ap.error("--max-tokens counts the model's tokens: it needs a model")
+    if args.fix_only and args.no_model:
+        ap.error("--fix-only leaves out the model's own columns: it needs a model")
 
     from sqlfix.dataset.prompt import render_prompt
     from sqlfix.evaluation.metrics import ast_match, edit_size
@@ -89,17 +95,20 @@ def run(argv: list[str] | None = None) -> dict:
     rules = Fixer(judge_from_config(ctx.spark, ctx.cfg))  # each its own judge: no shared cache of dry runs
     fixers = [("repairs", rules)]
     greedy, greedy_s, label = [""] * len(rows), 0.0, "none (repairs only)"
+    show_greedy = model is not None and not args.fix_only
     if model is not None:
         label = model.label
         generator = load_generator(model.path, "hf", 8)
-        prompts = [render_prompt(r["schema_ddl"], r["bug_sql"], r["error_message"]) for r in rows]
-        t0 = time.perf_counter()
-        greedy = [c[0].sql for c in generator.generate(prompts, [r["bug_sql"] for r in rows])]
-        greedy_s = (time.perf_counter() - t0) / max(1, len(rows))
+        if show_greedy:
+            prompts = [render_prompt(r["schema_ddl"], r["bug_sql"], r["error_message"]) for r in rows]
+            t0 = time.perf_counter()
+            greedy = [c[0].sql for c in generator.generate(prompts, [r["bug_sql"] for r in rows])]
+            greedy_s = (time.perf_counter() - t0) / max(1, len(rows))
+            model_only = Fixer(judge_from_config(ctx.spark, ctx.cfg), generator, samples=args.samples,
+                               rounds=args.rounds, use_rules=False)  # fmt: skip
+            fixers.append(("model", model_only))
         full = Fixer(judge_from_config(ctx.spark, ctx.cfg), generator, samples=args.samples, rounds=args.rounds)
-        model_only = Fixer(judge_from_config(ctx.spark, ctx.cfg), generator, samples=args.samples,
-                           rounds=args.rounds, use_rules=False)  # fmt: skip
-        fixers += [("model", model_only), ("fix", full)]
+        fixers.append(("fix", full))
     stats: dict = defaultdict(lambda: defaultdict(float))
     leaves: dict = defaultdict(lambda: defaultdict(float))
     confidence: dict = defaultdict(lambda: defaultdict(float))
@@ -109,7 +118,7 @@ def run(argv: list[str] | None = None) -> dict:
         s = stats[size]
         s["n"] += 1
         judge.box.load(r["schema_ddl"])
-        passes = judge.side(answer).ok if answer.strip() else False
+        passes = judge.side(answer).ok if show_greedy and answer.strip() else False
         s["greedy_ast"] += passes and ast_match(answer, r["fixed_sql"])
         s["greedy_pass"] += passes
         s["greedy_s"] += greedy_s
@@ -138,7 +147,7 @@ def run(argv: list[str] | None = None) -> dict:
     only += [f"prompt + reference <= {args.max_tokens} tokens"] if args.max_tokens else []
     print(f"model {label}; {len(rows)} eval samples: {where}" + (f" ({', '.join(only)})" if only else ""))
     print("columns per fixer: verified / AST-equal to the reference / verified but not the reference")
-    head = f"{'edit size':<13} {'n':>3}" + ("" if args.no_model else f"  {'greedy: ref / passes':>21}")
+    head = f"{'edit size':<13} {'n':>3}" + (f"  {'greedy: ref / passes':>21}" if show_greedy else "")
     head += "".join(f"  {name + ': ver / ref / other':>31}" for name, _ in fixers)
     print(head + f"  {'s/query (' + ', '.join(n for n, _ in fixers) + ')':>30}")
     for size in sorted(stats):
@@ -149,17 +158,18 @@ def run(argv: list[str] | None = None) -> dict:
             return f"{100 * s[key] / n:5.1f}%"
 
         line = f"{size:<13} {int(n):>3}" + (
-            "" if args.no_model else f"  {pct('greedy_ast'):>10} / {pct('greedy_pass'):>8}"
+            f"  {pct('greedy_ast'):>10} / {pct('greedy_pass'):>8}" if show_greedy else ""
         )
         line += "".join(
             f"  {pct(f'{k}_verified'):>9} / {pct(f'{k}_ast'):>7} / {pct(f'{k}_other'):>7}" for k, _ in fixers
         )
         print(line + "  " + " ".join(f"{s[f'{k}_s'] / n:>7.2f}" for k, _ in fixers))
-    print("\nrepairs per taxonomy leaf: n, verified, AST-equal, verified but not the reference")
-    for (name, leaf), b in sorted(leaves.items()):
-        if name == "repairs":
-            print(f"  {leaf:<45} {int(b['n_repairs']):>3} {int(b['repairs_verified']):>4} "
-                  f"{int(b['repairs_ast']):>4} {int(b['repairs_other']):>4}")  # fmt: skip
+    for fixer in [name for name, _ in fixers if name in ("repairs", "fix")]:
+        print(f"\n{fixer} per taxonomy leaf: n, verified, AST-equal, verified but not the reference")
+        for (name, leaf), b in sorted(leaves.items()):
+            if name == fixer:
+                print(f"  {leaf:<45} {int(b['n_' + name]):>3} {int(b[name + '_verified']):>4} "
+                      f"{int(b[name + '_ast']):>4} {int(b[name + '_other']):>4}")  # fmt: skip
     print("\nverified fixes by confidence (AST-equal to the reference / not):")
     for name, by in confidence.items():
         cells = [f"{level} {int(by[(level, True)])}/{int(by[(level, False)])}" for level in ("high", "medium", "low")]

@@ -45,7 +45,20 @@ def test_batched_greedy_equals_one_at_a_time(generator):
     assert all(len(c) == 1 for c in batched)
     for bug, cands in zip(BUGS, batched, strict=True):
         assert cands[0].tokens <= generator.budget(bug) <= 40
+        assert cands[0].complete == (cands[0].tokens < generator.budget(bug))  # ended by the model, not the budget
         assert cands[0].logprob <= 0.0
+
+
+def test_prompt_lookup_gives_the_same_greedy_answer(generator):
+    from sqlfix.inference.generate import HFGenerator
+
+    plain = HFGenerator(generator.name, batch_size=1, max_new_tokens=40, prompt_lookup=0)
+    lookup = HFGenerator(generator.name, batch_size=1, max_new_tokens=40, prompt_lookup=10)
+    assert (plain.prompt_lookup, lookup.prompt_lookup) == (0, 10)
+    a, b = plain.generate(PROMPTS, BUGS, progress=False), lookup.generate(PROMPTS, BUGS, progress=False)
+    assert [c[0].text for c in a] == [c[0].text for c in b]
+    assert [c[0].tokens for c in a] == [c[0].tokens for c in b]
+    assert [round(c[0].logprob, 3) for c in a] == [round(c[0].logprob, 3) for c in b]
 
 
 def test_samples_and_budget(generator):
@@ -66,3 +79,19 @@ def test_spark_generator_matches_local_generation(spark, generator):
     )
     assert [c[0].text for c in remote] == [c[0].text for c in local]
     assert [round(c[0].logprob, 4) for c in remote] == [round(c[0].logprob, 4) for c in local]
+    assert [c[0].complete for c in remote] == [c[0].complete for c in local]
+    limited = SparkGenerator(spark, generator.name, batch_size=1, max_new_tokens=40, partitions=2).generate(
+        PROMPTS, BUGS, max_time=[60.0, 0.0, 60.0, 0.0, 60.0]
+    )  # each prompt's limit travels with it to its worker
+    assert [[c.text for c in cands] for cands in limited] == [[local[0][0].text], [], [local[2][0].text], [],
+                                                             [local[4][0].text]]  # fmt: skip
+
+
+def test_per_prompt_time_limits_skip_the_prompts_out_of_time(generator):
+    from sqlfix.inference.generate import HFGenerator
+
+    one_at_a_time = HFGenerator(generator.name, batch_size=1, max_new_tokens=40)
+    out = one_at_a_time.generate(PROMPTS, BUGS, progress=False, max_time=[60.0, 0.0, 60.0, 0.0, 60.0])
+    assert [len(c) for c in out] == [1, 0, 1, 0, 1]
+    batched = generator.generate(PROMPTS, BUGS, progress=False, max_time=[0.0, 0.0, 0.0, 60.0, 0.0])
+    assert [len(c) for c in batched] == [1, 1, 0, 1, 0]  # batches by length: [n0, n2, n5] (n2 has 60 s), [n7, n9]

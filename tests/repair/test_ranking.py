@@ -36,6 +36,20 @@ def test_confidence_levels():
     assert (rewrite.token_edits, assess(rewrite, None, by_model=True).confidence) == (7, "low")
 
 
+def test_a_model_fix_that_adds_what_the_error_does_not_name_is_a_guess():
+    bug = "SELECT ROW_NUMBER() OVER (PARTITION BY server_id) AS rn FROM s"
+    ordered = evidence(bug, bug.replace("server_id)", "server_id ORDER BY created_at DESC)"))
+    assert ordered.added == ("created_at",)  # keywords are not content
+    error = "[WINDOW_FUNCTION_FRAME_NOT_ORDERED] Window function row_number requires the window to be ordered."
+    guess = assess(ordered, None, by_model=True, error=error)
+    assert guess.confidence == "low" and guess.reason.endswith("which chose `created_at`: the error does not name it")
+    assert assess(ordered, None, by_model=False, error=error).confidence == "medium"  # a rule's own choice
+    named = "[MISSING_AGGREGATION] The non-aggregating expression \"created_at\" is based on columns ..."
+    assert assess(ordered, None, by_model=True, error=named).confidence == "medium"
+    moved = evidence("SELECT a FROM t GROUP BY a WHERE b > 1", "SELECT a FROM t WHERE b > 1 GROUP BY a")
+    assert moved.added == () and assess(moved, None, by_model=True, error="").confidence == "medium"
+
+
 def test_the_cli_shows_confidence_and_keeps_a_low_one_as_a_suggestion(ctx, capsys, tmp_path):
     from sqlfix.cli import main
 

@@ -70,6 +70,25 @@ def test_no_verified_fix_exits_3_with_the_last_error(judge):
     assert result.last_error is not None and result.last_error.condition == "TABLE_OR_VIEW_NOT_FOUND"
 
 
+class CutOff(Scripted):
+    """Every answer ends where a time or token budget cut it: the model did not end it."""
+
+    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
+        answers = super().generate(prompts, bugs, n, temperature, progress)
+        return [[Candidate(c.text, c.sql, c.logprob, c.tokens, complete=False) for c in cands] for cands in answers]
+
+
+def test_an_answer_cut_off_by_the_budget_is_never_a_fix(judge):
+    from sqlfix.repair.service import Fixer
+
+    prefix = "SELECT country, amount\nFROM qa.orders"  # the bug without its WHERE: it would verify
+    fixer = Fixer(judge, CutOff({BUG: [prefix]}), samples=0, rounds=0)
+    result = fixer.fix(BUG, SCHEMA)
+    assert (result.verified, result.fixed_sql, result.candidates, result.exit_code) == (False, None, [], 3)
+    assert "1 model answer cut off by the time or token budget, not tried" in result.note
+    assert _fixer(judge, {BUG: [prefix]}, samples=0, rounds=0).fix(BUG, SCHEMA).fixed_sql == prefix  # were it whole
+
+
 def test_a_fix_that_drops_the_table_is_no_fix(judge):
     result = _fixer(judge, {BUG: ["DROP TABLE qa.orders"]}, samples=0, rounds=0).fix(BUG, SCHEMA)
     assert result.verified is False and result.candidates[0].sql == "DROP TABLE qa.orders"
@@ -126,9 +145,20 @@ def test_the_time_budget_ends_the_model_and_says_so(judge):
     fixer = Fixer(judge, Slow({}, seconds=0.5), samples=2, rounds=2, budget_s=0.4)
     result = fixer.fix(BUG, SCHEMA)
     assert fixer.generator.calls == [(BUG, 1, 0.0)]  # the greedy answer only: then the budget was spent
-    assert fixer.generator.limits[0] <= 0.4
+    assert len(fixer.generator.limits[0]) == 1 and 0.0 < fixer.generator.limits[0][0] <= 0.4
     assert "the model stopped: the time budget of 0.4s per query was spent" in result.note
     assert result.exit_code == 3
+
+
+def test_a_batch_gives_each_query_its_own_budget(judge):
+    from sqlfix.repair.service import Fixer
+
+    other = BUG.replace("DESC", "ASC")
+    fixer = Fixer(judge, Slow({}, seconds=0.3), samples=0, rounds=0, budget_s=10)
+    results = fixer.fix_many([(BUG, SCHEMA, None), (other, SCHEMA, None)])
+    (limits,) = fixer.generator.limits  # one call for both: each prompt brings its own seconds
+    assert len(limits) == 2 and all(9.0 < t <= 10.0 for t in limits)
+    assert [r.exit_code for r in results] == [3, 3]
 
 
 def test_no_fix_names_what_was_tried_and_the_next_step(judge):

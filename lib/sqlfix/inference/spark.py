@@ -13,7 +13,7 @@ from sqlfix.config import filled
 from sqlfix.inference.generate import Candidate
 
 _WORKER_MODELS: dict[tuple, object] = {}
-SCHEMA = "i int, k int, text string, sql string, logprob double, tokens int"
+SCHEMA = "i int, k int, text string, sql string, logprob double, tokens int, complete boolean"
 
 
 def _worker_generator(model_dir: str, batch_size: int, max_new_tokens: int):
@@ -41,12 +41,15 @@ class SparkGenerator:
         self.samples_per_second = 0.0
 
     def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
-        """``max_time`` holds on each worker (they generate side by side)."""
+        """``max_time`` holds on each worker (they generate side by side); a list of per-prompt limits travels
+        with the prompts."""
         import pandas as pd
 
         if not prompts:
             return []
         model_dir, batch_size, cap = self.model_dir, self.batch_size, self.cap
+        each = isinstance(max_time, list)
+        limits = [float(t) for t in max_time] if each else [0.0] * len(prompts)
 
         def run(frames):
             generator = _worker_generator(model_dir, batch_size, cap)
@@ -54,15 +57,16 @@ class SparkGenerator:
                 if frame.empty:
                     continue
                 answers = generator.generate(list(frame["prompt"]), list(frame["bug"]), n=n, temperature=temperature,
-                                             progress=False, max_time=max_time)  # fmt: skip
-                rows = [(int(i), k, c.text, c.sql, float(c.logprob), int(c.tokens))
+                                             progress=False, max_time=list(frame["limit"]) if each else max_time)  # fmt: skip
+                rows = [(int(i), k, c.text, c.sql, float(c.logprob), int(c.tokens), bool(c.complete))
                         for i, cands in zip(frame["i"], answers, strict=True) for k, c in enumerate(cands)]  # fmt: skip
-                yield pd.DataFrame(rows, columns=["i", "k", "text", "sql", "logprob", "tokens"])
+                yield pd.DataFrame(rows, columns=["i", "k", "text", "sql", "logprob", "tokens", "complete"])
 
         frame = self.spark.createDataFrame(
-            [(i, p, b) for i, (p, b) in enumerate(zip(prompts, bugs, strict=True))], "i int, prompt string, bug string"
+            [(i, p, b, t) for i, (p, b, t) in enumerate(zip(prompts, bugs, limits, strict=True))],
+            "i int, prompt string, bug string, limit double",
         ).repartition(min(self.partitions, len(prompts)))
         out: list[list[Candidate]] = [[] for _ in prompts]
         for row in sorted(frame.mapInPandas(run, SCHEMA).collect(), key=lambda r: (r["i"], r["k"])):
-            out[row["i"]].append(Candidate(row["text"], row["sql"], row["logprob"], row["tokens"]))
+            out[row["i"]].append(Candidate(row["text"], row["sql"], row["logprob"], row["tokens"], row["complete"]))
         return out

@@ -64,6 +64,7 @@ class Evidence:
     change: str  # the first edit, as people read it: "`ship_statex` -> `ship_state`", "deletes `)`"
     affix: bool = False  # a one-token replacement where one name begins or ends with the other
     odd: int = 0  # what no one writes in the candidate: odd_literals and self_comparisons
+    added: tuple[str, ...] = ()  # names and values the candidate adds (no keywords): what a model may invent
 
     @property
     def closeness(self) -> tuple[int, int, int, int, int]:
@@ -150,7 +151,46 @@ def evidence(sql: str, candidate: str) -> Evidence:
                                 for tag, old, new in ops)  # fmt: skip
     deletions = bool(ops) and all(tag == "delete" for tag, _, _ in ops)
     odd = odd_literals(candidate) + self_comparisons(candidate)
-    return Evidence(tokens, chars, 0 if closers else 1 if deletions else 2, change, affix, odd)
+    return Evidence(tokens, chars, 0 if closers else 1 if deletions else 2, change, affix, odd, added_content(ops))
+
+
+_CONTENT = re.compile(r"^(?:'.*'|`.*`|\d[\w.]*|[A-Za-z_]\w*)$", re.S)
+
+
+def added_content(ops: list[tuple[str, list[str], list[str]]]) -> tuple[str, ...]:
+    """The names and values (no keywords, no punctuation) that token edits add: a run inserted, or the
+    tokens a replacement brings beyond the ones it replaces; not what is deleted elsewhere (a move).
+
+    Example:
+        >>> from sqlfix.sql.diff import token_opcodes
+        >>> added_content(token_opcodes("OVER (PARTITION BY s)", "OVER (PARTITION BY s ORDER BY email ASC)"))
+        ('email',)
+        >>> added_content(token_opcodes("DATE_ADD(x)", "DATE_ADD(x, 1)")), added_content(token_opcodes("SELECT colx", "SELECT col"))
+        (('1',), ())
+    """
+    out = []
+    deleted = [token for tag, old, _ in ops if tag == "delete" for token in old]
+    for tag, old, new in ops:
+        if tag == "insert" or (tag == "replace" and len(new) > len(old)):
+            left = list(old) + deleted
+            for token in new:
+                if token in left:
+                    left.remove(token)
+                elif _CONTENT.match(token) and token.upper() not in _keywords():
+                    out.append(token)
+    return tuple(out)
+
+
+def _keywords() -> frozenset[str]:
+    global _KEYWORDS
+    if _KEYWORDS is None:
+        from sqlglot.dialects.spark import Spark
+
+        _KEYWORDS = frozenset(w for key in Spark.Tokenizer.KEYWORDS for w in key.split()) | {"NULLS"}
+    return _KEYWORDS
+
+
+_KEYWORDS: frozenset[str] | None = None
 
 
 def _affix(a: str, b: str) -> bool:
@@ -176,8 +216,9 @@ class Assessment:
     reason: str
 
 
-def assess(best: Evidence, runner_up: Evidence | None, by_model: bool) -> Assessment:
+def assess(best: Evidence, runner_up: Evidence | None, by_model: bool, error: str | None = None) -> Assessment:
     """Confidence in the best verified candidate, given the closest other verified one (``None``: none).
+    A model's fix that adds a name or value the ``error`` does not hold is a guess at what was meant: low.
 
     Example:
         >>> best = Evidence(1, 1, 2, "`ship_statex` -> `ship_state`")
@@ -185,6 +226,8 @@ def assess(best: Evidence, runner_up: Evidence | None, by_model: bool) -> Assess
         Assessment(confidence='high', reason='`ship_statex` -> `ship_state`: 1 token, 1 character edit; the nearest other verified candidate is 3 character edits away (`ship_statex` -> `ship_date`)')
         >>> assess(best, Evidence(1, 1, 2, "`ship_statex` -> `ship_stater`"), by_model=False).confidence
         'low'
+        >>> assess(Evidence(2, 2, 2, "inserts `, 1`", added=("1",)), None, True, "`date_add` requires 2 parameters")
+        Assessment(confidence='low', reason='inserts `, 1`: 2 tokens, 2 character edits; no other candidate verified; written by the model, which chose `1`: the error does not name it')
     """
     size = f"{best.token_edits} token{'s' if best.token_edits != 1 else ''}, " \
            f"{best.char_edits} character edit{'s' if best.char_edits != 1 else ''}" \
@@ -217,6 +260,12 @@ def assess(best: Evidence, runner_up: Evidence | None, by_model: bool) -> Assess
         level = "medium"
     if by_model:
         other += "; written by the model"
+        guessed = [t for t in best.added if t.strip("'`").lower() not in (error or "").lower()]
+        if guessed:
+            level = "low"
+            other += f", which chose {', '.join(f'`{t}`' for t in guessed[:3])}: the error does not name " + (
+                "it" if len(guessed) == 1 else "them"
+            )
     return Assessment(level, f"{best.change}: {size}; {other}")
 
 

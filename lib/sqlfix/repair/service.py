@@ -268,9 +268,9 @@ class Fixer:
                     dry = job.result.error
                     asks.append((job, render_prompt(job.schema, job.sql, job.error or dry.message or ""), job.sql))
             started = time.perf_counter()
-            left = max(self.budget_s - job.seconds for job in jobs)
+            left = [max(0.0, self.budget_s - job.seconds) for job, _, _ in asks]  # each query's own budget
             if progress:
-                print(f"fix: {source}: {len(asks)} queries, at most {left:.0f}s", flush=True)
+                print(f"fix: {source}: {len(asks)} queries, at most {max(left):.0f}s each", flush=True)
             answers = self.generator.generate([a[1] for a in asks], [a[2] for a in asks], n=n, temperature=temperature,
                                               progress=False, max_time=left)  # fmt: skip
             share = (time.perf_counter() - started) / max(1, len(asks))  # generation time, shared out evenly
@@ -280,6 +280,9 @@ class Fixer:
                 seen = {t.sql for t in job.tried}
                 fresh = []
                 for c in cands:
+                    if not c.complete:  # cut off by the budget: a verified prefix would drop the query's rest
+                        job.cut += 1
+                        continue
                     text = splice(job.sql, job.region, c.sql) if local and c.sql else c.sql
                     if text and text not in seen:
                         seen.add(text)
@@ -296,8 +299,9 @@ class Fixer:
             best = passing[0]
             result.fixed_sql, result.source, result.verified = best.sql, best.source, True
             runner = next((c for c in passing[1:] if sql_tokens(c.sql) != sql_tokens(best.sql)), None)
+            said = " ".join(filter(None, [job.error, result.error.message if result.error else None]))
             verdict = assess(evidence(job.sql, best.sql), evidence(job.sql, runner.sql) if runner else None,
-                             best.source.startswith("model"))  # fmt: skip
+                             best.source.startswith("model"), said)  # fmt: skip
             result.confidence, result.reason = verdict.confidence, verdict.reason
         elif job.tried:
             closest = min(job.tried, key=lambda c: (c.changed_lines, c.preference))
@@ -306,6 +310,9 @@ class Fixer:
             step = next_step(result.error.message if result.error else None, job.sql, self.use_model)
             tried = f"{len(job.tried)} candidates ({'repairs and the model' if self.use_model else 'repairs only'})"
             result.note = "; ".join(filter(None, [result.note, f"tried {tried}", step]))
+        if job.cut:
+            cut = f"{job.cut} model answer{'s' if job.cut != 1 else ''} cut off by the time or token budget, not tried"
+            result.note = "; ".join(filter(None, [result.note, cut]))
         result.seconds, result.verify_seconds = job.seconds, job.verify_seconds
         return result
 
@@ -342,6 +349,7 @@ class _Job:
     tried: list[Candidate] = field(default_factory=list)
     open: bool = False  # still to be offered to the model
     out_of_time: bool = False  # the model's time budget for this query is spent
+    cut: int = 0  # model answers cut off by the time or token budget (never tried: a prefix may verify)
     region: Region | None = None  # the CTE or bare statement holding the error (localised repair, long queries)
     seconds: float = 0.0
     verify_seconds: float = 0.0

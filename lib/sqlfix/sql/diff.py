@@ -161,20 +161,23 @@ def _tagged(sorted_col: str) -> Column:
 
 # --- The token diff: how many tokens a fix edits (edit size in evaluation, plausibility in repair) ---------
 
-_TOKEN = re.compile(r"\w+|'(?:[^'\\]|\\.)*'?|\S")
-_WORD = re.compile(r"\w+|\S")
+# a comment is one token: an apostrophe in it (``-- there's``) opens no literal
+_TOKEN = re.compile(r"--[^\n]*|/\*.*?(?:\*/|$)|\w+|'(?:[^'\\]|\\.)*'?|\S", re.S)
+_WORD = re.compile(r"--[^\n]*|/\*.*?(?:\*/|$)|\w+|\S", re.S)
 
 
 def sql_tokens(sql: str | None, literals: bool = True) -> list[str]:
-    """Words, string literals and punctuation characters; whitespace and line breaks are no tokens. With
-    ``literals=False`` a quote is a punctuation character like any other (a moved quote re-pairs every
-    literal after it, so only then is a quote edit one token).
+    """Words, string literals, comments and punctuation characters; whitespace and line breaks are no
+    tokens. With ``literals=False`` a quote is a punctuation character like any other (a moved quote
+    re-pairs every literal after it, so only then is a quote edit one token).
 
     Example:
         >>> sql_tokens("SELECT a.x,'b c' FROM t")
         ['SELECT', 'a', '.', 'x', ',', "'b c'", 'FROM', 't']
         >>> sql_tokens("SELECT 'b c", literals=False)
         ['SELECT', "'", 'b', 'c']
+        >>> sql_tokens("-- there's one\\nSELECT 'x' /* it's */ FROM t")
+        ["-- there's one", 'SELECT', "'x'", "/* it's */", 'FROM', 't']
     """
     return (_TOKEN if literals else _WORD).findall(sql or "")
 
