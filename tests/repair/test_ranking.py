@@ -46,6 +46,9 @@ def test_a_model_fix_that_adds_what_the_error_does_not_name_is_a_guess():
     assert assess(ordered, None, by_model=False, error=error).confidence == "medium"  # a rule's own choice
     named = "[MISSING_AGGREGATION] The non-aggregating expression \"created_at\" is based on columns ..."
     assert assess(ordered, None, by_model=True, error=named).confidence == "medium"
+    value = evidence("SELECT DATE_ADD(d) FROM t", "SELECT DATE_ADD(d, 1) FROM t")
+    counted = "[WRONG_NUM_ARGS] The `date_add` requires 2 parameters but the actual number is 1."
+    assert value.added == ("1",) and assess(value, None, by_model=True, error=counted).confidence == "low"
     moved = evidence("SELECT a FROM t GROUP BY a WHERE b > 1", "SELECT a FROM t WHERE b > 1 GROUP BY a")
     assert moved.added == () and assess(moved, None, by_model=True, error="").confidence == "medium"
 

@@ -181,6 +181,21 @@ def added_content(ops: list[tuple[str, list[str], list[str]]]) -> tuple[str, ...
     return tuple(out)
 
 
+def _guessed(token: str, error: str) -> bool:
+    """Whether a name or value the model added is its own choice: every literal (a message's numbers count
+    arguments, they do not name values), and a name the error does not hold as a word.
+
+    Example:
+        >>> _guessed("1", "requires 2 parameters but the actual number is 1"), _guessed("id", "not valid")
+        (True, True)
+        >>> _guessed("`created_at`", "the expression `created_at` is neither ...")
+        False
+    """
+    if token[0] == "'" or token[0].isdigit():
+        return True
+    return re.search(rf"(?<!\w){re.escape(token.strip('`'))}(?!\w)", error, re.I) is None
+
+
 def _keywords() -> frozenset[str]:
     global _KEYWORDS
     if _KEYWORDS is None:
@@ -260,7 +275,7 @@ def assess(best: Evidence, runner_up: Evidence | None, by_model: bool, error: st
         level = "medium"
     if by_model:
         other += "; written by the model"
-        guessed = [t for t in best.added if t.strip("'`").lower() not in (error or "").lower()]
+        guessed = [t for t in best.added if _guessed(t, error or "")]
         if guessed:
             level = "low"
             other += f", which chose {', '.join(f'`{t}`' for t in guessed[:3])}: the error does not name " + (
