@@ -7,7 +7,7 @@ fix do not change, but a whole-query rewrite has to generate all of it again. Wi
 of real SQL from ``real_generation.py``) they are the generated pairs of at least ``--min-lines`` lines,
 as written (``--lines 0``: no header). Repairs are off, so that every query takes the model path.
 ``--batched`` then fixes the same queries once more as one ``fix_many`` call (what ``sqlfix fix --input``
-runs, at ``fix.batch_size``), to compare its seconds per query with one query at a time.
+runs, at ``fix.batch_size`` or ``--batch``), to compare its seconds per query with one query at a time.
 
     .venv/bin/python benchmarks/fix_latency.py --root /tmp/demo/main --model @champion [--n 8] [--lines 100]
     .venv/bin/python benchmarks/fix_latency.py --root REAL/eval --generated --model FOLDER --min-lines 100 \
@@ -31,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lines", type=int, default=100, help="pad each query to this many lines (0: as written)")
     ap.add_argument("--min-lines", type=int, default=0, help="only queries at least this long")
     ap.add_argument("--batched", action="store_true", help="also fix them all in one fix_many call")
+    ap.add_argument("--modes", default="local,whole", help="one query at a time in these modes (local, whole)")
+    ap.add_argument("--batch", default=None, help="the batch of that call (default: fix.batch_size)")
     ap.add_argument("--defaults", action="store_true",
                     help="the profile's samples and feedback rounds after the greedy answer (default: greedy only)")  # fmt: skip
     args = ap.parse_args(argv)
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     tries = {} if args.defaults else {"samples": 0, "rounds": 0}
     modes = {"local": Fixer.from_config(judge, generator, fcfg, use_rules=False, **tries),
              "whole": Fixer.from_config(judge, generator, fcfg, use_rules=False, local_min_lines=10**6, **tries)}  # fmt: skip
+    modes = {m: modes[m] for m in args.modes.split(",")}
     stats: dict = {m: {"s": [], "verified": 0, "ast": 0} for m in modes}
     cases = []
     for r in rows:
@@ -63,11 +66,11 @@ def main(argv: list[str] | None = None) -> int:
             _count(stats[name], fixer.fix(bug, ddl), fix)
     batched = None
     if args.batched:
-        many = load_generator(model.path, "hf", int(fcfg["batch_size"]))
+        many = load_generator(model.path, "hf", args.batch or fcfg["batch_size"])
         fixer = Fixer.from_config(judge, many, fcfg, use_rules=False, **tries)
         started = time.perf_counter()
         results = fixer.fix_many([(bug, ddl, None) for bug, _, ddl in cases], progress=True)
-        batched = {"s": [], "verified": 0, "ast": 0, "wall": time.perf_counter() - started}
+        batched = {"s": [], "verified": 0, "ast": 0, "wall": time.perf_counter() - started, "generator": many}
         for (_, fix, _), result in zip(cases, results, strict=True):
             _count(batched, result, fix)
     n = len(rows)
@@ -81,11 +84,14 @@ def main(argv: list[str] | None = None) -> int:
         p95 = times[min(len(times) - 1, int(round(0.95 * (len(times) - 1))))]
         print(f"{name:<6} {statistics.median(times):>7.1f} {p95:>7.1f} {times[-1]:>7.1f} "
               f"{s['verified']:>4}/{n:<4} {s['ast']:>5}/{n:<4}")  # fmt: skip
-    whole, local = statistics.median(stats["whole"]["s"]), statistics.median(stats["local"]["s"])
-    print(f"median speed-up of localised repair: {whole / max(local, 1e-9):.1f}x")
+    if {"whole", "local"} <= set(stats):
+        whole, local = statistics.median(stats["whole"]["s"]), statistics.median(stats["local"]["s"])
+        print(f"median speed-up of localised repair: {whole / max(local, 1e-9):.1f}x")
     if batched:
-        one = statistics.mean(stats["local"]["s"])
-        print(f"batched (fix_many, batch {fcfg['batch_size']}): {batched['wall'] / n:.1f} s per query against "
+        many = batched["generator"]
+        one = statistics.mean(stats["local"]["s"]) if "local" in stats else float("nan")
+        print(f"batched (fix_many, batch {args.batch or fcfg['batch_size']} = {many.batch_size}): "
+              f"{batched['wall'] / n:.1f} s per query against "
               f"{one:.1f} s one at a time (mean, local); verified {batched['verified']}/{n}, reference "
               f"{batched['ast']}/{n}")  # fmt: skip
     return 0

@@ -85,6 +85,14 @@ def test_spark_generator_matches_local_generation(spark, generator):
     )  # each prompt's limit travels with it to its worker
     assert [[c.text for c in cands] for cands in limited] == [[local[0][0].text], [], [local[2][0].text], [],
                                                              [local[4][0].text]]  # fmt: skip
+    from sqlfix.inference.resume import Resume
+
+    resume = [Resume("SELECT\n  a,\n  b\nFROM t", head=2, after=2), None]  # each prompt's Resume travels too
+    here = generator.generate(PROMPTS[:2], BUGS[:2], progress=False, resume=resume)
+    there = SparkGenerator(spark, generator.name, batch_size=3, max_new_tokens=40, partitions=2).generate(
+        PROMPTS[:2], BUGS[:2], resume=resume
+    )
+    assert [c[0].text for c in there] == [c[0].text for c in here] and here[0][0].text.startswith("SELECT\n  a,")
 
 
 def test_per_prompt_time_limits_skip_the_prompts_out_of_time(generator):
@@ -95,3 +103,17 @@ def test_per_prompt_time_limits_skip_the_prompts_out_of_time(generator):
     assert [len(c) for c in out] == [1, 0, 1, 0, 1]
     batched = generator.generate(PROMPTS, BUGS, progress=False, max_time=[0.0, 0.0, 0.0, 60.0, 0.0])
     assert [len(c) for c in batched] == [1, 1, 0, 1, 0]  # batches by length: [n0, n2, n5] (n2 has 60 s), [n7, n9]
+
+
+def test_answers_to_one_prompt_share_its_cache(generator):
+    from sqlfix.inference.generate import HFGenerator
+
+    one = HFGenerator(generator.name, batch_size=1, max_new_tokens=40, prompt_lookup=0)
+    greedy = one.generate(PROMPTS[:1], BUGS[:1], progress=False)[0][0]
+    calls = []
+    one._prefilled = lambda enc, n, read=one._prefilled: calls.append(n) or read(enc, n)
+    three = one.generate(PROMPTS[:1], BUGS[:1], n=3, progress=False)[0]  # the prompt read once, for 3 answers
+    assert calls == [3] and [c.text for c in three] == [greedy.text] * 3
+    assert [c.tokens for c in three] == [greedy.tokens] * 3 and abs(three[0].logprob - greedy.logprob) < 1e-4
+    sampled = one.generate(PROMPTS[:2], BUGS[:2], n=2, temperature=1.0, progress=False)
+    assert calls == [3, 2, 2] and [len(c) for c in sampled] == [2, 2]

@@ -18,11 +18,12 @@ class Scripted:
     name = "scripted"
 
     def __init__(self, answers: dict[str, list[str]]):
-        self.answers, self.calls, self.batches, self.prompts = answers, [], [], []
+        self.answers, self.calls, self.batches, self.prompts, self.resumes = answers, [], [], [], []
 
-    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
+    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None, resume=None):
         self.calls.append((bugs[0], n, temperature))
         self.prompts += prompts
+        self.resumes += resume or [None] * len(prompts)
         self.batches.append(list(bugs))
         out = []
         for bug in bugs:
@@ -73,8 +74,8 @@ def test_no_verified_fix_exits_3_with_the_last_error(judge):
 class CutOff(Scripted):
     """Every answer ends where a time or token budget cut it: the model did not end it."""
 
-    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
-        answers = super().generate(prompts, bugs, n, temperature, progress)
+    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None, resume=None):
+        answers = super().generate(prompts, bugs, n, temperature, progress, resume=resume)
         return [[Candidate(c.text, c.sql, c.logprob, c.tokens, complete=False) for c in cands] for cands in answers]
 
 
@@ -131,12 +132,12 @@ class Slow(Scripted):
         super().__init__(answers)
         self.seconds, self.limits = seconds, []
 
-    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
+    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None, resume=None):
         import time
 
         self.limits.append(max_time)
         time.sleep(self.seconds)
-        return super().generate(prompts, bugs, n, temperature, progress)
+        return super().generate(prompts, bugs, n, temperature, progress, resume=resume)
 
 
 def test_the_time_budget_ends_the_model_and_says_so(judge):
@@ -177,15 +178,18 @@ LONG = "\n".join(["-- nightly report"] * 4 + ["WITH base AS (", "  SELECT order_
                  + ["  amount_text", "FROM shaped"])  # fmt: skip
 
 
-def test_a_long_query_is_repaired_locally_in_the_cte_that_holds_the_error(judge):
+def test_a_long_query_is_answered_locally_around_its_error(judge):
     from sqlfix.repair.service import Fixer
 
-    fixed_body = BODY.replace("CAST(amount STRING)", "CAST(amount AS STRING)")
-    fixer = Fixer(judge, Scripted({BODY: [fixed_body]}), samples=0, rounds=0, local_min_lines=20)
+    fixed = LONG.replace("CAST(amount STRING)", "CAST(amount AS STRING)")
+    fixer = Fixer(judge, Scripted({LONG: [fixed]}), samples=0, rounds=0, local_min_lines=20, local_lines_before=3)
     result = fixer.fix(LONG, LONG_SCHEMA)
     bad = LONG.split("\n").index("    CAST(amount STRING) AS amount_text")
     assert result.error.condition == "PARSE_SYNTAX_ERROR" and f"line {bad + 1}," in result.error.message
-    assert (result.verified, result.source) == (True, "model-local")
-    assert result.fixed_sql == LONG.replace("CAST(amount STRING)", "CAST(amount AS STRING)")
-    assert fixer.generator.calls == [(BODY, 1, 0.0)]  # the CTE's body only: the whole query was never generated
-    assert "line 3," in fixer.generator.prompts[0]  # the error's line counted within the body
+    assert (result.verified, result.source, result.fixed_sql) == (True, "model-local", fixed)
+    assert fixer.generator.calls == [(LONG, 1, 0.0)]  # one greedy answer, the whole query in the prompt
+    (resume,) = fixer.generator.resumes
+    assert (resume.original, resume.head, resume.after) == (LONG, bad - 3, bad)  # begun 3 lines above the error
+    assert f"line {bad + 1}," in fixer.generator.prompts[0]
+    short = Fixer(judge, Scripted({LONG: [fixed]}), samples=0, rounds=0, local_min_lines=len(LONG.split("\n")) + 1)
+    assert short.fix(LONG, LONG_SCHEMA).source == "model" and short.generator.resumes == [None]  # the whole query

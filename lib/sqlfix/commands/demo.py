@@ -154,7 +154,7 @@ def _fix_held_out(ctx, dcfg: dict, model_ref: str, n: int) -> list[dict]:
     rows = pick(multi, n // 2) + pick(single, n - min(len(multi), n // 2))  # both kinds, one per category first
     model = resolve_models(ctx, [model_ref])[0]
     fcfg = ctx.cfg["fix"]
-    generator = load_generator(model.path, "hf", int(fcfg["batch_size"]), int(ctx.cfg["evaluate"]["max_new_tokens"]))
+    generator = load_generator(model.path, "hf", fcfg["batch_size"], int(ctx.cfg["evaluate"]["max_new_tokens"]))
     fixer = Fixer.from_config(judge_from_config(ctx.spark, ctx.cfg), generator, fcfg, samples=int(dcfg["fix_samples"]),
                               rounds=int(dcfg["fix_rounds"]))  # fmt: skip
     out = []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlfix.config import filled
 from sqlfix.inference.generate import Candidate
+from sqlfix.inference.resume import Resume
 
 _WORKER_MODELS: dict[tuple, object] = {}
 SCHEMA = "i int, k int, text string, sql string, logprob double, tokens int, complete boolean"
@@ -35,14 +36,14 @@ class SparkGenerator:
         self.spark = spark
         self.name = str(model_dir)
         self.model_dir = str(model_dir)
-        self.batch_size = int(settings["batch_size"])
+        self.batch_size = settings["batch_size"]  # a number, or auto: resolved on each worker's device
         self.cap = int(settings["max_new_tokens"])
         self.partitions = partitions or spark.sparkContext.defaultParallelism
         self.samples_per_second = 0.0
 
-    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None):
-        """``max_time`` holds on each worker (they generate side by side); a list of per-prompt limits travels
-        with the prompts."""
+    def generate(self, prompts, bugs, n=1, temperature=0.0, progress=True, max_time=None, resume=None):
+        """``max_time`` holds on each worker (they generate side by side); a list of per-prompt limits, and each
+        prompt's ``Resume``, travel with the prompts."""
         import pandas as pd
 
         if not prompts:
@@ -50,21 +51,26 @@ class SparkGenerator:
         model_dir, batch_size, cap = self.model_dir, self.batch_size, self.cap
         each = isinstance(max_time, list)
         limits = [float(t) for t in max_time] if each else [0.0] * len(prompts)
+        resume = resume or [None] * len(prompts)
+        spots = [(r.original, r.head, r.after) if r is not None else (None, None, None) for r in resume]
 
         def run(frames):
             generator = _worker_generator(model_dir, batch_size, cap)
             for frame in frames:
                 if frame.empty:
                     continue
+                resumes = [Resume(o, int(h), int(a)) if isinstance(o, str) else None
+                           for o, h, a in zip(frame["original"], frame["head"], frame["after"], strict=True)]  # fmt: skip
                 answers = generator.generate(list(frame["prompt"]), list(frame["bug"]), n=n, temperature=temperature,
-                                             progress=False, max_time=list(frame["limit"]) if each else max_time)  # fmt: skip
+                                             progress=False, max_time=list(frame["limit"]) if each else max_time,
+                                             resume=resumes)  # fmt: skip
                 rows = [(int(i), k, c.text, c.sql, float(c.logprob), int(c.tokens), bool(c.complete))
                         for i, cands in zip(frame["i"], answers, strict=True) for k, c in enumerate(cands)]  # fmt: skip
                 yield pd.DataFrame(rows, columns=["i", "k", "text", "sql", "logprob", "tokens", "complete"])
 
         frame = self.spark.createDataFrame(
-            [(i, p, b, t) for i, (p, b, t) in enumerate(zip(prompts, bugs, limits, strict=True))],
-            "i int, prompt string, bug string, limit double",
+            [(i, p, b, t, *spot) for i, (p, b, t, spot) in enumerate(zip(prompts, bugs, limits, spots, strict=True))],
+            "i int, prompt string, bug string, limit double, original string, head int, after int",
         ).repartition(min(self.partitions, len(prompts)))
         out: list[list[Candidate]] = [[] for _ in prompts]
         for row in sorted(frame.mapInPandas(run, SCHEMA).collect(), key=lambda r: (r["i"], r["k"])):

@@ -33,7 +33,7 @@ def fixer(model: str | None = None, profile: str = "local", overrides: tuple[str
             generator = None
             if model:
                 resolved = resolve(model, cfg["train"], Path(cfg["evaluate"]["model_cache"]))
-                generator = load_generator(resolved.path, "hf", int(cfg["fix"]["batch_size"]))
+                generator = load_generator(resolved.path, "hf", cfg["fix"]["batch_size"])
             judge = judge_from_config(get_spark(cfg), cfg)
             _FIXERS[key] = Fixer.from_config(judge, generator, cfg["fix"])
         return _FIXERS[key]

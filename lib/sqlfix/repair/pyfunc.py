@@ -22,7 +22,7 @@ class FixerModel(mlflow.pyfunc.PythonModel):
         from sqlfix.config import defaults
         from sqlfix.inference.generate import HFGenerator
 
-        self.generator = HFGenerator(context.artifacts["hf_model"], batch_size=int(defaults("fix", "batch_size")))
+        self.generator = HFGenerator(context.artifacts["hf_model"], batch_size=defaults("fix", "batch_size"))
         self.fixer = None
         self._lock = threading.Lock()
         if shutil.which("java"):

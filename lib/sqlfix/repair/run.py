@@ -36,7 +36,7 @@ def make_fixer(ctx, ref: str | None, on_spark: bool = False) -> Fixer:
         from sqlfix.evaluation.run import resolve_models
 
         model = resolve_models(ctx, [ref])[0]
-        batch, cap = int(fcfg["batch_size"]), int(ctx.cfg["evaluate"]["max_new_tokens"])
+        batch, cap = fcfg["batch_size"], int(ctx.cfg["evaluate"]["max_new_tokens"])
         if on_spark:
             from sqlfix.inference.spark import SparkGenerator
 

@@ -5,11 +5,12 @@
    gets the filter's refusals and no fix. Without an ``error``, Spark's own error is the one to fix; SQL
    that already passes has nothing to fix.
 2. Deterministic repairs (``repair.rules``) propose candidates from Spark's error; each is verified.
-3. When no repair passes and a model is loaded: for a long query, first the model's rewrite of the CTE
-   (or the statement without its comment header) holding Spark's error alone, spliced back
-   (``repair.local``); then its greedy answer for the whole query, then ``samples`` sampled answers; a
+3. When no repair passes and a model is loaded: its greedy answer, then ``samples`` sampled answers; a
    candidate that still fails is fed back with its new error for up to ``rounds`` rounds; all within
-   ``budget_s`` seconds of model time per query.
+   ``budget_s`` seconds of model time per query. The model always reads the whole query; for a query of
+   ``local_min_lines`` lines or more whose error names a line, it writes only the lines around it
+   (``inference.resume``: the answer begins with the query's lines up to ``local_lines_before`` above the
+   error and stops where it rejoins the query below it); otherwise it writes the whole query again.
 4. Ranking (``repair.ranking``): among the candidates that pass analysis, the fewest token edits, then the
    fewest character edits inside them, a name the written one extends, the likelier slip (a closing bracket,
    then a deletion), then the source's preference (a rule's own order; a model answer's likelihood). The
@@ -36,9 +37,9 @@ from sqlfix.dataset.prompt import render_prompt
 from sqlfix.filtering.dryrun import DryRun
 from sqlfix.filtering.judge import STOPPERS, Judge
 from sqlfix.filtering.policy import kind_changed
-from sqlfix.repair.local import Region, region, splice
+from sqlfix.inference.resume import Resume, resume_at
 from sqlfix.repair.ranking import assess, at_least, evidence, rank_key
-from sqlfix.repair.rules import RepairInput, propose
+from sqlfix.repair.rules import RepairInput, error_position, propose
 from sqlfix.sql.diff import changed_lines, sql_tokens
 
 EXIT_FIXED, EXIT_NO_FIX = 0, 3
@@ -110,12 +111,12 @@ class Fixer:
     def __init__(self, judge: Judge, generator=None, samples: int | None = None, rounds: int | None = None,
                  temperature: float | None = None, use_rules: bool = True, use_model: bool = True,
                  budget_s: float | None = None, local_min_lines: int | None = None,
-                 local_share: float | None = None):  # fmt: skip
+                 local_lines_before: int | None = None):  # fmt: skip
         """``samples``, ``rounds``, ``temperature``, ``budget_s`` (model seconds per query), ``local_min_lines``
-        and ``local_share`` (localised repair): the ``fix`` settings (``None``: the profile's default)."""
+        and ``local_lines_before`` (localised answers): the ``fix`` settings (``None``: the profile's default)."""
         settings = filled({"samples": samples, "rounds": rounds, "temperature": temperature, "budget_s": budget_s,
-                           "local_min_lines": local_min_lines, "local_share": local_share}, "fix")  # fmt: skip
-        self.local_min_lines, self.local_share = int(settings["local_min_lines"]), float(settings["local_share"])
+                           "local_min_lines": local_min_lines, "local_lines_before": local_lines_before}, "fix")  # fmt: skip
+        self.local_min_lines, self.local_before = int(settings["local_min_lines"]), int(settings["local_lines_before"])
         self.judge = judge
         self.generator = generator
         self.samples = int(settings["samples"])
@@ -131,7 +132,7 @@ class Fixer:
     @classmethod
     def from_config(cls, judge: Judge, generator, fix_cfg: dict, **overrides) -> Fixer:
         """The Fixer a config's ``fix`` section describes (``overrides`` win: the demo's own samples)."""
-        keys = ("samples", "rounds", "temperature", "budget_s", "local_min_lines", "local_share")
+        keys = ("samples", "rounds", "temperature", "budget_s", "local_min_lines", "local_lines_before")
         return cls(judge, generator, **{**{k: fix_cfg[k] for k in keys}, **overrides})
 
     @property
@@ -177,9 +178,7 @@ class Fixer:
             print(f"fix: {sum(j.fixed for j in jobs)} of {len(jobs)} fixed by repairs; "
                   f"{len(pending) if self.use_model else 0} to the model", flush=True)  # fmt: skip
         if self.use_model and pending:
-            local = [j for j in pending if j.region is not None]
-            self._model_phase(local, [("model-local", 1, 0.0)], progress=progress, local=True)
-            self._model_phase([j for j in pending if not j.fixed], [("model", 1, 0.0)], progress=progress)
+            self._model_phase(pending, [("model", 1, 0.0)], progress=progress)
             if self.samples > 0:
                 self._model_phase([j for j in pending if not j.fixed], [("model-sample", self.samples, self.temperature)],
                                   progress=progress)  # fmt: skip
@@ -237,17 +236,23 @@ class Fixer:
                 proposals = [(name, text, float(k)) for k, (name, text) in enumerate(propose(inp))]
                 job.tried += self.verify(sql, proposals, dry.kinds)
             job.open = True
-            if sql.count("\n") + 1 >= self.local_min_lines:
-                job.region = region(sql, dry.message or error, self.local_share)
         job.verify_seconds += self._verify_seconds - verify_before
         job.seconds += time.perf_counter() - job.started
         return job
 
+    def _resume(self, sql: str, *messages: str | None) -> Resume | None:
+        """Where a long query's answer begins and may rejoin it: at the line the first of ``messages`` with
+        a position names (``None``: a short query, or no line named; the model writes the whole query)."""
+        if sql.count("\n") + 1 < self.local_min_lines:
+            return None
+        pos = next((p for p in map(error_position, messages) if p is not None), None)
+        return resume_at(sql, pos[0] if pos else None, self.local_before)
+
     def _model_phase(self, jobs: list[_Job], phases: list[tuple[str, int, float]], feedback: bool = False,
-                     progress: bool = False, local: bool = False) -> None:  # fmt: skip
-        """One generation call for ``jobs`` (their own prompt, their closest failing candidate with its
-        error when ``feedback``, or the region holding the error when ``local``: each answer is spliced back),
-        then each job's new candidates verified against its schema."""
+                     progress: bool = False) -> None:  # fmt: skip
+        """One generation call for ``jobs`` (their own prompt, or their closest failing candidate with its
+        error when ``feedback``; a long query's answer resumed at its error, ``_resume``), then each job's
+        new candidates verified against its schema. A greedy answer that was resumed is ``model-local``."""
         for job in jobs:
             if job.seconds >= self.budget_s and not job.out_of_time:
                 job.out_of_time = True
@@ -261,20 +266,22 @@ class Fixer:
             for job in jobs:
                 if feedback:
                     worst = job.feedback()
-                    asks.append((job, render_prompt(job.schema, worst.sql, worst.error.message or ""), worst.sql))
-                elif local:
-                    asks.append((job, render_prompt(job.schema, job.region.text, job.region.message), job.region.text))
+                    shown, said = worst.sql, worst.error.message or ""
+                    asks.append((job, render_prompt(job.schema, shown, said), shown, self._resume(shown, said)))
                 else:
-                    dry = job.result.error
-                    asks.append((job, render_prompt(job.schema, job.sql, job.error or dry.message or ""), job.sql))
+                    dry = job.result.error.message
+                    shown, said = job.sql, job.error or dry or ""
+                    asks.append((job, render_prompt(job.schema, shown, said), shown, self._resume(shown, dry, job.error)))
             started = time.perf_counter()
-            left = [max(0.0, self.budget_s - job.seconds) for job, _, _ in asks]  # each query's own budget
+            left = [max(0.0, self.budget_s - job.seconds) for job, _, _, _ in asks]  # each query's own budget
+            local = sum(a[3] is not None for a in asks)
             if progress:
-                print(f"fix: {source}: {len(asks)} queries, at most {max(left):.0f}s each", flush=True)
+                print(f"fix: {source}: {len(asks)} queries ({local} local), at most {max(left):.0f}s each", flush=True)
             answers = self.generator.generate([a[1] for a in asks], [a[2] for a in asks], n=n, temperature=temperature,
-                                              progress=False, max_time=left)  # fmt: skip
+                                              progress=False, max_time=left, resume=[a[3] for a in asks])  # fmt: skip
             share = (time.perf_counter() - started) / max(1, len(asks))  # generation time, shared out evenly
-            for (job, _, _), cands in zip(asks, answers, strict=True):
+            for (job, _, _, resumed), cands in zip(asks, answers, strict=True):
+                named = f"{source}-local" if source == "model" and resumed is not None else source
                 began, verify_before = time.perf_counter(), self._verify_seconds
                 self._load(job.schema)
                 seen = {t.sql for t in job.tried}
@@ -283,10 +290,9 @@ class Fixer:
                     if not c.complete:  # cut off by the budget: a verified prefix would drop the query's rest
                         job.cut += 1
                         continue
-                    text = splice(job.sql, job.region, c.sql) if local and c.sql else c.sql
-                    if text and text not in seen:
-                        seen.add(text)
-                        fresh.append((source, text, -c.logprob))
+                    if c.sql and c.sql not in seen:
+                        seen.add(c.sql)
+                        fresh.append((named, c.sql, -c.logprob))
                 job.tried += self.verify(job.sql, fresh, job.result.error.kinds)
                 job.verify_seconds += self._verify_seconds - verify_before
                 job.seconds += share + time.perf_counter() - began
@@ -350,7 +356,6 @@ class _Job:
     open: bool = False  # still to be offered to the model
     out_of_time: bool = False  # the model's time budget for this query is spent
     cut: int = 0  # model answers cut off by the time or token budget (never tried: a prefix may verify)
-    region: Region | None = None  # the CTE or bare statement holding the error (localised repair, long queries)
     seconds: float = 0.0
     verify_seconds: float = 0.0
 
