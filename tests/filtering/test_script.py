@@ -86,3 +86,49 @@ def test_the_runtime_check_runs_queries_only(box, spark):
     before = spark.table("shop.orders").count()
     result = check_script(box, "INSERT INTO shop.orders SELECT * FROM shop.orders", runtime=True)
     assert (result.status, result.kinds, spark.table("shop.orders").count()) == ("ok", ("insert",), before)
+
+
+def test_decimal_38_and_varchar_tables_take_their_edge_rows(spark):
+    """The negated extreme of a DECIMAL(38, s) is exact (Python's context would round it to 28 digits and
+    the insert would overflow); a VARCHAR(n) column gets its edge strings cut to n characters (Spark refuses
+    longer ones)."""
+    import decimal
+
+    from pyspark.sql import functions as F
+    from sqlfix.filtering.sandbox import Sandbox
+
+    box = Sandbox(spark)
+    assert box.load("CREATE TABLE ed.wide (v DECIMAL(38, 18), s VARCHAR(2), n BIGINT)") == []
+    box.fill("ed.wide")
+    top = decimal.Decimal("9" * 20 + "." + "9" * 18)
+    row = spark.table("ed.wide").agg(F.min("v").alias("low"), F.max("v").alias("high"), F.count("*").alias("n")).first()
+    assert (row["low"], row["high"], row["n"]) == (top.copy_negate(), top, 6)
+    cut = sorted(r["s"] for r in spark.table("ed.wide").collect() if r["s"] is not None)
+    assert cut == ["", "12", "1e", "20", "ab"]
+
+
+def test_a_table_that_cannot_take_edge_rows_leaves_its_runtime_pairs_unchecked(spark, monkeypatch):
+    from sqlfix.filtering import sandbox as sandbox_mod
+    from sqlfix.filtering.judge import Judge
+
+    box = sandbox_mod.Sandbox(spark)
+    assert box.load("CREATE TABLE ed.bad (a INT)") == []
+    calls = []
+
+    def broken(schema, n=6):
+        calls.append(n)
+        return [("not an int",)] * n
+
+    monkeypatch.setattr(sandbox_mod, "edge_rows", broken)
+    judge = Judge(box, threads=1, timeout_s=30)
+    try:
+        verdict = judge.pair("SELECT 10 / a AS x FROM ed.bad", "SELECT try_divide(10, a) AS x FROM ed.bad", "runtime")
+        again = judge.pair("SELECT CAST(a AS TINYINT) AS x FROM ed.bad", "SELECT a AS x FROM ed.bad", "runtime")
+        plain = judge.pair("SELECT b FROM ed.bad", "SELECT a FROM ed.bad", "resolution")
+    finally:
+        judge.close()
+    assert (verdict.verdict, verdict.reason, verdict.bug.status, verdict.bug.condition) == (
+        "dropped", "unchecked", "unchecked", "EDGE_ROWS_FAILED")  # fmt: skip
+    assert verdict.bug.message.startswith("edge rows could not be written to ed.bad: ")
+    assert (again.reason, len(calls)) == ("unchecked", 1)  # the table is not written again
+    assert plain.reason == "kept"  # an analysis-time pair needs no rows

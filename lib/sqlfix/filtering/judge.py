@@ -3,7 +3,8 @@
 A pair is ``kept`` only if the bug side fails, the fixed side passes, and the fix does nothing its bug did
 not (``policy.kind_changed``: a SELECT "fixed" by a DROP, an INSERT or a CTAS is no fix). Otherwise it is
 dropped with the first reason that applies: ``refused`` (either side tried something the sandbox does not
-allow), ``too_complex`` or ``timeout`` (either side), ``bug_passes``, ``fix_fails``,
+allow), ``too_complex`` or ``timeout`` (either side), ``unchecked`` (a runtime bug whose tables could not
+take the sandbox's edge rows), ``bug_passes``, ``fix_fails``,
 ``statement_kind_changed``.
 
 The runner analyses on the driver's threads (Spark's analyzer is thread-safe; multi-statement scripts
@@ -20,13 +21,13 @@ from dataclasses import dataclass, field
 
 from sqlfix.filtering.dryrun import DryRun
 from sqlfix.filtering.policy import kind_changed
-from sqlfix.filtering.sandbox import Sandbox
+from sqlfix.filtering.sandbox import Sandbox, SandboxError
 from sqlfix.filtering.script import check_script
 from sqlfix.spark import Bounded, DeadlineExceeded
 from sqlfix.taxonomy.classify import classify
 from sqlfix.taxonomy.model import Taxonomy, load_taxonomy
 
-STOPPERS = ("refused", "too_complex", "timeout")
+STOPPERS = ("refused", "too_complex", "timeout", "unchecked")  # unchecked: no edge rows to run on
 
 
 @dataclass(frozen=True)
@@ -138,7 +139,11 @@ class Judge:
     def pair(self, bug_sql: str, fixed_sql: str, logged_category_l1: str | None = None) -> Verdict:
         runtime = self.runtime and logged_category_l1 == "runtime"
         if runtime:
-            self.box.fill_referenced(bug_sql)  # outside the bound: filling is the sandbox's cost, not the SQL's
+            try:  # outside the bound: filling is the sandbox's cost, not the SQL's
+                self.box.fill_referenced(bug_sql)
+            except SandboxError as exc:  # no rows to run on: the runtime bug cannot be shown to fail
+                bug = DryRun("unchecked", "EDGE_ROWS_FAILED", message=str(exc), stage="runtime")
+                return Verdict("dropped", "unchecked", bug, None, None, True)
         bug = self.side(bug_sql, runtime=runtime)
         fix = None
         if not bug.ok and bug.status not in STOPPERS:

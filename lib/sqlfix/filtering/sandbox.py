@@ -20,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 import hashlib
+import re
 import threading
 
 from py4j.protocol import Py4JJavaError
@@ -120,13 +121,22 @@ class Sandbox:
             self.tables[name] = schema_ddl
 
     def fill(self, name: str, rows: int = 6) -> None:
-        """Put ``edge_rows`` into the sandbox table ``name`` (once) for a runtime check."""
+        """Put ``edge_rows`` into the sandbox table ``name`` (once) for a runtime check. A table that cannot
+        take them raises ``SandboxError`` with the reason, at once on every later call (it is not retried)."""
         name = name.lower()
         with self._catalog.lock:
             if name in self._catalog.filled or name not in self.tables:
                 return
+            if name in self._catalog.unfillable:
+                raise SandboxError(self._catalog.unfillable[name])
             schema = self.spark.table(name).schema
-            self.spark.createDataFrame(edge_rows(schema, rows), schema).write.insertInto(name, overwrite=True)
+            try:
+                self.spark.createDataFrame(edge_rows(schema, rows), schema).write.insertInto(name, overwrite=True)
+            except Exception as exc:  # noqa: BLE001 - any failure to write the rows is this table's reason
+                first = (str(exc).strip().splitlines() or [""])[0][:300]
+                reason = f"edge rows could not be written to {name}: {first}"
+                self._catalog.unfillable[name] = reason
+                raise SandboxError(reason) from None
             self.shared.catalog.refreshTable(name)  # the shared session cached the empty table's file listing
             self._catalog.filled.add(name)
 
@@ -148,6 +158,7 @@ class _CatalogRecord:
     def __init__(self):
         self.tables: dict[str, str] = {}
         self.filled: set[str] = set()
+        self.unfillable: dict[str, str] = {}  # table -> why edge rows could not be written
         self.lock = threading.RLock()
 
 
@@ -201,7 +212,14 @@ def edge_rows(schema: T.StructType, n: int = 6) -> list[tuple]:
         >>> rows[0], rows[2]
         ((0, 'abc'), (2147483647, '12'))
     """
-    return [tuple(_edge(f.dataType, i) for f in schema.fields) for i in range(n)]
+    return [tuple(_fit(_edge(f.dataType, i), f) for f in schema.fields) for i in range(n)]
+
+
+def _fit(value, field: T.StructField):
+    """A top-level string cut to its column's CHAR(n) / VARCHAR(n) length (Spark reads such a column as a
+    STRING that keeps its declared type in the field's metadata, and refuses longer values on insert)."""
+    declared = re.fullmatch(r"(?:var)?char\((\d+)\)", (field.metadata or {}).get("__CHAR_VARCHAR_TYPE_STRING", ""))
+    return value[: int(declared.group(1))] if declared and isinstance(value, str) else value
 
 
 def _edge(kind: T.DataType, i: int):
@@ -218,7 +236,7 @@ def _edge(kind: T.DataType, i: int):
         return pick([0.0, 1.5, 1e300 if isinstance(kind, T.DoubleType) else 3e38, -1.0, None])
     if isinstance(kind, T.DecimalType):
         top = decimal.Decimal("9" * (kind.precision - kind.scale) + ("." + "9" * kind.scale if kind.scale else ""))
-        return pick([decimal.Decimal(0), decimal.Decimal(1), top, -top, None])
+        return pick([decimal.Decimal(0), decimal.Decimal(1), top, top.copy_negate(), None])  # exact: -top rounds
     if isinstance(kind, T.StringType):
         return pick(["abc", "", "12", "2024-02-30", "1e999", None, " 7 "])
     if isinstance(kind, T.BooleanType):

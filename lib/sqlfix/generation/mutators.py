@@ -375,12 +375,36 @@ def between_comma(src, rng):
 
 @mutator("syntax.statement.unclosed_comment")
 def unclosed_comment(src, rng):
-    """A line comment opened as a block comment that never closes."""
+    """A block comment loses its closing */, or (in a query without one) a line comment is opened as /*."""
+    closes = [m.start() for m in re.finditer(r"\*/", src.sql) if _outside_strings(src, m.start())]
+    if closes:  # Spark nests block comments: any one left open stays open to the end
+        at = _choice(rng, closes)
+        start = at - 1 if at > 0 and src.sql[at - 1] == " " else at
+        return [Edit(start, at + 2, "")]
     if "*/" in src.sql:
         return None
-    sites = [m.start() for m in re.finditer(r"--", src.sql) if src.sql.count("'", 0, m.start()) % 2 == 0]
+    sites = [m.start() for m in re.finditer(r"--", src.sql) if _outside_strings(src, m.start())]
     at = _choice(rng, sites)
     return None if at is None else [Edit(at, at + 2, "/*")]
+
+
+def _outside_strings(src: Source, at: int) -> bool:
+    return src.sql.count("'", 0, at) % 2 == 0 and src.sql.count('"', 0, at) % 2 == 0
+
+
+@mutator("syntax.statement.invalid_identifier")
+def hyphen_alias(src, rng):
+    """A snake_case SELECT alias written in kebab-case (AS order-total), which Spark reads as no identifier."""
+    exp = _exp()
+    sites = [a.args["alias"] for s in _selects(src) for a in s.expressions
+             if isinstance(a, exp.Alias) and isinstance(a.args.get("alias"), exp.Identifier)
+             and not a.args["alias"].quoted and "start" in a.args["alias"].meta
+             and re.fullmatch(r"[A-Za-z][A-Za-z0-9]*(_[A-Za-z][A-Za-z0-9]*)+", a.args["alias"].name)]  # fmt: skip
+    ident = _choice(rng, sites)
+    if ident is None:
+        return None
+    start, end = src.name_span(ident)
+    return [Edit(start, end, src.sql[start:end].replace("_", "-"))]
 
 
 @mutator("syntax.statement.invalid_literal")
@@ -414,6 +438,25 @@ def column_typo(src, rng):
         return None
     new = _typo(col.name, rng, _names_in_scope(src) | {col.name.lower()})
     start, end = src.name_span(col.this)
+    return None if new is None else [Edit(start, end, new)]
+
+
+@mutator("resolution.column.star_expand_failed")
+def star_qualifier(src, rng):
+    """t.* written with the table's name where the query aliases it (orders.* for FROM orders o), or misspelt."""
+    exp = _exp()
+    sites = [c for c in _columns(src) if isinstance(c.this, exp.Star) and isinstance(c.args.get("table"), exp.Identifier)
+             and "start" in c.args["table"].meta]  # fmt: skip
+    col = _choice(rng, sites)
+    if col is None:
+        return None
+    qualifier = col.table
+    tables = [t for t in src.tree.find_all(exp.Table) if t.alias and t.alias.lower() == qualifier.lower()]
+    new = tables[0].name if tables and tables[0].name.lower() != qualifier.lower() else None
+    if new is None:
+        names = {t.alias_or_name.lower() for t in src.tree.find_all(exp.Table)}
+        new = _typo(qualifier, rng, names | {qualifier.lower()})
+    start, end = src.name_span(col.args["table"])
     return None if new is None else [Edit(start, end, new)]
 
 
@@ -603,11 +646,8 @@ def aggregate_of_date(src, rng):
 @mutator("types.mismatch.cast_not_allowed")
 def impossible_cast(src, rng):
     """A CAST to a type its column cannot become (a date to INT, a timestamp to BOOLEAN, a number to DATE)."""
-    exp = _exp()
     sites = []
-    for cast in src.tree.find_all(exp.Cast):
-        if not isinstance(cast.this, exp.Column):
-            continue
+    for cast in _column_casts(src):
         typ = src.column_type(cast.this)
         target = (
             "INT"
@@ -624,6 +664,17 @@ def impossible_cast(src, rng):
     if site is None:
         return None
     cast, target = site
+    return _retyped(src, cast, target)
+
+
+def _column_casts(src: Source) -> list:
+    """The query's casts (CAST and TRY_CAST) of a plain column."""
+    exp = _exp()
+    return [c for c in src.tree.find_all(exp.Cast) if isinstance(c.this, exp.Column)]
+
+
+def _retyped(src: Source, cast, target: str) -> list[Edit] | None:
+    """The edit that makes ``CAST(x AS T)`` read ``CAST(x AS target)`` (the type's text, in the query's case)."""
     first, last = src.token_span(cast)
     ast = [k for k in range(first, last) if src.tokens[k].kind == "ALIAS" and src.tokens[k].depth
            == src.tokens[first + 1].depth + 1]  # fmt: skip
@@ -961,3 +1012,115 @@ def lateral_view_extra_alias(src, rng):
         return None
     end = src.name_span(col)[1]
     return [Edit(end, end, ", pos")]
+
+
+# ---------------------------------------------------------------------------------------------- runtime
+# These bugs pass the analyzer and fail on rows: the filter judges them on its sandbox's edge rows (zero, the
+# type's extremes, malformed strings, empty arrays), which is where a guard the author wrote earns its keep.
+def _operand(src: Source, node) -> str:
+    """The text of ``node`` as an operand of ``/`` (parenthesised unless it is a name, a literal or a call)."""
+    exp = _exp()
+    text = src.text(node)
+    return text if isinstance(node, exp.Column | exp.Literal | exp.Func | exp.Paren) else f"({text})"
+
+
+@mutator("runtime.arithmetic.divide_by_zero")
+def drop_zero_guard(src, rng):
+    """A division loses its guard against a zero divisor: try_divide(a, b) -> a / b, a / NULLIF(b, 0) -> a / b."""
+    exp = _exp()
+    sites = []
+    for node in src.tree.find_all(exp.SafeDivide):
+        if "start" in node.meta or any("start" in n.meta for n in node.walk()):
+            sites.append((node, f"{_operand(src, node.this)} / {_operand(src, node.expression)}"))
+    for div in src.tree.find_all(exp.Div):
+        guard = div.expression
+        if isinstance(guard, exp.Nullif) and isinstance(guard.expression, exp.Literal) \
+                and guard.expression.name in ("0", "0.0"):  # fmt: skip
+            sites.append((guard, _operand(src, guard.this)))
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    node, text = site
+    return [Edit(*src.span(node), text)]
+
+
+def _cast_keyword(src: Source, cast, keyword: str) -> int | None:
+    """Token index of a cast's keyword when it is ``keyword`` (CAST or TRY_CAST). sqlglot reads a Spark CAST
+    as a TryCast too (non-ANSI Spark casts to NULL), so the written keyword tells them apart."""
+    first, _ = src.token_span(cast)
+    return first if src.tokens[first].text.upper() == keyword else None
+
+
+@mutator("runtime.cast.malformed_input")
+def try_cast_to_cast(src, rng):
+    """TRY_CAST of a string column to a number, date or boolean written as CAST (a malformed value fails it)."""
+    exp = _exp()
+    sites = []
+    for cast in src.tree.find_all(exp.Cast):
+        target = cast.args["to"].sql(dialect="spark").lower()
+        if isinstance(cast.this, exp.Column) and src.column_type(cast.this) == "string" \
+                and (NUMERIC.match(target) or target.startswith(("date", "timestamp", "boolean"))):  # fmt: skip
+            at = _cast_keyword(src, cast, "TRY_CAST")
+            if at is not None:
+                sites.append(at)
+    at = _choice(rng, sites)
+    if at is None:
+        return None
+    tok = src.tokens[at]
+    return [Edit(tok.start, tok.end, _kw(tok.text, "CAST"))]
+
+
+_WIDE = re.compile(r"^(bigint|long|double|float|decimal|numeric)\b")
+
+
+@mutator("runtime.arithmetic.numeric_overflow")
+def narrowing_cast(src, rng):
+    """A CAST of a BIGINT, DOUBLE or DECIMAL column to a wide type written as INT (its large values overflow)."""
+    sites = []
+    for cast in _column_casts(src):
+        target = cast.args["to"].sql(dialect="spark").lower()
+        if _WIDE.match(src.column_type(cast.this) or "") and _WIDE.match(target) \
+                and _cast_keyword(src, cast, "CAST") is not None:  # fmt: skip
+            sites.append(cast)
+    cast = _choice(rng, sites)
+    return None if cast is None else _retyped(src, cast, "INT")
+
+
+@mutator("runtime.collection.index_out_of_bounds")
+def unsafe_element_at(src, rng):
+    """try_element_at(a, i) written as element_at(a, i): an array shorter than i fails instead of giving NULL."""
+    exp = _exp()
+    sites = []
+    for node in src.tree.find_all(exp.Bracket):
+        if node.args.get("safe"):
+            first, _ = src.token_span(node)
+            tok = src.tokens[first]
+            if tok.text.lower() == "try_element_at":
+                sites.append(tok)
+    tok = _choice(rng, sites)
+    return None if tok is None else [Edit(tok.start, tok.end, tok.text[len("try_") :])]
+
+
+@mutator("runtime.subquery.scalar_subquery_too_many_rows")
+def scalar_subquery_keeps_rows(src, rng):
+    """A scalar subquery loses what made it one row: its aggregate (SELECT MAX(x) -> SELECT x) or its LIMIT 1."""
+    exp = _exp()
+    sites = []
+    for sub in src.tree.find_all(exp.Subquery):
+        select = sub.this
+        if isinstance(sub.parent, exp.From | exp.Join | exp.In | exp.Exists | exp.SetOperation | exp.With | exp.CTE) \
+                or not isinstance(select, exp.Select) or len(select.expressions) != 1 \
+                or select.args.get("group") or select.args.get("from_") is None:  # fmt: skip
+            continue
+        item = select.expressions[0]
+        item = item.this if isinstance(item, exp.Alias) else item
+        limit = select.args.get("limit")
+        if isinstance(limit, exp.Limit) and isinstance(limit.expression, exp.Literal) and limit.expression.name == "1":
+            i = _clause_token(src, "LIMIT", src.span(select)[0], src.span(select)[1])
+            if i is not None:
+                sites.append(_delete_with_space_before(src, src.tokens[i].start, src.name_span(limit.expression)[1]))
+        elif isinstance(item, exp.AggFunc) and function_name(item) in {"max", "min", "sum", "avg", "any_value", "first"} \
+                and isinstance(item.this, exp.Column) and not item.find(exp.Distinct):  # fmt: skip
+            sites.append(Edit(*src.span(item), src.text(item.this)))
+    edit = _choice(rng, sites)
+    return None if edit is None else [edit]
