@@ -132,3 +132,32 @@ def test_a_table_that_cannot_take_edge_rows_leaves_its_runtime_pairs_unchecked(s
     assert verdict.bug.message.startswith("edge rows could not be written to ed.bad: ")
     assert (again.reason, len(calls)) == ("unchecked", 1)  # the table is not written again
     assert plain.reason == "kept"  # an analysis-time pair needs no rows
+
+
+def test_a_runtime_check_gets_rows_that_pass_the_querys_own_filters(spark):
+    """Edge rows alone never reach a query that keeps one date's rows; the sandbox adds rows whose filter
+    columns take the query's literals (once per set of literals, only ever appending)."""
+    from collections import Counter
+
+    from sqlfix.filtering.judge import Judge
+    from sqlfix.filtering.sandbox import Sandbox
+
+    box = Sandbox(spark)
+    assert box.load("CREATE TABLE ed.daily (dt DATE, kind STRING, n INT, total BIGINT)") == []
+    judge = Judge(box, threads=1, timeout_s=60)
+    bug = "SELECT total / n AS avg FROM ed.daily WHERE dt = DATE '2024-01-15' AND kind IN ('web', 'app')"
+    fix = "SELECT total / NULLIF(n, 0) AS avg FROM ed.daily WHERE dt = DATE '2024-01-15' AND kind IN ('web', 'app')"
+    try:
+        verdict = judge.pair(bug, fix, "runtime")
+        assert (verdict.reason, verdict.bug.condition, verdict.dryrun_category_l3) == (
+            "kept", "DIVIDE_BY_ZERO", "runtime.arithmetic.divide_by_zero")  # fmt: skip
+        rows = spark.table("ed.daily").where("dt = DATE '2024-01-15'").select("kind", "n").collect()
+        assert Counter((r["kind"], r["n"]) for r in rows) == Counter(  # kinds in turn, n the INT edge values
+            [("web", 0), ("app", 1), ("web", 2147483647), ("app", -2147483648), ("web", None), ("app", 0)])  # fmt: skip
+        box.fill_referenced(bug)  # the same literals: nothing added
+        assert spark.table("ed.daily").count() == 12
+        box.fill_referenced("SELECT n FROM ed.daily WHERE dt = '2024-02-01' AND n = 99999999999")  # too big for INT
+        assert spark.table("ed.daily").count() == 18
+        assert spark.table("ed.daily").where("n = 99999999999").count() == 0
+    finally:
+        judge.close()

@@ -33,7 +33,7 @@ from sqlfix.filtering.dryrun import call
 from sqlfix.filtering.policy import DENIED_FUNCTIONS
 from sqlfix.sql.ddl import read_ddl
 from sqlfix.sql.names import name_problem, table_name
-from sqlfix.sql.references import referenced_tables
+from sqlfix.sql.references import compared_literals, referenced_tables
 
 
 class SandboxError(SqlfixError, RuntimeError):
@@ -98,7 +98,7 @@ class Sandbox:
             for name in list(self.tables):
                 self.spark.sql(f"DROP TABLE IF EXISTS {_quoted(name)}")
                 self._catalog.tables.pop(name, None)
-                self._catalog.filled.discard(name)
+                self._catalog.filled.pop(name, None)
                 del self.tables[name]
 
     def create(self, name: str, schema_ddl: str) -> None:
@@ -117,36 +117,62 @@ class Sandbox:
                 self.spark.sql(f"DROP TABLE IF EXISTS {quoted}")
                 self.spark.sql(f"CREATE TABLE {quoted} ({schema_ddl}) USING parquet")
                 self._catalog.tables[name] = schema_ddl
-                self._catalog.filled.discard(name)
+                self._catalog.filled.pop(name, None)
             self.tables[name] = schema_ddl
 
-    def fill(self, name: str, rows: int = 6) -> None:
-        """Put ``edge_rows`` into the sandbox table ``name`` (once) for a runtime check. A table that cannot
-        take them raises ``SandboxError`` with the reason, at once on every later call (it is not retried)."""
+    def fill(self, name: str, rows: int = 6, values: dict[str, list] | None = None) -> None:
+        """Put ``edge_rows`` into the sandbox table ``name`` (once) for a runtime check, and ``rows`` more whose
+        columns named in ``values`` take those values (a query's own filter literals, ``fill_referenced``), so
+        that edge values reach a query that keeps only its date's rows. Rows for values already added are not
+        added again; rows are only ever added (a check running on the table meanwhile reads whole files).
+
+        A table that cannot take the edge rows raises ``SandboxError`` with the reason, at once on every later
+        call (it is not retried); values it cannot take are left out and the check runs on the edge rows."""
         name = name.lower()
         with self._catalog.lock:
-            if name in self._catalog.filled or name not in self.tables:
+            if name not in self.tables:
                 return
             if name in self._catalog.unfillable:
                 raise SandboxError(self._catalog.unfillable[name])
+            done = self._catalog.filled.get(name)
+            key = repr(sorted(values.items())) if values else None
+            if done is not None and (key is None or key in done):
+                return
             schema = self.spark.table(name).schema
-            try:
-                self.spark.createDataFrame(edge_rows(schema, rows), schema).write.insertInto(name, overwrite=True)
-            except Exception as exc:  # noqa: BLE001 - any failure to write the rows is this table's reason
-                first = (str(exc).strip().splitlines() or [""])[0][:300]
-                reason = f"edge rows could not be written to {name}: {first}"
-                self._catalog.unfillable[name] = reason
-                raise SandboxError(reason) from None
-            self.shared.catalog.refreshTable(name)  # the shared session cached the empty table's file listing
-            self._catalog.filled.add(name)
+            if done is None:
+                try:
+                    self.spark.createDataFrame(edge_rows(schema, rows), schema).write.insertInto(name, overwrite=True)
+                except Exception as exc:  # noqa: BLE001 - any failure to write the rows is this table's reason
+                    first = (str(exc).strip().splitlines() or [""])[0][:300]
+                    reason = f"edge rows could not be written to {name}: {first}"
+                    self._catalog.unfillable[name] = reason
+                    raise SandboxError(reason) from None
+                done = self._catalog.filled[name] = set()
+            if key is not None:
+                try:
+                    self.spark.createDataFrame(with_values(schema, edge_rows(schema, rows), values), schema) \
+                        .write.insertInto(name)  # fmt: skip
+                except Exception:  # noqa: BLE001 - literals the table cannot hold: the edge rows still stand
+                    pass
+                done.add(key)
+            self.shared.catalog.refreshTable(name)  # the shared session cached the table's file listing
 
     def fill_referenced(self, sql: str) -> None:
         """``fill`` every sandbox table ``sql`` references (``referenced_tables``), by full name or by its
-        name without the database."""
+        name without the database, with rows that pass the query's own filters (``compared_literals``: each
+        column of the table compared with a literal takes those literals, read as the column's type)."""
         names = set(referenced_tables(sql))
+        literals = compared_literals(sql)
         for name in list(self.tables):
             if name in names or name.split(".")[-1] in names:
-                self.fill(name)
+                values = {}
+                if literals:
+                    for field in self.spark.table(name).schema.fields:
+                        typed = [_typed(text, field.dataType) for _, text, _ in literals.get(field.name.lower(), [])]
+                        typed = list(dict.fromkeys(v for v in typed if v is not None))
+                        if typed:
+                            values[field.name] = typed
+                self.fill(name, values=values or None)
 
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(sorted(self.tables.items())).encode()).hexdigest()[:16]
@@ -157,7 +183,7 @@ class _CatalogRecord:
 
     def __init__(self):
         self.tables: dict[str, str] = {}
-        self.filled: set[str] = set()
+        self.filled: dict[str, set[str]] = {}  # table -> the value sets added beside its edge rows
         self.unfillable: dict[str, str] = {}  # table -> why edge rows could not be written
         self.lock = threading.RLock()
 
@@ -213,6 +239,66 @@ def edge_rows(schema: T.StructType, n: int = 6) -> list[tuple]:
         ((0, 'abc'), (2147483647, '12'))
     """
     return [tuple(_fit(_edge(f.dataType, i), f) for f in schema.fields) for i in range(n)]
+
+
+def with_values(schema: T.StructType, rows: list[tuple], values: dict[str, list]) -> list[tuple]:
+    """``rows`` with each column named in ``values`` taking those values in turn (row i: value i mod n).
+
+    Example:
+        >>> from pyspark.sql import types as T
+        >>> schema = T.StructType([T.StructField("a", T.IntegerType()), T.StructField("d", T.StringType())])
+        >>> with_values(schema, [(0, "x"), (1, "y"), (2, "z")], {"d": ["2024-01-15"]})
+        [(0, '2024-01-15'), (1, '2024-01-15'), (2, '2024-01-15')]
+    """
+    index = {f.name: i for i, f in enumerate(schema.fields)}
+    out = []
+    for i, row in enumerate(rows):
+        cells = list(row)
+        for column, options in values.items():
+            cells[index[column]] = _fit(options[i % len(options)], schema.fields[index[column]])
+        out.append(tuple(cells))
+    return out
+
+
+_BOUNDS = {T.ByteType: 2**7, T.ShortType: 2**15, T.IntegerType: 2**31, T.LongType: 2**63}
+
+
+def _typed(text: str, kind: T.DataType):
+    """A literal's text as a value of ``kind``, or None where it is not one (a value the column cannot
+    hold is never written: the table's edge rows would go with it).
+
+    Example:
+        >>> from pyspark.sql import types as T
+        >>> _typed("2024-01-15", T.DateType()), _typed("7", T.ShortType()), _typed("x", T.IntegerType())
+        (datetime.date(2024, 1, 15), 7, None)
+        >>> _typed("12.5", T.DecimalType(4, 1)), _typed("1234.5", T.DecimalType(4, 1)), _typed("NaN", T.DecimalType())
+        (Decimal('12.5'), None, None)
+    """
+    try:
+        if isinstance(kind, T.StringType):
+            return text
+        if type(kind) in _BOUNDS:
+            value = int(text)
+            return value if -_BOUNDS[type(kind)] <= value < _BOUNDS[type(kind)] else None
+        if isinstance(kind, (T.FloatType, T.DoubleType)):
+            return float(text)
+        if isinstance(kind, T.DecimalType):
+            value = decimal.Decimal(text)
+            if not value.is_finite():
+                return None
+            sign, digits, exponent = value.as_tuple()
+            whole = len(digits) + exponent  # digits before the point
+            return value if -exponent <= kind.scale and whole <= kind.precision - kind.scale else None
+        if isinstance(kind, T.DateType):
+            return dt.date.fromisoformat(text[:10])
+        if isinstance(kind, (T.TimestampType, T.TimestampNTZType)):
+            stamp = dt.datetime.fromisoformat(text.strip().replace(" ", "T")[:19])
+            return stamp.replace(tzinfo=dt.timezone.utc) if isinstance(kind, T.TimestampType) else stamp
+        if isinstance(kind, T.BooleanType):
+            return {"true": True, "false": False}.get(text.lower())
+    except (ValueError, ArithmeticError):
+        return None
+    return None
 
 
 def _fit(value, field: T.StructField):

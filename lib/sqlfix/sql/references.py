@@ -95,3 +95,48 @@ def is_reserved_column(names: Column, reserved: dict) -> Column:
 
 def _names(reserved: dict, key: str) -> set[str]:
     return {str(n).lower() for n in (reserved.get(key) or [])}
+
+
+# --- Literals a query filters its tables by --------------------------------------------------------------
+
+
+def compared_literals(sql: str | None) -> dict[str, list[tuple[str | None, str, str]]]:
+    """Column -> [(qualifier, literal text, operator)] for each comparison of a column with a literal that a
+    row must pass to be read: ``=``, ``>=``, ``<=``, ``IN (...)``, ``BETWEEN`` (its low end), over typed
+    literals too (``DATE '2024-01-15'``, ``CAST('2024-01-15' AS DATE)``). Column names lower case; empty for
+    SQL sqlglot cannot read. The sandbox gives a runtime check rows that pass a query's own filters.
+
+    Example:
+        >>> compared_literals("SELECT a / b FROM t x WHERE x.dt = DATE '2024-01-15' AND kind IN ('a', 'b')")
+        {'dt': [('x', '2024-01-15', '=')], 'kind': [(None, 'a', 'in'), (None, 'b', 'in')]}
+    """
+    from sqlfix.sql.features import parse
+
+    try:
+        tree = parse(sql or "")
+    except Exception:  # noqa: BLE001 - foreign SQL: no filters known
+        return {}
+    from sqlglot import exp
+
+    def literal(node) -> str | None:
+        if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
+            node = node.this
+        return node.name if isinstance(node, exp.Literal) else None
+
+    out: dict[str, list[tuple[str | None, str, str]]] = {}
+
+    def add(column, node, op: str) -> None:
+        text = literal(node)
+        if isinstance(column, exp.Column) and text is not None:
+            out.setdefault(column.name.lower(), []).append((column.table.lower() or None, text, op))
+
+    for cmp in tree.find_all(exp.EQ, exp.GTE, exp.LTE):
+        op = {exp.EQ: "=", exp.GTE: ">=", exp.LTE: "<="}[type(cmp)]
+        add(cmp.this, cmp.expression, op)
+        add(cmp.expression, cmp.this, op)
+    for node in tree.find_all(exp.In):
+        for item in node.expressions:
+            add(node.this, item, "in")
+    for node in tree.find_all(exp.Between):
+        add(node.this, node.args.get("low"), "between")
+    return out
