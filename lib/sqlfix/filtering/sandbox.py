@@ -120,11 +120,12 @@ class Sandbox:
                 self._catalog.filled.pop(name, None)
             self.tables[name] = schema_ddl
 
-    def fill(self, name: str, rows: int = 6, values: dict[str, list] | None = None) -> None:
+    def fill(self, name: str, rows: int = 6, literals: dict[str, list[str]] | None = None) -> None:
         """Put ``edge_rows`` into the sandbox table ``name`` (once) for a runtime check, and ``rows`` more whose
-        columns named in ``values`` take those values (a query's own filter literals, ``fill_referenced``), so
-        that edge values reach a query that keeps only its date's rows. Rows for values already added are not
-        added again; rows are only ever added (a check running on the table meanwhile reads whole files).
+        columns named in ``literals`` (lower case, as ``compared_literals`` gives a query's filters) take those
+        values, read as the column's type, so that edge values reach a query that keeps only its date's rows.
+        Rows for values already added are not added again; rows are only ever added (a check running on the
+        table meanwhile reads whole files).
 
         A table that cannot take the edge rows raises ``SandboxError`` with the reason, at once on every later
         call (it is not retried); values it cannot take are left out and the check runs on the edge rows."""
@@ -134,11 +135,12 @@ class Sandbox:
                 return
             if name in self._catalog.unfillable:
                 raise SandboxError(self._catalog.unfillable[name])
+            schema = self.spark.table(name).schema
+            values = _typed_values(schema, literals or {})
             done = self._catalog.filled.get(name)
             key = repr(sorted(values.items())) if values else None
             if done is not None and (key is None or key in done):
                 return
-            schema = self.spark.table(name).schema
             if done is None:
                 try:
                     self.spark.createDataFrame(edge_rows(schema, rows), schema).write.insertInto(name, overwrite=True)
@@ -165,14 +167,7 @@ class Sandbox:
         literals = compared_literals(sql)
         for name in list(self.tables):
             if name in names or name.split(".")[-1] in names:
-                values = {}
-                if literals:
-                    for field in self.spark.table(name).schema.fields:
-                        typed = [_typed(text, field.dataType) for _, text, _ in literals.get(field.name.lower(), [])]
-                        typed = list(dict.fromkeys(v for v in typed if v is not None))
-                        if typed:
-                            values[field.name] = typed
-                self.fill(name, values=values or None)
+                self.fill(name, literals=literals)
 
     def fingerprint(self) -> str:
         return hashlib.sha256(repr(sorted(self.tables.items())).encode()).hexdigest()[:16]
@@ -257,6 +252,17 @@ def with_values(schema: T.StructType, rows: list[tuple], values: dict[str, list]
         for column, options in values.items():
             cells[index[column]] = _fit(options[i % len(options)], schema.fields[index[column]])
         out.append(tuple(cells))
+    return out
+
+
+def _typed_values(schema: T.StructType, literals: dict[str, list[str]]) -> dict[str, list]:
+    """Column -> its distinct ``literals`` read as the column's type (those it cannot hold left out)."""
+    out = {}
+    for field in schema.fields:
+        typed = (_typed(text, field.dataType) for text in literals.get(field.name.lower(), []))
+        values = list(dict.fromkeys(v for v in typed if v is not None))
+        if values:
+            out[field.name] = values
     return out
 
 

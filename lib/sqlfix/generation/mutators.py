@@ -1030,7 +1030,7 @@ def drop_zero_guard(src, rng):
     exp = _exp()
     sites = []
     for node in src.tree.find_all(exp.SafeDivide):
-        if "start" in node.meta or any("start" in n.meta for n in node.walk()):
+        if any("start" in n.meta for n in node.walk()):  # a position to splice at
             sites.append((node, f"{_operand(src, node.this)} / {_operand(src, node.expression)}"))
     for div in src.tree.find_all(exp.Div):
         guard = div.expression

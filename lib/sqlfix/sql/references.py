@@ -100,15 +100,15 @@ def _names(reserved: dict, key: str) -> set[str]:
 # --- Literals a query filters its tables by --------------------------------------------------------------
 
 
-def compared_literals(sql: str | None) -> dict[str, list[tuple[str | None, str, str]]]:
-    """Column -> [(qualifier, literal text, operator)] for each comparison of a column with a literal that a
-    row must pass to be read: ``=``, ``>=``, ``<=``, ``IN (...)``, ``BETWEEN`` (its low end), over typed
-    literals too (``DATE '2024-01-15'``, ``CAST('2024-01-15' AS DATE)``). Column names lower case; empty for
-    SQL sqlglot cannot read. The sandbox gives a runtime check rows that pass a query's own filters.
+def compared_literals(sql: str | None) -> dict[str, list[str]]:
+    """Column -> the literals it is compared with where a row must match them to be read: ``=``, ``>=``,
+    ``<=``, ``IN (...)``, ``BETWEEN`` (its low end), typed literals too (``DATE '2024-01-15'``,
+    ``CAST('2024-01-15' AS DATE)``). Column names lower case, without their qualifier; empty for SQL sqlglot
+    cannot read. The sandbox gives a runtime check rows that pass a query's own filters.
 
     Example:
         >>> compared_literals("SELECT a / b FROM t x WHERE x.dt = DATE '2024-01-15' AND kind IN ('a', 'b')")
-        {'dt': [('x', '2024-01-15', '=')], 'kind': [(None, 'a', 'in'), (None, 'b', 'in')]}
+        {'dt': ['2024-01-15'], 'kind': ['a', 'b']}
     """
     from sqlfix.sql.features import parse
 
@@ -118,25 +118,20 @@ def compared_literals(sql: str | None) -> dict[str, list[tuple[str | None, str, 
         return {}
     from sqlglot import exp
 
-    def literal(node) -> str | None:
+    out: dict[str, list[str]] = {}
+
+    def add(column, node) -> None:
         if isinstance(node, exp.Cast) and isinstance(node.this, exp.Literal):
             node = node.this
-        return node.name if isinstance(node, exp.Literal) else None
-
-    out: dict[str, list[tuple[str | None, str, str]]] = {}
-
-    def add(column, node, op: str) -> None:
-        text = literal(node)
-        if isinstance(column, exp.Column) and text is not None:
-            out.setdefault(column.name.lower(), []).append((column.table.lower() or None, text, op))
+        if isinstance(column, exp.Column) and isinstance(node, exp.Literal):
+            out.setdefault(column.name.lower(), []).append(node.name)
 
     for cmp in tree.find_all(exp.EQ, exp.GTE, exp.LTE):
-        op = {exp.EQ: "=", exp.GTE: ">=", exp.LTE: "<="}[type(cmp)]
-        add(cmp.this, cmp.expression, op)
-        add(cmp.expression, cmp.this, op)
+        add(cmp.this, cmp.expression)
+        add(cmp.expression, cmp.this)
     for node in tree.find_all(exp.In):
         for item in node.expressions:
-            add(node.this, item, "in")
+            add(node.this, item)
     for node in tree.find_all(exp.Between):
-        add(node.this, node.args.get("low"), "between")
+        add(node.this, node.args.get("low"))
     return out
