@@ -58,7 +58,7 @@ def _traces(spark) -> set[str]:
 @pytest.mark.parametrize("name", sorted(BYPASSES))
 def test_bypass_is_refused_and_leaves_no_trace(name, judge, spark):
     script = BYPASSES[name]
-    as_bug = judge.pair(script, "SELECT order_id FROM shop.orders", logged_category_l1="runtime")
+    as_bug = judge.pair(script, "SELECT order_id FROM shop.orders", category_l1="runtime")
     as_fix = judge.pair("SELECT order_idd FROM shop.orders", script)
     assert (as_bug.verdict, as_bug.reason, as_bug.bug.status) == ("dropped", "refused", "refused"), as_bug.bug
     assert (as_fix.verdict, as_fix.reason, as_fix.fix.status) == ("dropped", "refused", "refused"), as_fix.fix

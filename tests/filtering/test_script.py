@@ -134,17 +134,23 @@ def test_a_table_that_cannot_take_edge_rows_leaves_its_runtime_pairs_unchecked(s
     assert plain.reason == "kept"  # an analysis-time pair needs no rows
 
 
+def _judge_over(spark, ddl: str):
+    """A one-thread judge on a fresh sandbox holding ``ddl``."""
+    from sqlfix.filtering.judge import Judge
+    from sqlfix.filtering.sandbox import Sandbox
+
+    box = Sandbox(spark)
+    assert box.load(ddl) == []
+    return Judge(box, threads=1, timeout_s=60)
+
+
 def test_a_runtime_check_gets_rows_that_pass_the_querys_own_filters(spark):
     """Edge rows alone never reach a query that keeps one date's rows; the sandbox adds rows whose filter
     columns take the query's literals (once per set of literals, only ever appending)."""
     from collections import Counter
 
-    from sqlfix.filtering.judge import Judge
-    from sqlfix.filtering.sandbox import Sandbox
-
-    box = Sandbox(spark)
-    assert box.load("CREATE TABLE ed.daily (dt DATE, kind STRING, n INT, total BIGINT)") == []
-    judge = Judge(box, threads=1, timeout_s=60)
+    judge = _judge_over(spark, "CREATE TABLE ed.daily (dt DATE, kind STRING, n INT, total BIGINT)")
+    box = judge.box
     bug = "SELECT total / n AS avg FROM ed.daily WHERE dt = DATE '2024-01-15' AND kind IN ('web', 'app')"
     fix = "SELECT total / NULLIF(n, 0) AS avg FROM ed.daily WHERE dt = DATE '2024-01-15' AND kind IN ('web', 'app')"
     try:
@@ -161,3 +167,20 @@ def test_a_runtime_check_gets_rows_that_pass_the_querys_own_filters(spark):
         assert spark.table("ed.daily").where("n = 99999999999").count() == 0
     finally:
         judge.close()
+
+
+def test_a_pattern_bug_is_run_on_rows_when_its_leaf_fails_only_on_rows(spark):
+    """A week-based 'YYYY' passes the analyzer and fails when a row is formatted: a pair logged in that leaf
+    is run on rows and kept; with no category it is only analysed, so its bug passes."""
+    judge = _judge_over(spark, "CREATE TABLE ed.events (id BIGINT, at TIMESTAMP)")
+    bug = "SELECT id, date_format(at, 'YYYY-MM-dd') AS day FROM ed.events"
+    fix = "SELECT id, date_format(at, 'yyyy-MM-dd') AS day FROM ed.events"
+    try:
+        logged = judge.pair(bug, fix, "platform", "platform.unsupported.behaviour_change")
+        unknown = judge.pair(bug, fix)
+    finally:
+        judge.close()
+    assert (logged.verdict, logged.bug.condition, logged.dryrun_category_l3, logged.runtime_checked) == (
+        "kept", "INCONSISTENT_BEHAVIOR_CROSS_VERSION.DATETIME_PATTERN_RECOGNITION",
+        "platform.unsupported.behaviour_change", True)  # fmt: skip
+    assert (unknown.verdict, unknown.reason, unknown.runtime_checked) == ("dropped", "bug_passes", False)

@@ -14,10 +14,10 @@ from sqlfix.sql.source import Source, parse_schema
 FIXTURE = yaml.safe_load((Path(__file__).parents[1] / "fixtures" / "mutators.yaml").read_text())
 
 
-def test_the_registry_covers_forty_nine_leaves_and_every_mutator_has_cases():
+def test_the_registry_covers_fifty_three_leaves_and_every_mutator_has_cases():
     assert set(FIXTURE["cases"]) == set(MUTATORS)
-    assert len(MUTATORS) == 52
-    assert len({m.leaf for m in MUTATORS.values()}) == 49
+    assert len(MUTATORS) == 57
+    assert len({m.leaf for m in MUTATORS.values()}) == 53
 
 
 def _touched_lines(sql: str, edits) -> set[int]:
@@ -56,7 +56,7 @@ def test_each_bug_fails_in_spark_in_its_leaf_and_each_input_passes(spark):
             for case in cases:
                 if case["expected"] is None:
                     continue
-                verdict = judge.pair(case["expected"], case["input"], leaf.split(".")[0])
+                verdict = judge.pair(case["expected"], case["input"], leaf.split(".")[0], leaf)
                 if (verdict.verdict, verdict.dryrun_category_l3) != ("kept", leaf):
                     wrong[name] = (verdict.reason, verdict.dryrun_category_l3, verdict.bug.message)
         assert wrong == {}

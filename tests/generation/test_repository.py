@@ -24,7 +24,7 @@ def _summary(imported: repo.Imported) -> list[tuple]:
 
 def test_bigquery_etl_layout_statements_parameters_and_ddl():
     imported = _read("etl", "bigquery")
-    assert imported.files == 6
+    assert imported.files == 7
     date = ["@submission_date=DATE '2024-01-15'"]
     assert _summary(imported) == [
         ("sql/acme-prod/shop/orders/view.sql", 0, None, ["shop_derived.orders_v1"], []),
@@ -34,6 +34,7 @@ def test_bigquery_etl_layout_statements_parameters_and_ddl():
         ("sql/acme-prod/shop_derived/daily_v1/query.sql", 0, None, ["shop_derived.orders_v1"], date),
         ("sql/acme-prod/shop_derived/orders_v1/init.sql", 0, "not_a_query", [], []),
         ("sql/acme-prod/shop_derived/orders_v1/query.sql", 0, None, ["shop_raw.orders", "shop_raw.rates"], date),
+        ("sql/acme-prod/shop_derived/stamped_v1/query.sql", 0, None, ["shop_derived.orders_v1"], []),
         ("sql/acme-prod/tpcds_copy/q1/query.sql", 0, "reserved_benchmark", ["tpcds.store_sales"], []),
     ]
     orders = next(c for c in imported.candidates if c.origin.endswith("orders_v1/query.sql"))
@@ -118,7 +119,7 @@ def test_unknown_dialect_and_missing_folder_are_usage_errors(tmp_path, ctx):
 
 def test_import_end_to_end_reasons_and_idempotence(run_cli, lake):
     out = run_cli("corpus", "--repo", str(REPOS / "etl"), "--dialect", "bigquery")
-    assert "etl: 6 files, 8 statements -> 3 analysed queries in " in out and "; 3 new in sql_corpus)" in out
+    assert "etl: 7 files, 9 statements -> 3 analysed queries in " in out and "; 3 new in sql_corpus)" in out
     kept = {r["origin"]: r.asDict() for r in lake.read("sql_corpus").collect()}
     assert sorted(kept) == [
         "sql/acme-prod/shop/orders/view.sql",  # Spark 4 reads SELECT * EXCEPT (...)
@@ -138,8 +139,12 @@ def test_import_end_to_end_reasons_and_idempotence(run_cli, lake):
         ("sql/acme-prod/shop_derived/broken_v1/query.sql", "missing_ddl", "shop_raw.events"),
         ("sql/acme-prod/shop_derived/broken_v1/query.sql", "unparseable", "ParseError"),
         ("sql/acme-prod/shop_derived/orders_v1/init.sql", "not_a_query", "CREATE statement"),
+        ("sql/acme-prod/shop_derived/stamped_v1/query.sql", "transpile_failed", "datetime pattern 'yyyy-MM-ddT00' of date_format"),
         ("sql/acme-prod/tpcds_copy/q1/query.sql", "reserved_benchmark", "tpcds.store_sales"),
     ]
+    stamped = next(r for r in lake.read("sql_corpus_rejected").collect() if r["origin"].endswith("stamped_v1/query.sql"))
+    assert stamped["detail"].startswith(
+        "datetime pattern 'yyyy-MM-ddT00' of date_format: Unrecognized datetime pattern: 'yyyy-MM-ddT00'.")
     again = run_cli("corpus", "--repo", str(REPOS / "etl"), "--dialect", "bigquery")
     assert "; 0 new in sql_corpus)" in again
-    assert lake.read("sql_corpus").count() == 3 and lake.read("sql_corpus_rejected").count() == 5
+    assert lake.read("sql_corpus").count() == 3 and lake.read("sql_corpus_rejected").count() == 6

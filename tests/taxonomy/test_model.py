@@ -30,3 +30,16 @@ def test_a_broken_taxonomy_is_refused(tmp_path):
     (tmp_path / "double.yaml").write_text(yaml.safe_dump(double))
     with pytest.raises(TaxonomyError, match="MISSING_AGGREGATION is claimed by"):
         load_taxonomy(tmp_path / "double.yaml")
+
+
+def test_leaves_that_fail_only_on_rows():
+    """Every runtime leaf, and exactly the three leaves outside the runtime group marked on_rows."""
+    tax = load_taxonomy()
+    marked = sorted(leaf.id for leaf in tax.leaves if leaf.on_rows)
+    assert marked == ["platform.unsupported.behaviour_change", "types.expression.invalid_argument_value",
+                      "types.expression.invalid_datetime_pattern"]  # fmt: skip
+    assert tax.on_rows("runtime") is True  # a logged runtime error, whatever its leaf
+    assert tax.on_rows("types", "types.expression.invalid_datetime_pattern") is True
+    assert tax.on_rows("types", "types.mismatch.cast_not_allowed") is False
+    assert tax.on_rows("unclassified", "unclassified") is False
+    assert tax.on_rows(None) is False

@@ -88,7 +88,8 @@ def decide(bug: DryRun, fix: DryRun | None) -> tuple[str, str]:
 
 @dataclass
 class Judge:
-    """Judges pairs against one sandbox. ``runtime``: run runtime-category bug sides on edge rows."""
+    """Judges pairs against one sandbox. ``runtime``: run the bug sides of categories that fail only on rows
+    (``Taxonomy.on_rows``) on the sandbox's rows."""
 
     box: Sandbox
     threads: int = 4
@@ -136,8 +137,11 @@ class Judge:
             self._sides[key] = result
         return result
 
-    def pair(self, bug_sql: str, fixed_sql: str, logged_category_l1: str | None = None) -> Verdict:
-        runtime = self.runtime and logged_category_l1 == "runtime"
+    def pair(self, bug_sql: str, fixed_sql: str, category_l1: str | None = None,
+             category_l3: str | None = None) -> Verdict:  # fmt: skip
+        """Judge one pair; a bug whose logged (or targeted) category fails only on rows (``Taxonomy.on_rows``)
+        is run on the sandbox's rows, any other only analysed."""
+        runtime = self.runtime and self.taxonomy.on_rows(category_l1, category_l3)
         if runtime:
             try:  # outside the bound: filling is the sandbox's cost, not the SQL's
                 self.box.fill_referenced(bug_sql)
@@ -155,18 +159,19 @@ class Judge:
         return Verdict(verdict, reason, bug, fix, category, runtime)
 
     def many(self, pairs: Iterable[dict], progress=None) -> list[Verdict]:
-        """Judge ``pairs`` (dicts with bug_sql, fixed_sql, optional category_l1) on ``threads`` threads."""
+        """Judge ``pairs`` (dicts with bug_sql, fixed_sql, optional category_l1 and category_l3) on
+        ``threads`` threads."""
         pairs = list(pairs)
         seen: dict[tuple, int] = {}
         unique = []
         for p in pairs:
-            key = (p["bug_sql"], p["fixed_sql"], p.get("category_l1"))
+            key = _key(p)
             if key not in seen:
                 seen[key] = len(unique)
                 unique.append(p)
 
         def one(p: dict) -> Verdict:
-            result = self.pair(p["bug_sql"], p["fixed_sql"], p.get("category_l1"))
+            result = self.pair(p["bug_sql"], p["fixed_sql"], p.get("category_l1"), p.get("category_l3"))
             if progress is not None:
                 progress.update(1)
             return result
@@ -175,7 +180,11 @@ class Judge:
             verdicts = list(pool.map(one, unique))
         if progress is not None:
             progress.update(len(pairs) - len(unique))
-        return [verdicts[seen[(p["bug_sql"], p["fixed_sql"], p.get("category_l1"))]] for p in pairs]
+        return [verdicts[seen[_key(p)]] for p in pairs]
+
+
+def _key(p: dict) -> tuple:
+    return p["bug_sql"], p["fixed_sql"], p.get("category_l1"), p.get("category_l3")
 
 
 def _guarded(fn) -> DryRun:

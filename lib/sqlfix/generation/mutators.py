@@ -14,7 +14,14 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlfix.sql.features import AGGREGATES, MIN_TWO_ARGS, RANKING, function_name
+from sqlfix.sql.features import (
+    AGGREGATES,
+    DATETIME_PATTERN_CALLS,
+    MIN_TWO_ARGS,
+    RANKING,
+    REGEX_CALLS,
+    function_name,
+)
 from sqlfix.sql.source import NUMERIC, Edit, Source, splice
 
 Rule = Callable[[Source, random.Random], "list[Edit] | None"]
@@ -1124,3 +1131,79 @@ def scalar_subquery_keeps_rows(src, rng):
             sites.append(Edit(*src.span(item), src.text(item.this)))
     edit = _choice(rng, sites)
     return None if edit is None else [edit]
+
+
+# ---------------------------------------------------------------------------------------------- on rows
+# Bugs in a constant argument that Spark compiles when the first row is formatted or matched (a datetime
+# pattern, a regex, a time zone): they pass the analyzer, and their leaves are marked ``on_rows`` so that the
+# filter runs them on its sandbox's rows.
+TIME_ZONE_CALLS = {"from_utc_timestamp": 1, "to_utc_timestamp": 1, "convert_timezone": None}  # None: any argument
+
+
+def _inside(src: Source, tok) -> Edit:
+    """The text between a string literal's quotes, as written (an edit that would keep it)."""
+    return Edit(tok.start + 1, tok.end - 1, src.sql[tok.start + 1 : tok.end - 1])
+
+
+def _patterns(src: Source) -> list[Edit]:
+    """The datetime patterns of the query: the second argument of a formatting or parsing call."""
+    return [_inside(src, tok) for _, position, tok in src.string_arguments(DATETIME_PATTERN_CALLS) if position == 1]
+
+
+@mutator("platform.unsupported.behaviour_change")
+def week_year_pattern(src, rng):
+    """A datetime pattern's year written YYYY (the week-based year), which Spark 3+ refuses to format or parse."""
+    sites = [e for e in _patterns(src) if "yyyy" in e.text]
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    at = site.start + site.text.index("yyyy")
+    return [Edit(at, at + 4, "YYYY")]
+
+
+@mutator("types.expression.invalid_datetime_pattern")
+def iso_t_pattern(src, rng):
+    """The blank between a pattern's date and time written as an unquoted ISO T (yyyy-MM-ddTHH:mm)."""
+    sites = [site.start + m.start(1) for site in _patterns(src) for m in re.finditer(r"d( )[Hh]", site.text)]
+    at = _choice(rng, sites)
+    return None if at is None else [Edit(at, at + 1, "T")]
+
+
+@mutator("runtime.cast.datetime_parse_failure")
+def unsafe_to_timestamp(src, rng):
+    """try_to_timestamp / try_to_date written without try_: a string that does not match the pattern fails."""
+    toks = src.tokens
+    sites = [t for i, t in enumerate(toks[:-1])
+             if t.text.lower() in ("try_to_timestamp", "try_to_date") and toks[i + 1].kind == "L_PAREN"]  # fmt: skip
+    tok = _choice(rng, sites)
+    return None if tok is None else [Edit(tok.start, tok.end, tok.text[len("try_") :])]
+
+
+@mutator("types.expression.invalid_argument_value")
+def regex_unbalanced(src, rng):
+    """A regex loses the ) that closes a group (or the ] of a class): Spark cannot compile the pattern."""
+    sites = []
+    for _, position, tok in src.string_arguments(REGEX_CALLS):
+        if position == 1:
+            site = _inside(src, tok)
+            closes = [m.start() for m in re.finditer(r"(?<!\\)\)", site.text)] \
+                or [m.start() for m in re.finditer(r"(?<!\\)\]", site.text)]  # fmt: skip
+            sites += [site.start + c for c in closes]
+    at = _choice(rng, sites)
+    return None if at is None else [Edit(at, at + 1, "")]
+
+
+@mutator("types.expression.invalid_argument_value")
+def time_zone_typo(src, rng):
+    """A region time zone misspelt (America/Los Angeles, Europe/Berln), which Spark cannot resolve."""
+    sites = []
+    for name, position, tok in src.string_arguments(TIME_ZONE_CALLS):
+        wanted, site = TIME_ZONE_CALLS[name], _inside(src, tok)
+        if (wanted is None or position == wanted) and re.fullmatch(r"[A-Z][A-Za-z]+/[A-Z][A-Za-z_]+", site.text):
+            sites.append(site)
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    region, city = site.text.split("/")
+    wrong = city.replace("_", " ", 1) if "_" in city else _typo(city, rng)
+    return None if wrong is None else [Edit(site.start, site.end, f"{region}/{wrong}")]

@@ -228,7 +228,8 @@ def verify(judge, pairs: list[dict], taxonomy) -> list[dict]:
     for ddl, idx in groups.items():
         judge.box.load(ddl)
         batch = [{"bug_sql": pairs[i]["bug_sql"], "fixed_sql": pairs[i]["fixed_sql"],
-                  "category_l1": pairs[i]["target_leaf"].split(".")[0]} for i in idx]  # fmt: skip
+                  "category_l1": pairs[i]["target_leaf"].split(".")[0], "category_l3": pairs[i]["target_leaf"]}
+                 for i in idx]  # fmt: skip
         for i, verdict in zip(idx, judge.many(batch), strict=True):
             p = pairs[i]
             message = verdict.bug.message if verdict.bug.status == "error" else None

@@ -20,7 +20,8 @@ bigquery-etl tree, a dbt project) and turns each query into a corpus candidate:
    from names and use, ``INFERRED_TYPES``). A query reading no table with DDL is ``missing_ddl``.
 5. **Analysis.** Each query is analysed by Spark against its DDL in the filter's schema-only sandbox (this
    SQL is untrusted like any other: never executed); one it rejects is ``analysis_failed`` with Spark's
-   condition.
+   condition. A datetime pattern Spark cannot compile (sqlglot writes some strftime formats as patterns
+   with unquoted letters) would fail the query on its first row: ``transpile_failed``, with the pattern.
 
 Symbolic links are not followed and nothing outside the repository is read. Paths are recorded relative to
 it (``origin``); the repository's licence, where a ``LICENSE`` file names one, goes with every row.
@@ -28,6 +29,7 @@ it (``origin``); the repository's licence, where a ``LICENSE`` file names one, g
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import os
 import re
@@ -41,7 +43,9 @@ from sqlglot import exp
 from sqlglot.optimizer.scope import traverse_scope
 
 from sqlfix.errors import UsageError
+from sqlfix.sql.features import DATETIME_PATTERN_CALLS
 from sqlfix.sql.names import backquoted
+from sqlfix.sql.source import Source
 from sqlfix.sql.statements import split_statements
 
 DIALECTS = ("bigquery", "snowflake", "spark", "databricks", "trino", "postgres")
@@ -581,11 +585,38 @@ def analyse(imported: Imported, judge, bar=None) -> None:
 
     with ThreadPoolExecutor(max_workers=max(1, judge.threads), thread_name_prefix="sqlfix-import") as pool:
         results = list(pool.map(one, todo))
+    patterns: dict[str, str | None] = {}
     for c, result in zip(todo, results, strict=True):
         if not result.ok:
             c.reason = "transpile_failed" if result.stage == "parse" else "analysis_failed"
-            first = re.sub(r"^\[[A-Z_.]+\]\s*", "", (result.message or "").split("\n")[0])
-            c.detail = f"{result.condition or result.status}: {first}"
+            c.detail = f"{result.condition or result.status}: {_first_line(result.message)}"
+        elif (bad := bad_pattern(judge.box.spark, c.sql_text, patterns)) is not None:
+            c.reason, c.detail = "transpile_failed", bad
+
+
+def _first_line(message: str | None) -> str:
+    return re.sub(r"^\[[A-Z_.]+\]\s*", "", (message or "").split("\n")[0])
+
+
+def bad_pattern(spark, sql_text: str, seen: dict[str, str | None]) -> str | None:
+    """Why Spark refuses a datetime pattern of the query, or None. The analyzer accepts any pattern; Spark
+    compiles it on the first row, so a pattern sqlglot wrote from a strftime format Spark has no letter for
+    (``%Y-%m-%dT%H`` -> ``yyyy-MM-ddTHH``, a literal ``UTC``) would fail every run of the query. Each distinct
+    pattern is tried once (``seen``), as a value formatting one timestamp: never as SQL text."""
+    from pyspark.sql import functions as F
+
+    for name, position, tok in Source(sql_text).string_arguments(DATETIME_PATTERN_CALLS):
+        if position != 1:
+            continue
+        if tok.text not in seen:
+            try:
+                spark.range(1).select(F.date_format(F.lit(dt.datetime(2024, 1, 15, 12, 30)), tok.text)).collect()
+                seen[tok.text] = None
+            except Exception as exc:  # noqa: BLE001 - Spark's refusal, whatever its class, is the reason
+                seen[tok.text] = _first_line(str(exc))
+        if seen[tok.text] is not None:
+            return f"datetime pattern {tok.text!r} of {name}: {seen[tok.text]}"
+    return None
 
 
 def rows(imported: Imported, name: str, dialect: str, license: str | None) -> list[dict]:

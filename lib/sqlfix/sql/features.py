@@ -66,6 +66,14 @@ MIN_TWO_ARGS = frozenset({"date_add", "date_sub", "datediff", "date_format", "nv
                           "concat_ws", "element_at", "regexp_extract", "pmod", "greatest", "least",
                           "get_json_object", "to_char", "lpad", "rpad"})  # fmt: skip
 
+# Calls whose second argument is a datetime pattern, and calls whose second argument is a regular expression:
+# Spark compiles both when the first row is formatted or matched, not when the query is analysed.
+DATETIME_PATTERN_CALLS = frozenset({"date_format", "to_date", "to_timestamp", "to_timestamp_ntz", "to_timestamp_ltz",
+                                    "try_to_timestamp", "try_to_date", "from_unixtime", "unix_timestamp",
+                                    "to_unix_timestamp"})  # fmt: skip
+REGEX_CALLS = frozenset({"regexp_extract", "regexp_extract_all", "regexp_replace", "regexp_substr", "regexp_count",
+                         "regexp_instr"})  # fmt: skip
+
 
 def _checks() -> dict[str, Callable]:
     from sqlglot import exp

@@ -97,6 +97,30 @@ class Source:
                 return i
         raise KeyError(start)
 
+    def string_arguments(self, calls) -> list[tuple[str, int, Tok]]:
+        """(function, argument position, token) of each string literal that is a whole argument of a call to
+        one of ``calls`` (lower-case names as written). The token's ``text`` is the literal's value; its quotes
+        are the first and last characters of its span.
+
+        >>> [(f, i, t.text) for f, i, t in Source("SELECT date_format(d, 'yyyy-MM'), f('x') FROM t")
+        ...  .string_arguments({"date_format"})]
+        [('date_format', 1, 'yyyy-MM')]
+        """
+        toks, out = self.tokens, []
+        for i, tok in enumerate(toks):
+            raw = self.sql[tok.start : tok.end]
+            if tok.kind != "STRING" or not 0 < i < len(toks) - 1 or len(raw) < 2 or raw[0] != raw[-1] \
+                    or raw[0] not in "'\"" or toks[i - 1].kind not in ("L_PAREN", "COMMA") \
+                    or toks[i + 1].kind not in ("COMMA", "R_PAREN"):  # fmt: skip
+                continue
+            j, position = i - 1, 0
+            while j >= 0 and not (toks[j].kind == "L_PAREN" and toks[j].depth == tok.depth - 1):
+                position += toks[j].kind == "COMMA" and toks[j].depth == tok.depth
+                j -= 1
+            if j > 0 and toks[j - 1].text.lower() in calls:
+                out.append((toks[j - 1].text.lower(), position, tok))
+        return out
+
     def match(self, i: int) -> int:
         """Index of the parenthesis matching the one at token ``i``."""
         t = self.tokens[i]

@@ -40,10 +40,17 @@ class Leaf:
     example: str
     example_sql: str | None
     features: tuple[str, ...] = ()  # error feature: what a correct query must hold for this bug (sql.features)
+    on_rows: bool = False  # its errors are raised while rows flow, though it is not in the runtime group
 
     @property
     def l1(self) -> str:
         return self.id.split(".")[0]
+
+    @property
+    def runs_on_rows(self) -> bool:
+        """Whether a bug of this leaf shows only when a query runs: every runtime leaf, and the leaves marked
+        ``on_rows`` (a datetime pattern or a regex is compiled when the first row is formatted or matched)."""
+        return self.l1 == "runtime" or self.on_rows
 
     @property
     def l2(self) -> str:
@@ -89,6 +96,15 @@ class Taxonomy:
                 return leaf
         raise KeyError(leaf_id)
 
+    def on_rows(self, category_l1: str | None, category_l3: str | None = None) -> bool:
+        """Whether a bug classified ``category_l1``/``category_l3`` must be run on rows to be seen failing."""
+        if category_l1 == "runtime":
+            return True
+        try:
+            return bool(category_l3) and self.leaf(category_l3).runs_on_rows
+        except KeyError:  # unclassified, or a leaf of another taxonomy version
+            return False
+
     def claims(self) -> dict[str, list[Leaf]]:
         """Condition -> leaves that claim it."""
         out: dict[str, list[Leaf]] = {}
@@ -129,6 +145,7 @@ def _load(path: str, _mtime: float) -> Taxonomy:
                 example=item.get("example", ""),
                 example_sql=item.get("example_sql"),
                 features=tuple(item.get("features") or ()),
+                on_rows=bool(item.get("on_rows")),
             )
         )
     taxonomy = Taxonomy(int(raw.get("version", 1)), groups, tuple(leaves))
