@@ -596,6 +596,33 @@ def duplicate_cte(src, rng):
     return [Edit(*src.name_span(ident), first)]
 
 
+@mutator("resolution.ambiguity.ambiguous_alias")
+def lateral_alias_twice(src, rng):
+    """A copy-pasted alias: an item before a lateral alias's use takes that alias too (AS total twice), so
+    the later item cannot tell which one it reads."""
+    exp = _exp()
+    scope = src.scope_columns()
+    names = {c.name.lower() for c in _columns(src)}
+    sites = []
+    for select in _selects(src):
+        items = select.expressions
+        first: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if isinstance(item, exp.Alias):
+                first.setdefault(item.alias.lower(), i)
+        for j, item in enumerate(items):
+            used = {c.name for c in item.find_all(exp.Column) if not c.table and c.name.lower() not in scope
+                    and first.get(c.name.lower(), j) < j}  # fmt: skip
+            for name in sorted(used):
+                for k, other in enumerate(items[:j]):
+                    ident = other.args.get("alias") if isinstance(other, exp.Alias) else None
+                    if k != first[name.lower()] and isinstance(ident, exp.Identifier) and not ident.quoted \
+                            and "start" in ident.meta and ident.name.lower() not in names:  # fmt: skip
+                        sites.append((ident, name))
+    site = _choice(rng, sites)
+    return None if site is None else [Edit(*src.name_span(site[0]), site[1])]
+
+
 @mutator("resolution.variable.unresolved_variable")
 def literal_to_parameter(src, rng):
     """A WHERE literal left as a notebook parameter (:name) nobody binds."""
