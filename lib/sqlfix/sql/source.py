@@ -107,18 +107,20 @@ class Source:
         [('date_format', 1, 'yyyy-MM')]
         """
         toks, out = self.tokens, []
+        calls_open: list[list] = []  # per open parenthesis: [the name before it, commas seen at its depth]
         for i, tok in enumerate(toks):
-            raw = self.sql[tok.start : tok.end]
-            if tok.kind != "STRING" or not 0 < i < len(toks) - 1 or len(raw) < 2 or raw[0] != raw[-1] \
-                    or raw[0] not in "'\"" or toks[i - 1].kind not in ("L_PAREN", "COMMA") \
-                    or toks[i + 1].kind not in ("COMMA", "R_PAREN"):  # fmt: skip
-                continue
-            j, position = i - 1, 0
-            while j >= 0 and not (toks[j].kind == "L_PAREN" and toks[j].depth == tok.depth - 1):
-                position += toks[j].kind == "COMMA" and toks[j].depth == tok.depth
-                j -= 1
-            if j > 0 and toks[j - 1].text.lower() in calls:
-                out.append((toks[j - 1].text.lower(), position, tok))
+            if tok.kind == "L_PAREN":
+                calls_open.append([toks[i - 1].text.lower() if i > 0 else "", 0])
+            elif tok.kind == "R_PAREN":
+                if calls_open:
+                    calls_open.pop()
+            elif tok.kind == "COMMA" and calls_open:
+                calls_open[-1][1] += 1
+            elif tok.kind == "STRING" and calls_open and calls_open[-1][0] in calls and i + 1 < len(toks) \
+                    and toks[i - 1].kind in ("L_PAREN", "COMMA") and toks[i + 1].kind in ("COMMA", "R_PAREN"):  # fmt: skip
+                raw = self.sql[tok.start : tok.end]
+                if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+                    out.append((calls_open[-1][0], calls_open[-1][1], tok))
         return out
 
     def match(self, i: int) -> int:
