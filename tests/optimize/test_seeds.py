@@ -54,7 +54,7 @@ def test_corpus_queries_are_placed_renamed_and_rejected_with_reasons():
 
 
 @pytest.mark.slow
-def test_optimize_seeds_end_to_end_over_an_imported_repository(run_cli, lake, monkeypatch):
+def test_optimize_seeds_end_to_end_over_an_imported_repository(run_cli, ctx, lake, monkeypatch):
     from pathlib import Path
 
     repo = Path(__file__).parents[1] / "fixtures" / "repos" / "etl"
@@ -80,6 +80,29 @@ def test_optimize_seeds_end_to_end_over_an_imported_repository(run_cli, lake, mo
     again = run_cli(*sizes, "optimize", "seeds")
     assert "optimize: 2 seeds of 3 corpus queries" in again
     assert sorted((r["seed_id"], r["seed_sql"]) for r in lake.read("opt_seeds").collect()) == before  # a re-run
+
+    from sqlfix.config import apply_override
+    from sqlfix.context import Context
+    from sqlfix.optimize.databases import Instance
+    from sqlfix.optimize.run import holdout_verifiers, seed_pool
+
+    cfg = ctx.cfg
+    for key_value in sizes[1::2] + ["optimize.seeds.builtin=false"]:
+        cfg = apply_override(cfg, key_value)
+    run = Context(cfg, _spark=ctx.spark)  # the run's settings, as the benchmark reads them
+    pool = seed_pool(run)  # the corpus seeds only, over their domain's tables
+    assert (sorted(name for _, name, _ in pool.seeds), sorted(pool.specs)) == (
+        sorted(s.removeprefix("etl.shop_derived.") for s in dict(before)), ["etl.shop_derived"])  # fmt: skip
+    unseen = holdout_verifiers(run, pool, {"etl.shop_derived"}, Instance("holdout", 0.1, 99))
+    verifier = unseen("etl.shop_derived")  # one more draw of the domain's own tables, written first
+    assert (list(verifier.sessions), verifier.large) == (["holdout"], "holdout")
+    orders = next(t for t in pool.specs["etl.shop_derived"] if t.view == "orders_v1")
+    count = verifier.sessions["holdout"].sql("SELECT COUNT(*) AS n FROM orders_v1").collect()[0]["n"]
+    assert count == orders.rows(cfg["optimize"]["seeds"], 0.1)
+    view = seeds["sql/acme-prod/shop/orders/view.sql"]["seed_sql"]
+    same = verifier.check(view, view.replace("FROM orders_v1", "FROM (SELECT * FROM orders_v1)"), measure=False)
+    fewer = verifier.check(view, view + "\nLIMIT 1", measure=False)
+    assert (same.passed, fewer.passed, fewer.tier) == (True, False, "small")
 
     from sqlfix.optimize import seeds as seeds_module
 

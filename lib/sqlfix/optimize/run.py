@@ -41,8 +41,9 @@ class Verifiers:
     """One verifier per database a pool's seeds read (the generated domains share one), made when first
     asked for."""
 
-    def __init__(self, cfg: dict, spark, pool: Pool):
+    def __init__(self, cfg: dict, spark, pool: Pool, insts: list[Instance] | None = None, large: str | None = None):
         self.cfg, self.spark, self.pool, self._made = cfg, spark, pool, {}
+        self.insts, self.large = insts, large
 
     def __call__(self, domain: str) -> Verifier:
         from sqlfix.optimize import seeds
@@ -50,9 +51,39 @@ class Verifiers:
         key = None if self.pool.generated(domain) else domain
         if key not in self._made:
             specs = self.pool.specs.get(domain, [])
-            self._made[key] = make_verifier(self.cfg, self.spark, contracts=(lambda i: {
+            self._made[key] = make_verifier(self.cfg, self.spark, self.insts, self.large, contracts=(lambda i: {
                 s.view: seeds.contract(domain, s, i) for s in specs}) if key else None)  # fmt: skip
         return self._made[key]
+
+
+class DataFailed(Exception):
+    """The lake refused a corpus domain's generated table; the message names the view and the lake's first line."""
+
+
+def write_domain(ctx, domain: str, tables: list, inst: Instance) -> None:
+    """Generate and write one corpus domain's tables (``seeds.TableSpec``) for one instance (overwritten:
+    idempotent); raises ``DataFailed`` at the first table the lake refuses."""
+    from sqlfix.optimize import seeds
+
+    scfg = ctx.cfg["optimize"]["seeds"]
+    sizes = seeds.key_sizes(scfg, tables, inst.scale)
+    for t in tables:
+        try:
+            frame = seeds.generate(ctx.spark, t, sizes, t.rows(scfg, inst.scale), inst.seed, float(scfg["null_share"]))
+            ctx.lake.write_dataset(seeds.contract(domain, t, inst), frame)
+        except Exception as exc:  # noqa: BLE001 - DDL the lake refuses: the caller rejects the domain's seeds
+            first = (str(exc).strip().splitlines() or [repr(exc)])[0]
+            raise DataFailed(f"{t.view}: {first}") from exc
+
+
+def holdout_verifiers(ctx, pool: Pool, domains: set[str], inst: Instance) -> Verifiers:
+    """Verifiers over one more instance (``inst``: a draw never used while generating) of the databases of
+    ``domains``: its data written first (the generated domains' tables once, each corpus domain's own)."""
+    if any(pool.generated(d) for d in domains):
+        build_instance(ctx.lake, inst)
+    for domain in sorted(d for d in domains if not pool.generated(d)):
+        write_domain(ctx, domain, pool.specs[domain], inst)
+    return Verifiers(ctx.cfg, ctx.spark, pool, [inst], inst.name)
 
 
 def seed_pool(ctx, say=print) -> Pool:
@@ -116,16 +147,11 @@ def run_seeds(ctx, say=print) -> dict:
                 if domain in failed:  # its other instances would fail the same way
                     bar.update(1)
                     continue
-                sizes = seeds.key_sizes(scfg, tables, inst.scale)
                 try:
-                    for t in tables:
-                        rows_ = t.rows(scfg, inst.scale)
-                        frame = seeds.generate(ctx.spark, t, sizes, rows_, inst.seed, float(scfg["null_share"]))
-                        ctx.lake.write_dataset(seeds.contract(domain, t, inst), frame)
-                        generated_tables += 1
-                except Exception as exc:  # noqa: BLE001 - one domain's DDL the lake refuses: its seeds are rejected
-                    first = (str(exc).strip().splitlines() or [repr(exc)])[0]
-                    failed.setdefault(domain, f"{t.view}: {first}")
+                    write_domain(ctx, domain, tables, inst)
+                    generated_tables += len(tables)
+                except DataFailed as exc:
+                    failed.setdefault(domain, str(exc))
                 bar.update(1)
     for domain, why in failed.items():
         say(f"optimize seeds: domain {domain}: data not written ({why}); its queries are rejected as data_failed")
