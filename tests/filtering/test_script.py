@@ -184,3 +184,13 @@ def test_a_pattern_bug_is_run_on_rows_when_its_leaf_fails_only_on_rows(spark):
         "kept", "INCONSISTENT_BEHAVIOR_CROSS_VERSION.DATETIME_PATTERN_RECOGNITION",
         "platform.unsupported.behaviour_change", True)  # fmt: skip
     assert (unknown.verdict, unknown.reason, unknown.runtime_checked) == ("dropped", "bug_passes", False)
+
+
+def test_a_task_that_fails_outside_spark_reports_its_root_cause(box):
+    """RLIKE compiles its pattern in the task: the job fails with Java's PatternSyntaxException under Spark's
+    "Job aborted" wrapper, which has no condition. The record names the root cause, not the wrapper."""
+    sql = "SELECT order_id FROM shop.orders WHERE order_status RLIKE '^(new|paid$'"
+    box.fill_referenced(sql)
+    result = check_script(box, sql, runtime=True)
+    assert (result.status, result.condition, result.stage) == ("error", "INTERNAL_ERROR", "runtime")
+    assert result.message.splitlines()[0] == "PatternSyntaxException: Unclosed group near index 11"

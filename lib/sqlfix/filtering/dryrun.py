@@ -77,11 +77,33 @@ def failure(exc: Py4JJavaError | CapturedException, plan: bool = True) -> DryRun
         message = call(java.getSimpleMessage) + (";" if with_plan else "")
     else:
         message = call(java.getMessage)
-    try:
-        condition, sqlstate = call(java.getCondition), call(java.getSqlState)
-    except Py4JError:  # not a SparkThrowable (a StackOverflowError, say)
-        condition = sqlstate = None
+    condition, sqlstate = _condition(java)
+    if condition is None and (root := _root_cause(java)) is not None:
+        # a task failed for a reason that is not Spark's own ("Job aborted ...: java.util.regex.
+        # PatternSyntaxException: ..."): the root cause is what the user has to fix, so it is the message
+        name = str(call(call(root.getClass).getName))
+        kind, message = name.rsplit(".", 1)[-1], call(root.getMessage)
+        condition, sqlstate = _condition(root)
     return DryRun("error", condition=condition, sqlstate=sqlstate, message=(message or name).strip(), kind=kind)
+
+
+def _condition(java) -> tuple[str | None, str | None]:
+    """(error condition, SQLSTATE) of a Java exception; (None, None) for one that is not a SparkThrowable."""
+    try:
+        return call(java.getCondition), call(java.getSqlState)
+    except Py4JError:  # not a SparkThrowable (a StackOverflowError, say)
+        return None, None
+
+
+def _root_cause(java, depth: int = 16):
+    """The last exception of ``java``'s cause chain (at most ``depth`` links), or None when it has no cause."""
+    root = None
+    for _ in range(depth):
+        cause = call(java.getCause)
+        if cause is None:  # Java's getCause: null where the cause is absent or the exception itself
+            break
+        root = java = cause
+    return root
 
 
 def analyze(spark: SparkSession, sql: str) -> DryRun:

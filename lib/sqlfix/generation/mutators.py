@@ -1209,9 +1209,13 @@ def unsafe_to_timestamp(src, rng):
 @mutator("types.expression.invalid_argument_value")
 def regex_unbalanced(src, rng):
     """A regex loses the ) that closes a group (or the ] of a class): Spark cannot compile the pattern."""
+    toks = src.tokens
+    regexes = [tok for _, position, tok in src.string_arguments(REGEX_CALLS) if position == 1]
+    regexes += [toks[i + 1] for i, t in enumerate(toks[:-1])
+                if t.text.lower() in ("rlike", "regexp") and toks[i + 1].kind == "STRING"]  # x RLIKE 'pattern'  # fmt: skip
     sites = []
-    for _, position, tok in src.string_arguments(REGEX_CALLS):
-        if position == 1:
+    for tok in regexes:
+        if src.sql[tok.start] in "'\"":
             site = _inside(src, tok)
             closes = [m.start() for m in re.finditer(r"(?<!\\)\)", site.text)] \
                 or [m.start() for m in re.finditer(r"(?<!\\)\]", site.text)]  # fmt: skip
