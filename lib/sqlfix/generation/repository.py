@@ -153,6 +153,41 @@ def _jinja_context() -> dict:
 
 
 RENDERED_NAMES = ("ds", "ds_nodash", "ts", "execution_date", "submission_date", "run_started_at")
+_CONFIG_START = re.compile(r"\{\{-?\s*config\s*\(")
+
+
+def without_config(text: str) -> str:
+    r"""``text`` with each ``{{ config(...) }}`` block removed. dbt reads a model's settings from it, and the
+    SQL never holds it. Its arguments may call the project's macros (``incremental_predicate(...)``), which
+    cannot be rendered here, so the block is cut as written, up to the ``}}`` after its closing parenthesis
+    (quotes respected). Where that is not found, the text is returned as it is and rendering names the reason.
+
+    Example:
+        >>> without_config("{{ config(alias='t', predicates=[p('x)')]) }}\nselect 1")
+        '\nselect 1'
+        >>> without_config("{{ config(alias='t' }}select 1")
+        "{{ config(alias='t' }}select 1"
+    """
+    out, at = [], 0
+    while found := _CONFIG_START.search(text, at):
+        depth, quote, i = 1, None, found.end()
+        while i < len(text) and depth:
+            ch = text[i]
+            if quote:
+                quote = None if ch == quote else quote
+            elif ch in "'\"":
+                quote = ch
+            elif ch == "(":
+                depth += 1
+            elif ch == ")":
+                depth -= 1
+            i += 1
+        close = re.compile(r"\s*-?\}\}").match(text, i) if not depth else None
+        if close is None:
+            return text
+        out.append(text[at : found.start()])
+        at = close.end()
+    return "".join(out) + text[at:]
 
 
 def render(text: str) -> tuple[str, list[str]]:
@@ -168,6 +203,7 @@ def render(text: str) -> tuple[str, list[str]]:
     """
     if "{{" not in text and "{%" not in text:
         return text, []
+    text = without_config(text)
     import jinja2
     from jinja2 import meta
     from jinja2.sandbox import SandboxedEnvironment
