@@ -507,6 +507,24 @@ def table_typo(src, rng):
     return None if new is None else [Edit(start, end, new)]
 
 
+_CATALOGS = ("main", "prod", "hive_metastore", "dev")  # Unity Catalog's default, a project, a workspace
+
+
+@mutator("resolution.relation.schema_or_catalog_not_found")
+def catalog_prefix(src, rng):
+    """A table named under a catalog the engine does not have (main.shop.orders, copied from a workspace with
+    Unity Catalog or from a BigQuery project): Spark's session catalog takes a one-part database."""
+    tables = [t for t in src.tree.find_all(_exp().Table)
+              if t.db and not t.catalog and "start" in t.args["db"].meta]  # fmt: skip
+    table = _choice(rng, tables)
+    if table is None:
+        return None
+    start, _ = src.name_span(table.args["db"])
+    if start and src.sql[start - 1] == "`":
+        start -= 1
+    return [Edit(start, start, f"{_choice(rng, list(_CATALOGS))}.")]
+
+
 @mutator("resolution.function.unknown_function")
 def function_typo(src, rng):
     """A function name misspelt (SUMM, cnt, uppper)."""
