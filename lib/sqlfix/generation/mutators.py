@@ -365,6 +365,24 @@ def on_without_join(src, rng):
     return [Edit(previous.end, start, "," + (gap if "\n" in gap else " "))]
 
 
+@mutator("syntax.statement.invalid_clause")
+def lateral_table(src, rng):
+    """LATERAL written before a joined table: Spark takes it only before a subquery or a table function."""
+    exp = _exp()
+    sites = []
+    for join in src.tree.find_all(exp.Join):
+        if isinstance(join.this, exp.Table) and not isinstance(join.this.this, exp.Anonymous):
+            start = src.span(join.this)[0]
+            i = src.token_at(start) - 1
+            if i >= 1 and src.tokens[i].kind in ("JOIN", "COMMA"):
+                sites.append((start, src.tokens[i].text))
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    start, before = site
+    return [Edit(start, start, _kw(before if before != "," else src.tokens[0].text, "LATERAL") + " ")]
+
+
 @mutator("syntax.parse.other_syntax_error")
 def between_comma(src, rng):
     """BETWEEN a AND b written BETWEEN a, b."""
