@@ -56,25 +56,45 @@ def test_bigquery_etl_layout_statements_parameters_and_ddl():
 
 def test_dbt_layout_renders_refs_sources_and_quarantines_unknown_macros():
     imported = _read("dbt", "snowflake")
-    assert imported.files == 3  # macros/ is not a model
+    assert imported.files == 6  # macros/ is not a model
     assert _summary(imported) == [
         ("models/marts/customer_orders.sql", 0, None, ["stg_orders"], []),
+        ("models/marts/fiscal_marts.sql", 0, "unrendered_jinja", [], []),  # another project's macro
+        ("models/marts/order_amounts.sql", 0, None, ["jaffle_shop.payments"], []),  # the project's macro
         ("models/marts/star.sql", 0, "unrendered_jinja", [], []),
         ("models/staging/stg_orders.sql", 0, None, ["jaffle_shop.orders"], []),
+        ("sub/finance/models/fiscal_orders.sql", 0, None, ["stg_orders"], []),  # its own and the outer macros
     ]
-    star = imported.candidates[1]
-    assert star.detail == "UndefinedError: 'dbt_utils' is undefined"
-    staging = imported.candidates[2]
-    assert staging.sql_text == (  # config() cut (its project macro unread), the is_incremental() block left out
+    fiscal, star = imported.candidates[1], imported.candidates[3]
+    assert (fiscal.detail, star.detail) == (
+        "UndefinedError: 'fiscal_year' is undefined", "UndefinedError: 'dbt_utils' is undefined")  # fmt: skip
+    assert imported.candidates[2].sql_text == (
+        "SELECT\n  order_id,\n  CAST((\n    amount_cents / 100\n  ) AS DECIMAL(16, 2)) AS amount\nFROM jaffle_shop.payments"
+    )
+    assert imported.candidates[5].sql_text.splitlines()[2] == "  EXTRACT(YEAR FROM order_date) AS fiscal_year,"
+    staging = imported.candidates[4]
+    assert staging.sql_text == (  # config() cut (its project macro unread), the is_incremental() block left out,
+        # the project's own source() (a wrapper of dbt's) not called
         "SELECT\n  id AS order_id,\n  user_id AS customer_id,\n  order_date,\n  status\nFROM jaffle_shop.orders"
     )
     assert {name: (t.origin, t.ddl) for name, t in imported.catalog.items()} == {
         "jaffle_shop.orders": ("declared", "CREATE TABLE jaffle_shop.orders (`id` DECIMAL(38, 0), `user_id` "
                                "DECIMAL(38, 0), `order_date` DATE, `status` STRING)"),
+        "jaffle_shop.payments": ("inferred", "CREATE TABLE jaffle_shop.payments (`amount_cents` DOUBLE, "
+                                 "`order_id` STRING)"),
         "stg_orders": ("inferred", "CREATE TABLE stg_orders (`order_id` STRING, `customer_id` STRING, `order_date` "
                        "DATE, `status` STRING)"),  # declared columns without data_type: typed by name
     }  # fmt: skip
     assert repo.license_of(REPOS / "dbt") == "Apache License"
+
+
+def test_project_macros_are_scoped_by_dbt_project_and_unloadable_files_listed():
+    macros = repo.ProjectMacros(REPOS / "dbt")
+    assert sorted(macros.for_file(REPOS / "dbt" / "models" / "m.sql")) == ["cents_to_dollars"]
+    assert sorted(macros.for_file(REPOS / "dbt" / "sub" / "finance" / "models" / "m.sql")) == [
+        "cents_to_dollars", "fiscal_year"]  # fmt: skip
+    assert macros.skipped == ["macros/materialization.sql: TemplateSyntaxError: Encountered unknown tag "
+                              "'materialization'."]  # fmt: skip
 
 
 def test_plain_layout_binds_named_placeholders():

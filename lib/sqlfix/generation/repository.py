@@ -190,8 +190,17 @@ def without_config(text: str) -> str:
     return "".join(out) + text[at:]
 
 
-def render(text: str) -> tuple[str, list[str]]:
-    """Text with its Jinja rendered (sandboxed; no undefined name is guessed) and the run variables it used.
+def _environment():
+    import jinja2
+    from jinja2.sandbox import SandboxedEnvironment
+
+    return SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False,
+                                extensions=["jinja2.ext.do", "jinja2.ext.loopcontrols"])  # dbt's own two  # fmt: skip
+
+
+def render(text: str, macros: dict | None = None) -> tuple[str, list[str]]:
+    """Text with its Jinja rendered (sandboxed; no undefined name is guessed) and the run variables it used;
+    ``macros``: the project's own macros by name (``ProjectMacros``).
 
     Example:
         >>> render("select * from {{ ref('orders') }} where d = '{{ ds }}' {% if is_incremental() %}and 1{% endif %}")
@@ -204,12 +213,10 @@ def render(text: str) -> tuple[str, list[str]]:
     if "{{" not in text and "{%" not in text:
         return text, []
     text = without_config(text)
-    import jinja2
     from jinja2 import meta
-    from jinja2.sandbox import SandboxedEnvironment
 
-    env = SandboxedEnvironment(undefined=jinja2.StrictUndefined, autoescape=False)
-    context = _jinja_context()
+    env = _environment()
+    context = {**_jinja_context(), **(macros or {})}
     try:
         used = meta.find_undeclared_variables(env.parse(text))
         out = env.from_string(text).render(context)
@@ -218,6 +225,78 @@ def render(text: str) -> tuple[str, list[str]]:
     except Exception as exc:  # noqa: BLE001 - TemplateError, or an include/import with no loader: the file's reason
         raise Problem("unrendered_jinja", f"{type(exc).__name__}: {exc}") from None
     return out, [f"{name}={context[name]!r}" for name in RENDERED_NAMES if name in used]
+
+
+class ProjectMacros:
+    """A dbt repository's own macros, rendered as dbt would call them: the ``.sql`` files of every folder whose
+    name holds ``macros`` (dbt's ``macros/``, a shared ``dbt_macros/``). A model sees the macros of its own dbt
+    project (the nearest folder above it with a ``dbt_project.yml``) over those outside every project. Folders
+    are found by walking the repository, never read from a project's settings. A macro file that Jinja cannot
+    parse or run on its own (a ``materialization``, a ``test`` block, a call to what only dbt has) is left out
+    and listed in ``skipped``; a model that calls one of its macros is then quarantined by the name it lacks.
+    A project macro named like a name of the render context (``ref``, ``source``, ``is_incremental``) is not
+    what a model calls: the context's own stands for dbt's.
+
+    Example (not run: reads files): ``ProjectMacros(Path("spellbook")).for_file(model)["uniswap_compatible_v2_trades"]``
+    """
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.skipped: list[str] = []
+        self._files: dict[Path, list[Path]] = {}
+        for folder, dirs, files in os.walk(self.root, followlinks=False):
+            dirs[:] = sorted(d for d in dirs if d == "macros" or (d not in SKIPPED_DIRS and not d.startswith(".")))
+            if any(part == "macros" or part.endswith("_macros") for part in Path(folder).relative_to(self.root).parts):
+                for name in sorted(files):
+                    path = Path(folder) / name
+                    if name.endswith(".sql") and not path.is_symlink():
+                        self._files.setdefault(self.project_of(path), []).append(path)
+        self._built: dict[Path, dict] = {}
+        self._loadable: dict[Path, str | None] = {}
+
+    def project_of(self, path: Path) -> Path:
+        """The nearest folder above ``path`` (within the repository) that holds a ``dbt_project.yml``, else the root."""
+        folder = path.parent
+        while folder != self.root and self.root in folder.parents:
+            if (folder / "dbt_project.yml").is_file():
+                return folder
+            folder = folder.parent
+        return self.root
+
+    def for_file(self, path: Path) -> dict:
+        """The macros a model at ``path`` can call, by name (built once per project)."""
+        project = self.project_of(path)
+        if project not in self._built:
+            files = self._files.get(self.root, []) + (self._files.get(project, []) if project != self.root else [])
+            self._built[project] = self._module(files)
+        return self._built[project]
+
+    def _module(self, files: list[Path]) -> dict:
+        from jinja2.runtime import Macro
+
+        env, context = _environment(), _jinja_context()
+        texts = [t for t in (self._loadable_text(path, env, context) for path in files) if t is not None]
+        if not texts:
+            return {}
+        module = env.from_string("\n".join(texts)).make_module(context)  # one module: macros call each other
+        return {name: value for name, value in vars(module).items() if isinstance(value, Macro)}
+
+    def _loadable_text(self, path: Path, env, context: dict) -> str | None:
+        """A macro file's text if Jinja can parse and run it alone (one file that cannot would take every
+        other macro with it), once per file."""
+        if path not in self._loadable:
+            # a project's own ref/source/is_incremental wrap dbt's (builtins.source, run-time state): what a run
+            # gives is the render context's, so they are renamed out of the way, never called
+            names = "|".join(map(re.escape, context))
+            text = re.sub(r"(\{%-?\s*macro\s+)(" + names + r")(\s*\()", r"\1_project_\2\3",
+                          path.read_text(errors="replace"))  # fmt: skip
+            try:
+                env.from_string(text).make_module(context)
+            except Exception as exc:  # noqa: BLE001 - a TemplateError, or a Problem its top level raised
+                self.skipped.append(f"{path.relative_to(self.root).as_posix()}: {type(exc).__name__}: {exc}"[:300])
+                text = None
+            self._loadable[path] = text
+        return self._loadable[path]
 
 
 # ---------------------------------------------------------------------------------------------- parameters
@@ -303,10 +382,11 @@ def physical_tables(tree: exp.Expression) -> list[str]:
     return out
 
 
-def statements(origin: str, text: str, dialect: str) -> list[Candidate]:
-    """The candidates of one file: each statement rendered, bound, transpiled (or its problem)."""
+def statements(origin: str, text: str, dialect: str, macros: dict | None = None) -> list[Candidate]:
+    """The candidates of one file: each statement rendered (with the project's ``macros``), bound, transpiled
+    (or its problem)."""
     try:
-        rendered, used = render(text)
+        rendered, used = render(text, macros)
     except Problem as problem:
         return [Candidate(origin, 0, text.strip(), reason=problem.reason, detail=problem.detail)]
     out = []
@@ -569,10 +649,12 @@ def read_repository(root: Path, dialect: str, schema_glob: str = SCHEMA_FILES, r
         raise UsageError("not a folder", input=str(root), hint="--repo DIR: a checked-out repository")
     quiet = _quiet_sqlglot()
     try:
-        files, candidates = 0, []
+        files, candidates, macros = 0, [], ProjectMacros(root)
         for path in sql_files(root) if paths is None else paths:
             files += 1
-            candidates.extend(statements(path.relative_to(root).as_posix(), path.read_text(errors="replace"), dialect))
+            text = path.read_text(errors="replace")
+            own = macros.for_file(path) if "{{" in text or "{%" in text else None
+            candidates.extend(statements(path.relative_to(root).as_posix(), text, dialect, own))
             if bar is not None:
                 bar.update(1)
         for c in candidates:
