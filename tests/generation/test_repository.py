@@ -63,8 +63,10 @@ def test_dbt_layout_renders_refs_sources_and_quarantines_unknown_macros():
         ("models/marts/order_amounts.sql", 0, None, ["jaffle_shop.payments"], []),  # the project's macro
         ("models/marts/star.sql", 0, "unrendered_jinja", [], []),
         ("models/staging/stg_orders.sql", 0, None, ["jaffle_shop.orders"], []),
-        ("sub/finance/models/fiscal_orders.sql", 0, None, ["stg_orders"], []),  # its own and the outer macros
+        ("sub/finance/models/fiscal_orders.sql", 0, None, ["jaffle_shop.payments"], []),  # its own and the outer
     ]
+    assert imported.macros_skipped == [
+        "macros/materialization.sql: TemplateSyntaxError: Encountered unknown tag 'materialization'."]  # fmt: skip
     fiscal, star = imported.candidates[1], imported.candidates[3]
     assert (fiscal.detail, star.detail) == (
         "UndefinedError: 'fiscal_year' is undefined", "UndefinedError: 'dbt_utils' is undefined")  # fmt: skip
@@ -81,7 +83,7 @@ def test_dbt_layout_renders_refs_sources_and_quarantines_unknown_macros():
         "jaffle_shop.orders": ("declared", "CREATE TABLE jaffle_shop.orders (`id` DECIMAL(38, 0), `user_id` "
                                "DECIMAL(38, 0), `order_date` DATE, `status` STRING)"),
         "jaffle_shop.payments": ("inferred", "CREATE TABLE jaffle_shop.payments (`amount_cents` DOUBLE, "
-                                 "`order_id` STRING)"),
+                                 "`order_date` DATE, `order_id` STRING)"),
         "stg_orders": ("inferred", "CREATE TABLE stg_orders (`order_id` STRING, `customer_id` STRING, `order_date` "
                        "DATE, `status` STRING)"),  # declared columns without data_type: typed by name
     }  # fmt: skip
@@ -135,6 +137,17 @@ def test_unknown_dialect_and_missing_folder_are_usage_errors(tmp_path, ctx):
         repo.read_repository(tmp_path / "nope", "spark")
     with pytest.raises(UsageError, match="a pattern inside the repository"):
         repo.read_repository(REPOS / "etl", "bigquery", "../**/*.yaml")
+
+
+def test_import_of_a_dbt_project_names_the_macro_files_it_left_out(run_cli, lake):
+    out = run_cli("corpus", "--repo", str(REPOS / "dbt"), "--dialect", "snowflake")
+    assert "dbt: 6 files, 6 statements -> 4 analysed queries in " in out and "; 4 new in sql_corpus)" in out
+    assert out.splitlines()[-1] == (
+        "corpus: macro file left out: macros/materialization.sql: TemplateSyntaxError: Encountered unknown tag "
+        "'materialization'.")  # fmt: skip
+    assert sorted(r["origin"] for r in lake.read("sql_corpus").collect()) == [
+        "models/marts/customer_orders.sql", "models/marts/order_amounts.sql", "models/staging/stg_orders.sql",
+        "sub/finance/models/fiscal_orders.sql"]  # fmt: skip
 
 
 def test_import_end_to_end_reasons_and_idempotence(run_cli, lake):

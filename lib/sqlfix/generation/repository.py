@@ -632,6 +632,7 @@ class Imported:
     candidates: list[Candidate]
     catalog: dict[str, TableDdl]
     files: int
+    macros_skipped: list[str] = field(default_factory=list)  # macro files Jinja could not load (``ProjectMacros``)
 
 
 def read_repository(root: Path, dialect: str, schema_glob: str = SCHEMA_FILES, reserved: dict | None = None,
@@ -664,7 +665,7 @@ def read_repository(root: Path, dialect: str, schema_glob: str = SCHEMA_FILES, r
         catalog = repository_catalog(kept, declared_tables(root, schema_glob, dialect))
     finally:
         quiet()
-    return Imported(candidates, catalog, files)
+    return Imported(candidates, catalog, files, macros.skipped)
 
 
 def analyse(imported: Imported, judge, bar=None) -> None:

@@ -95,6 +95,7 @@ def run_repository(ctx, root: str, dialect: str, schema_glob: str | None = None,
         "repository": label, "files": imported.files, "statements": len(imported.candidates), "corpus": corpus.count(),
         "added": added.inserted, "rejected": dict(sorted(reasons.items())), "ddl": dict(sorted(origins.items())),
         "tables": len(imported.catalog), "seconds": round(time.perf_counter() - started, 1),
+        "macros_skipped": imported.macros_skipped,
     }  # fmt: skip
     corpus.unpersist()
     rejected.unpersist()
