@@ -1213,6 +1213,29 @@ def _patterns(src: Source) -> list[Edit]:
     return [_inside(src, tok) for _, position, tok in src.string_arguments(DATETIME_PATTERN_CALLS) if position == 1]
 
 
+@mutator("platform.unsupported.unsupported_feature")
+def window_reads_alias(src, rng):
+    """A window reads an earlier item's alias instead of its expression (SUM(x) AS total, RANK() OVER (ORDER BY
+    total)): Spark resolves lateral aliases, but not inside a window."""
+    exp = _exp()
+    columns, sites = _names_in_scope(src), []
+    for select in _selects(src):
+        items = select.expressions
+        for i, item in enumerate(items):
+            alias = item.args.get("alias") if isinstance(item, exp.Alias) else None
+            inner = item.this if alias is not None else None
+            if inner is None or not re.fullmatch(r"[A-Za-z_]\w*", alias.name) or alias.name.lower() in columns:
+                continue  # an alias that is also a column name resolves to the column: no error
+            for later in items[i + 1 :]:
+                for window in later.find_all(exp.Window):
+                    sites += [(node, alias.name) for node in window.walk() if node is not window and node == inner]
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    start, end = src.span(site[0])
+    return [Edit(start, end, site[1])]
+
+
 @mutator("platform.unsupported.behaviour_change")
 def week_year_pattern(src, rng):
     """A datetime pattern's year written YYYY (the week-based year), which Spark 3+ refuses to format or parse."""
