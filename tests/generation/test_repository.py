@@ -181,3 +181,13 @@ def test_import_end_to_end_reasons_and_idempotence(run_cli, lake):
     again = run_cli("corpus", "--repo", str(REPOS / "etl"), "--dialect", "bigquery")
     assert "; 0 new in sql_corpus)" in again
     assert lake.read("sql_corpus").count() == 3 and lake.read("sql_corpus_rejected").count() == 6
+
+
+def test_macro_files_that_load_alone_but_not_together_are_all_listed(tmp_path):
+    (tmp_path / "macros").mkdir()
+    (tmp_path / "macros" / "a.sql").write_text("{% macro a() %}1{% endmacro %}{% set x = 'one' %}")
+    (tmp_path / "macros" / "b.sql").write_text("{% macro b() %}2{% endmacro %}{{ (x | default(1)) + 1 }}")
+    macros = repo.ProjectMacros(tmp_path)
+    assert macros.for_file(tmp_path / "models" / "m.sql") == {}
+    assert [s.split(":")[0] for s in macros.skipped] == ["macros/a.sql", "macros/b.sql"]
+    assert macros.skipped[0].startswith("macros/a.sql: together with the project's other macro files: TypeError")

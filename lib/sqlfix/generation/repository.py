@@ -278,7 +278,12 @@ class ProjectMacros:
         texts = [t for t in (self._loadable_text(path, env, context) for path in files) if t is not None]
         if not texts:
             return {}
-        module = env.from_string("\n".join(texts)).make_module(context)  # one module: macros call each other
+        try:  # one module, so that macros call each other
+            module = env.from_string("\n".join(texts)).make_module(context)
+        except Exception as exc:  # noqa: BLE001 - files that load alone but not together: none of them is used
+            self.skipped += [f"{p.relative_to(self.root).as_posix()}: together with the project's other macro files: "
+                             f"{type(exc).__name__}: {exc}"[:300] for p in files if self._loadable.get(p) is not None]  # fmt: skip
+            return {}
         return {name: value for name, value in vars(module).items() if isinstance(value, Macro)}
 
     def _loadable_text(self, path: Path, env, context: dict) -> str | None:
