@@ -12,8 +12,9 @@ For the rule-based rewrites (iteration 0) and, with ``--policies``, each iterati
 validation slow queries, their equivalence re-checked on a *holdout* instance never used while generating
 (target 100 %; the holdout draw of each domain's tables is written first), the validation rate (slow
 queries with a kept rewrite / validation slow queries), the share of slow queries made >= 1.5x and >= 2x
-faster, the geometric-mean speed-up and the regression rate. Then, over ``opt_pairs``: the largest pattern share, unique normalised slow queries,
-the reward's median and spread, and the seconds verification spent per tier (what the cheap tiers save).
+faster, the geometric-mean speed-up and the regression rate. Then, over ``opt_pairs``: the largest pattern
+share, unique normalised slow queries, the reward's median and spread, and the seconds verification spent per
+tier (what the cheap tiers save).
 """
 
 from __future__ import annotations

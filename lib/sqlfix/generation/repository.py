@@ -154,6 +154,7 @@ def _jinja_context() -> dict:
 
 RENDERED_NAMES = ("ds", "ds_nodash", "ts", "execution_date", "submission_date", "run_started_at")
 _CONFIG_START = re.compile(r"\{\{-?\s*config\s*\(")
+_CONFIG_END = re.compile(r"\s*-?\}\}")
 
 
 def without_config(text: str) -> str:
@@ -182,7 +183,7 @@ def without_config(text: str) -> str:
             elif ch == ")":
                 depth -= 1
             i += 1
-        close = re.compile(r"\s*-?\}\}").match(text, i) if not depth else None
+        close = _CONFIG_END.match(text, i) if not depth else None
         if close is None:
             return text
         out.append(text[at : found.start()])
@@ -228,8 +229,8 @@ def render(text: str, macros: dict | None = None) -> tuple[str, list[str]]:
 
 
 class ProjectMacros:
-    """A dbt repository's own macros, rendered as dbt would call them: the ``.sql`` files of every folder whose
-    name holds ``macros`` (dbt's ``macros/``, a shared ``dbt_macros/``). A model sees the macros of its own dbt
+    """A dbt repository's own macros, rendered as dbt would call them: the ``.sql`` files under every folder
+    named ``macros`` or ``*_macros`` (dbt's ``macros/``, a shared ``dbt_macros/``). A model sees the macros of its own dbt
     project (the nearest folder above it with a ``dbt_project.yml``) over those outside every project. Folders
     are found by walking the repository, never read from a project's settings. A macro file that Jinja cannot
     parse or run on its own (a ``materialization``, a ``test`` block, a call to what only dbt has) is left out
@@ -253,6 +254,10 @@ class ProjectMacros:
                         self._files.setdefault(self.project_of(path), []).append(path)
         self._built: dict[Path, dict] = {}
         self._loadable: dict[Path, str | None] = {}
+        # a project's own ref/source/is_incremental wrap dbt's (builtins.source, run-time state): what a run gives
+        # is the render context's, so they are renamed out of the way, never called
+        builtins = "|".join(map(re.escape, _jinja_context()))
+        self._builtin_macro = re.compile(r"(\{%-?\s*macro\s+)(" + builtins + r")(\s*\()")
 
     def project_of(self, path: Path) -> Path:
         """The nearest folder above ``path`` (within the repository) that holds a ``dbt_project.yml``, else the root."""
@@ -290,11 +295,7 @@ class ProjectMacros:
         """A macro file's text if Jinja can parse and run it alone (one file that cannot would take every
         other macro with it), once per file."""
         if path not in self._loadable:
-            # a project's own ref/source/is_incremental wrap dbt's (builtins.source, run-time state): what a run
-            # gives is the render context's, so they are renamed out of the way, never called
-            names = "|".join(map(re.escape, context))
-            text = re.sub(r"(\{%-?\s*macro\s+)(" + names + r")(\s*\()", r"\1_project_\2\3",
-                          path.read_text(errors="replace"))  # fmt: skip
+            text = self._builtin_macro.sub(r"\1_project_\2\3", path.read_text(errors="replace"))
             try:
                 env.from_string(text).make_module(context)
             except Exception as exc:  # noqa: BLE001 - a TemplateError, or a Problem its top level raised
