@@ -158,3 +158,48 @@ def test_share_quotas_cap_the_largest_groups_by_pair_id():
     assert len(out) == 20 and len(surplus) == 11 and {r["reason"] for r in surplus} == {"quota_leaf"}
     assert _shares(kept[:12], lambda r: r["target_leaf"], 0.05, "quota_leaf") == (kept[:12], [])  # one leaf: no cap
     assert (_repository_of(kept[0]), _repository_of(kept[-1])) == ("etl", "query_logs")
+
+
+def test_a_write_leaf_carries_its_bug_in_the_write_form_of_a_query(spark):
+    from sqlfix.filtering.judge import Judge
+    from sqlfix.filtering.sandbox import Sandbox
+    from sqlfix.generation.oriented import mutate, verify, write_leaves
+
+    taxonomy = load_taxonomy()
+    leaf = "types.write.incompatible_data"
+    assert {"types.write.incompatible_data", "types.write.column_count_mismatch", "resolution.column.duplicate_column",
+            "query_shape.write.partition_spec_mismatch"} == write_leaves(taxonomy)  # fmt: skip
+    rows = [
+        ("a", "t1", ["qa.orders"], DDL, ["select", "multi_item_select"], GROUPED, "models/marts/user_status.sql"),
+        # two numbers: no position swap Spark refuses to write
+        ("b", "t2", ["qa.orders"], DDL, ["select", "multi_item_select"], "SELECT o.order_id, o.amount FROM qa.orders o",
+         "sql/shop/amounts_v1/query.sql"),
+        # an unnamed expression: no table of its columns
+        ("c", "t3", ["qa.orders"], DDL, ["select", "multi_item_select"], "SELECT o.status, upper(o.status) FROM qa.orders o",
+         None),
+    ]  # fmt: skip
+    corpus = spark.createDataFrame(rows, "corpus_id string, task_id string, tables array<string>, schema_ddl string, "
+                                         "features array<string>, sql_text string, origin string")  # fmt: skip
+    wanted = {leaf: taxonomy.leaf(leaf).features}
+    assert sorted(r["corpus_id"] for r in recall(corpus, wanted, 3, {leaf: 10}, 0).collect()) == ["a", "b", "c"]
+    got = [r.asDict() for r in recall(corpus, wanted, 3, {leaf: 10}, 0, sites=True).collect()]
+    assert [r["corpus_id"] for r in got] == ["a"]
+    pairs, misses = mutate(got, 0, writes=write_leaves(taxonomy))
+    assert not misses and len(pairs) == 1
+    pair = pairs[0]
+    assert pair["fixed_sql"] == "INSERT INTO analytics.user_status (user_id, status, total)\n" + GROUPED
+    assert pair["bug_sql"] == "INSERT INTO analytics.user_status (user_id, status, total)\n" + GROUPED.replace(
+        "SELECT o.user_id, o.status,", "SELECT o.status, o.user_id,")
+    assert pair["schema_ddl"] == DDL + ";\n\nCREATE TABLE analytics.user_status " \
+        "(`user_id` BIGINT, `status` STRING, `total` STRING) USING parquet"  # fmt: skip
+    assert pair["tables"] == ["analytics.user_status", "qa.orders"]
+    judge = Judge(Sandbox(spark), threads=1, timeout_s=60)
+    try:
+        judged = verify(judge, pairs, taxonomy)
+    finally:
+        judge.close()
+    assert [(p["reason"], p["category_l3"], p["error_condition"]) for p in judged] == [
+        ("kept", leaf, "INCOMPATIBLE_DATA_FOR_TABLE.CANNOT_SAFELY_CAST")]
+    # the other leaves take the query as it is
+    other, _ = mutate([{**got[0], "target_leaf": "resolution.column.misspelled_column"}], 0, writes=write_leaves(taxonomy))
+    assert other[0]["fixed_sql"] == GROUPED and other[0]["schema_ddl"] == DDL

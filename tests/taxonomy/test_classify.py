@@ -48,6 +48,26 @@ STYLES = [
     ("[PARSE_SYNTAX_ERROR] Syntax error at or near 'FROM'. SQLSTATE: 42601 (line 2, pos 0)", "SELECT sum(a\nFROM t",
      "syntax.punctuation.unbalanced_parenthesis"),
     ("[PARSE_SYNTAX_ERROR] Syntax error at or near '%'. SQLSTATE: 42601 (line 1, pos 9)", None, "syntax.parse.other_syntax_error"),
+    # a suggestion list with nothing close: the column is not in scope at all; a swapped letter is close
+    ("[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `o`.`signup_date` cannot be "
+     "resolved. Did you mean one of the following? [`o`.`order_date`, `o`.`status`, `o`.`user_id`]. SQLSTATE: 42703; line 1 pos 7",
+     None, "resolution.column.unknown_column"),
+    ("[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column, variable, or function parameter with name `o`.`stauts` cannot be "
+     "resolved. Did you mean one of the following? [`o`.`order_date`, `o`.`status`]. SQLSTATE: 42703; line 1 pos 7",
+     None, "resolution.column.misspelled_column"),
+    # the list cut off: nothing says the name is far, so the condition's own leaf
+    ("[UNRESOLVED_COLUMN.WITH_SUGGESTION] A column ... `idd` cannot be resolved.", None, "resolution.column.misspelled_column"),
+    # a script of comments only ends before any statement begins; a statement that ends early is not empty
+    ("[PARSE_SYNTAX_ERROR] Syntax error at or near end of input. SQLSTATE: 42601 (line 3, pos 2)",
+     "/* weekly\n   report */\n-- SELECT 1\n--", "syntax.statement.empty_statement"),
+    ("[PARSE_SYNTAX_ERROR] Syntax error at or near end of input. SQLSTATE: 42601 (line 2, pos 30)",
+     "-- the user's orders\n-- SELECT count(*) FROM (t", "syntax.statement.empty_statement"),  # odd quote, open paren
+    ("[PARSE_SYNTAX_ERROR] Syntax error at or near end of input. SQLSTATE: 42601 (line 4, pos 2)",
+     "/*\n/* daily */ SELECT a -- b\nFROM t\n*/", "syntax.statement.empty_statement"),  # one nested comment
+    ("[PARSE_SYNTAX_ERROR] Syntax error at or near end of input. SQLSTATE: 42601 (line 2, pos 14)",
+     "-- weekly\nSELECT a FROM t WHERE", "syntax.keyword.unexpected_end"),
+    ("[INVALID_LIMIT_LIKE_EXPRESSION.IS_NEGATIVE] The limit like expression \"-1\" is invalid. The limit expression must be "
+     "equal to or greater than 0, but got -1. SQLSTATE: 42K0E", None, "types.expression.invalid_argument_value"),
     # runtime with a driver stack trace
     ("Job aborted due to stage failure: Task 0 in stage 3.0 failed 1 times, most recent failure: Lost task 0.0 in stage 3.0: "
      "org.apache.spark.SparkArithmeticException: [DIVIDE_BY_ZERO] Division by zero. Use `try_divide` to tolerate divisor being 0 and "

@@ -13,7 +13,9 @@ import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 
+from sqlfix.sql.diff import changed_lines, close_names
 from sqlfix.sql.features import (
     AGGREGATES,
     DATETIME_PATTERN_CALLS,
@@ -22,6 +24,7 @@ from sqlfix.sql.features import (
     REGEX_CALLS,
     function_name,
 )
+from sqlfix.sql.names import backquoted, is_identifier
 from sqlfix.sql.source import NUMERIC, Edit, Source, splice
 
 Rule = Callable[[Source, random.Random], "list[Edit] | None"]
@@ -160,16 +163,26 @@ def _columns(src: Source, node=None) -> list:
 # ---------------------------------------------------------------------------------------------- syntax
 @mutator("syntax.dialect.select_top")
 def limit_to_top(src, rng):
-    """T-SQL habit: LIMIT n becomes SELECT TOP n."""
+    """T-SQL habit: LIMIT n becomes SELECT TOP n (in the query, a CTE or a subquery)."""
     exp = _exp()
-    root = _root_select(src)
-    limit = root and root.args.get("limit")
-    if not isinstance(limit, exp.Limit) or not isinstance(limit.expression, exp.Literal):
+    sites = []
+    for select in _selects(src):
+        limit = select.args.get("limit")
+        if not isinstance(limit, exp.Limit) or not isinstance(limit.expression, exp.Literal):
+            continue
+        start, end = src.span(select)
+        if select.args.get("with_") is not None:  # the query's own SELECT comes after its CTEs
+            start = src.span(select.args["with_"])[1]
+        head = next((k for k, t in enumerate(src.tokens) if t.start >= start), None)
+        if head is None or src.tokens[head].kind != "SELECT":
+            continue
+        i = _clause_token(src, "LIMIT", src.tokens[head].start, end)
+        if i is not None:
+            sites.append((head, i, limit))
+    site = _choice(rng, sites)
+    if site is None:
         return None
-    i = _clause_token(src, "LIMIT", src.span(root)[0], len(src.sql))
-    head = src.token_at(src.span(root)[0])
-    if i is None or src.tokens[head].kind != "SELECT":
-        return None
+    head, i, limit = site
     after = head + 1 if src.tokens[head + 1].kind == "DISTINCT" else head
     n_start, n_end = src.name_span(limit.expression)
     top = _kw(src.tokens[head].text, "TOP") + " " + src.sql[n_start:n_end] + " "
@@ -413,6 +426,21 @@ def unclosed_comment(src, rng):
     return None if at is None else [Edit(at, at + 2, "/*")]
 
 
+@mutator("syntax.statement.empty_statement")
+def commented_out(src, rng):
+    """The whole query inside a block comment (a query parked while another is tried, then run), so nothing
+    is left to run. Not where the query's own block comments nest: Spark reads nested
+    comments, the taxonomy's guard one level deep."""
+    depth = 0
+    for m in re.finditer(r"/\*|\*/", src.sql):
+        depth += 1 if m.group() == "/*" else -1
+        if depth > 1 or depth < 0:
+            return None
+    end = len(src.sql.rstrip())
+    # opened on the first line (so the fix changes a line), closed on a line of its own (past any -- comment)
+    return None if depth or not end else [Edit(0, 0, "/* "), Edit(end, end, "\n*/")]
+
+
 def _outside_strings(src: Source, at: int) -> bool:
     return src.sql.count("'", 0, at) % 2 == 0 and src.sql.count('"', 0, at) % 2 == 0
 
@@ -449,6 +477,15 @@ def invalid_date_literal(src, rng):
     return [Edit(month, month + 2, "13")]
 
 
+@mutator("syntax.statement.invalid_literal")
+def hex_literal_prefix(src, rng):
+    """A binary literal with its 0x kept inside the quotes (X'0x4200...'), as an address is copied from a
+    block explorer or a Trino query."""
+    sites = [t.start + 2 for t in src.tokens if t.kind == "HEX_STRING" and src.sql[t.start : t.start + 2] in ("X'", "x'")]
+    at = _choice(rng, sites)
+    return None if at is None else [Edit(at, at, "0x")]
+
+
 # ---------------------------------------------------------------------------------------------- resolution
 def _names_in_scope(src: Source) -> set[str]:
     return {c for cols in src.schema.values() for c in cols}
@@ -464,6 +501,37 @@ def column_typo(src, rng):
     new = _typo(col.name, rng, _names_in_scope(src) | {col.name.lower()})
     start, end = src.name_span(col.this)
     return None if new is None else [Edit(start, end, new)]
+
+
+@mutator("resolution.column.unknown_column")
+def foreign_column(src, rng):
+    """A column read through a table that does not have it: o.signup_date, where signup_date belongs to a table
+    the query reads elsewhere (users) and nothing in that SELECT's FROM is spelt like it."""
+    exp = _exp()
+
+    def key(table) -> str:
+        return ".".join(p for p in (table.db, table.name) if p).lower()
+
+    read = {key(t) for t in src.tree.find_all(exp.Table)} & set(src.schema)
+    sites = []
+    for col in _columns(src):
+        select = col.find_ancestor(exp.Select)
+        if not col.table or "start" not in col.this.meta or select is None:
+            continue
+        sources = [select.args.get("from_"), *(select.args.get("joins") or [])]
+        direct = [s.this for s in sources if s is not None and isinstance(s.this, exp.Table)]
+        if not any(t.alias_or_name.lower() == col.table.lower() and key(t) in src.schema for t in direct):
+            continue
+        in_scope = {c for t in direct for c in src.schema.get(key(t), {})}
+        others = sorted({c for name in read - {key(t) for t in direct} for c in src.schema[name]
+                         if not any(close_names(c, near) for near in in_scope)})  # fmt: skip
+        if others:
+            sites.append((col, others))
+    site = _choice(rng, sites)
+    if site is None:
+        return None
+    col, others = site
+    return [Edit(*src.name_span(col.this), _choice(rng, others))]
 
 
 @mutator("resolution.column.star_expand_failed")
@@ -672,6 +740,44 @@ def literal_to_parameter(src, rng):
 
 
 # ---------------------------------------------------------------------------------------------- types
+@mutator("types.mismatch.other_type_mismatch")
+def percent_not_fraction(src, rng):
+    """A percentile asked for as a percent (95) where Spark wants a fraction (0.95)."""
+    exp = _exp()
+    sites = [q.args["quantile"] for q in src.tree.find_all(exp.ApproxQuantile, exp.Quantile)
+             if isinstance(q.args.get("quantile"), exp.Literal) and not q.args["quantile"].is_string
+             and "start" in q.args["quantile"].meta and re.fullmatch(r"0?\.\d+", q.args["quantile"].name)]  # fmt: skip
+    lit = _choice(rng, sites)
+    if lit is None:
+        return None
+    percent = format(Decimal(lit.name) * 100, "f")
+    percent = percent.rstrip("0").rstrip(".") if "." in percent else percent
+    return None if percent in ("", "0") else [Edit(*src.name_span(lit), percent)]
+
+
+@mutator("types.mismatch.other_type_mismatch")
+def sequence_number_step(src, rng):
+    """A date or timestamp sequence stepped by a number (1), as generate_series counts days, where Spark wants
+    an interval (INTERVAL 1 DAY)."""
+    toks, sites = src.tokens, []
+    for k in range(len(toks) - 1):
+        if toks[k].text.lower() != "sequence" or toks[k + 1].kind != "L_PAREN":
+            continue
+        inside, commas, close = toks[k + 1].depth + 1, [], None
+        for i in range(k + 2, len(toks)):
+            if toks[i].kind == "R_PAREN" and toks[i].depth == inside - 1:
+                close = i
+                break
+            if toks[i].kind == "COMMA" and toks[i].depth == inside:
+                commas.append(i)
+        step = toks[commas[-1] + 1 : close] if close is not None and len(commas) == 2 else []
+        if [t.kind for t in step][:1] == ["INTERVAL"] and len(step) == 3 and step[1].text.isdigit() \
+                and step[1].kind in ("NUMBER", "STRING") and step[2].kind == "VAR":  # fmt: skip
+            sites.append(step)
+    step = _choice(rng, sites)
+    return None if step is None else [Edit(step[0].start, step[2].end, step[1].text)]
+
+
 @mutator("types.mismatch.operator_operand_types")
 def date_as_number(src, rng):
     """A date column compared with a number (20240101) instead of a date string."""
@@ -1047,6 +1153,96 @@ def distinct_in_window(src, rng):
         return None
     at = src.tokens[i + 1].end
     return [Edit(at, at, _kw(src.tokens[i].text, "DISTINCT") + " ")]
+
+
+# ---------------------------------------------------------------------------------------------- writes
+# The bugs of a statement that writes: ``INSERT INTO t <query>`` whose table's columns the schema holds
+# (generation puts a corpus query in this form first: ``oriented.write_form``).
+def _insert(src: Source):
+    """(the INSERT's table node, its column list's identifiers (empty: none), the columns written
+    [(column, type)] in order, the query's select items), or None where the statement is not an INSERT of one
+    SELECT into a table of the schema, without a PARTITION clause, one item per column written."""
+    exp = _exp()
+    tree = src.tree
+    if not isinstance(tree, exp.Insert) or tree.args.get("partition"):
+        return None
+    target, listed = tree.this, []
+    if isinstance(target, exp.Schema):
+        target, listed = target.this, list(target.expressions)
+    if not isinstance(target, exp.Table) or target.args.get("partition"):
+        return None
+    table = src.schema.get(".".join(p for p in (target.db, target.name) if p).lower())
+    select = tree.expression
+    if not table or not isinstance(select, exp.Select):
+        return None
+    names = [i.name.lower() for i in listed] if listed else list(table)
+    if any(n not in table for n in names) or len(set(names)) != len(names) or len(select.expressions) != len(names):
+        return None
+    return target, listed, [(n, table[n]) for n in names], select.expressions
+
+
+def _unsafe_write(value: str | None, column: str | None) -> bool:
+    """Whether Spark refuses to write a value of family ``value`` into a column of family ``column`` (its
+    ANSI store assignment): between numbers, datetimes, texts and booleans, only into a text column or
+    within a family (a date into a timestamp, a double into a bigint) is safe."""
+    families = ("number", "datetime", "string", "boolean")
+    return value in families and column in families and value != column and column != "string"
+
+
+@mutator("types.write.column_count_mismatch")
+def insert_drops_column(src, rng):
+    """One of the table's columns missing from the query that loads it (added to the table, not to the INSERT)."""
+    found = _insert(src)
+    if found is None or len(found[3]) < 2:
+        return None
+    return _remove_item(src, found[3], rng.randrange(len(found[3])))
+
+
+@mutator("types.write.incompatible_data")
+def insert_swaps_columns(src, rng):
+    """Two items of the query that loads a table written in each other's place: INSERT matches columns by
+    position, so a text lands in a number or a date column."""
+    found = _insert(src)
+    if found is None:
+        return None
+    _, _, columns, items = found
+    columns = [_family(t) for _, t in columns]
+    values = [_family(src.item_type(item)) for item in items]  # None where the query does not say
+    sites = [(i, j) for i in range(len(items)) for j in range(i + 1, len(items))
+             if _unsafe_write(values[j], columns[i]) or _unsafe_write(values[i], columns[j])]  # fmt: skip
+
+    def swap(i: int, j: int) -> list[Edit]:
+        return [Edit(*src.span(items[i]), src.text(items[j])), Edit(*src.span(items[j]), src.text(items[i]))]
+
+    # two whole lines traded change no line (the one line diff): such a pair teaches nothing
+    sites = [(i, j) for i, j in sites if changed_lines(splice(src.sql, swap(i, j)), src.sql)]
+    site = _choice(rng, sites)
+    return None if site is None else swap(*site)
+
+
+@mutator("resolution.column.duplicate_column")
+def insert_lists_column_twice(src, rng):
+    """A column of an INSERT's column list written twice (copied from the name before it) in place of another."""
+    found = _insert(src)
+    if found is None or len(found[1]) < 2:
+        return None
+    listed = found[1]
+    i = rng.randrange(1, len(listed))
+    return [Edit(*src.span(listed[i]), src.text(listed[i - 1]))]
+
+
+@mutator("query_shape.write.partition_spec_mismatch")
+def insert_partition_clause(src, rng):
+    """A PARTITION clause naming a column the table is not partitioned by (its date, as if it were the
+    table's partition)."""
+    found = _insert(src)
+    if found is None:
+        return None
+    table, _, columns, _ = found
+    dates = [c for c, t in columns if _family(t) == "datetime"]
+    column = _choice(rng, dates or [c for c, _ in columns])
+    at = src.span(table)[1]
+    return [Edit(at, at, f" PARTITION ({backquoted(column) if not is_identifier(column) else column})")]
 
 
 # ---------------------------------------------------------------------------------------------- query shape

@@ -20,6 +20,7 @@ from pyspark.sql import functions as F
 from pyspark.sql.window import Window
 
 from sqlfix.generation.mutators import for_leaf
+from sqlfix.sql.names import is_identifier
 from sqlfix.sql.source import Source, parse_schema
 from sqlfix.taxonomy.classify import classify
 
@@ -101,12 +102,14 @@ def recall(
     sites: bool = False,
 ) -> DataFrame:
     """Candidates per target leaf: corpus queries holding all the leaf's features (``wanted``: leaf ->
-    features), at most ``per_group`` per task and per table set, at most ``limit[leaf]`` per leaf. With
-    ``sites``, the per-leaf rule too: only queries where one of the leaf's mutators finds a site (checked
-    in Arrow batches on the executors), for leaves whose features are coarser than their bug."""
+    features; ``WRITE`` is not asked of a query, which ``carrier`` puts in its write form), at most
+    ``per_group`` per task and per table set, at most ``limit[leaf]`` per leaf. With ``sites``, the per-leaf
+    rule too: only queries where one of the leaf's mutators finds a site (checked in Arrow batches on the
+    executors), for leaves whose features are coarser than their bug."""
     parts = []
+    writes = frozenset(leaf for leaf, feats in wanted.items() if WRITE in feats)
     for leaf, feats in sorted(wanted.items()):
-        need = F.array(*[F.lit(f) for f in feats]).cast("array<string>")
+        need = F.array(*[F.lit(f) for f in feats if f != WRITE]).cast("array<string>")
         parts.append(corpus.filter(F.size(F.array_except(need, F.col("features"))) == 0)
                      .withColumn("target_leaf", F.lit(leaf)))  # fmt: skip
     if not parts:
@@ -118,7 +121,7 @@ def recall(
         from pyspark.sql import types as T
 
         schema = T.StructType([*out.schema.fields, T.StructField("has_site", T.BooleanType())])
-        out = out.mapInArrow(_site_batches(seed), schema).filter("has_site").drop("has_site")
+        out = out.mapInArrow(_site_batches(seed, writes), schema).filter("has_site").drop("has_site")
     order = F.xxhash64(F.lit(str(seed)), "target_leaf", "corpus_id")
     out = out.withColumn("_o", order)
     out = out.withColumn("_t", F.row_number().over(Window.partitionBy("target_leaf", "task_id").orderBy("_o")))
@@ -150,25 +153,116 @@ def first_bug(sql: str, schema: dict, leaf: str, corpus_id: str, seed: int, vari
     return None, None
 
 
-def mutate(candidates: list[dict], seed: int, variants: int = 1) -> tuple[list[dict], Counter]:
+WRITE = "insert"  # the feature of a write leaf: a corpus query carries its bug once put in its write form
+WRITE_DATABASE = "analytics"
+
+
+def write_form(sql: str, schema: dict, origin: str | None = None) -> tuple[str, str, str] | None:
+    """The query as the statement that loads its result into a table of its own, its columns listed as ETL
+    code lists them: (``INSERT INTO t (columns)`` text, that table's ``CREATE TABLE``, its name), or None
+    where the query's columns are not all named once (a star, an unnamed expression, a name twice) or it is
+    not one SELECT.
+
+    The table is named after the file the query came from (``origin``: a dbt model's table is its file's
+    name; bigquery-etl's ``<table>/query.sql`` its folder's), in ``analytics``; a name that is not a plain
+    identifier gives ``output``. A column's type is its column's or its CAST's where the schema says so,
+    else STRING, which takes any value Spark writes by position (its store assignment rule).
+
+    Example:
+        >>> form = write_form("SELECT o.order_id, CAST(o.amount AS DECIMAL(10,2)) AS amount, upper(o.status) AS s "
+        ...                   "FROM shop.orders o", {"shop.orders": {"order_id": "bigint", "amount": "double"}},
+        ...                   "models/marts/order_amounts.sql")
+        >>> print(form[0]); print(form[1])
+        INSERT INTO analytics.order_amounts (order_id, amount, s)
+        SELECT o.order_id, CAST(o.amount AS DECIMAL(10,2)) AS amount, upper(o.status) AS s FROM shop.orders o
+        CREATE TABLE analytics.order_amounts (`order_id` BIGINT, `amount` DECIMAL(10, 2), `s` STRING) USING parquet
+    """
+    from sqlglot import exp
+
+    try:
+        source = Source(sql, schema)
+        tree = source.tree
+    except ValueError:
+        return None
+    if not isinstance(tree, exp.Select):
+        return None
+    columns = []
+    for item in tree.expressions:
+        name = item.alias_or_name
+        if isinstance(item, exp.Star) or isinstance(item.unalias(), exp.Star) or not is_identifier(name) \
+                or name.lower() in {c.lower() for c, _ in columns}:  # fmt: skip
+            return None
+        columns.append((name, (source.item_type(item) or "string").upper()))
+    parts = [p for p in (origin or "").replace("\\", "/").split("/") if p]
+    stem = parts[-1].rsplit(".", 1)[0] if parts else ""
+    if stem == "query" and len(parts) > 1:
+        stem = parts[-2]
+    stem = stem.lower() if is_identifier(stem) else "output"
+    name = f"{WRITE_DATABASE}.{stem}"
+    if name in schema:
+        name += "_out"
+    ddl = f"CREATE TABLE {name} ({', '.join(f'`{c}` {t}' for c, t in columns)}) USING parquet"
+    return f"INSERT INTO {name} ({', '.join(c for c, _ in columns)})\n{sql.strip()}", ddl, name
+
+
+def write_leaves(taxonomy) -> frozenset[str]:
+    """The leaves whose bug needs a write (``WRITE`` among their features)."""
+    return frozenset(leaf.id for leaf in taxonomy.leaves if WRITE in leaf.features)
+
+
+def carrier(sql: str, ddl: str, schemas: dict, write: bool, origin: str | None) -> tuple[str, str] | None:
+    """(text, DDL) a candidate's bug is made from: the query itself, or where ``write`` (a write leaf's
+    candidate that does not write yet) its ``write_form``, with the table's ``CREATE TABLE`` added to the DDL
+    (None: the query has no write form). ``schemas``: DDL -> ``parse_schema``, filled as it goes."""
+    if ddl not in schemas:
+        schemas[ddl] = parse_schema(ddl)
+    if not write:
+        return sql, ddl
+    form = write_form(sql, schemas[ddl], origin)
+    if form is None:
+        return None
+    text, table_ddl, _ = form
+    ddl = f"{ddl.rstrip().rstrip(';')};\n\n{table_ddl}" if ddl.strip() else table_ddl
+    if ddl not in schemas:
+        schemas[ddl] = parse_schema(ddl)
+    return text, ddl
+
+
+def _writes(leaf: str, writes: frozenset[str], features) -> bool:
+    """Whether a candidate of ``leaf`` is put in its write form: a write leaf's, unless it writes already."""
+    return leaf in writes and WRITE not in (features or ())
+
+
+def mutate(candidates: list[dict], seed: int, variants: int = 1,
+           writes: frozenset[str] = frozenset()) -> tuple[list[dict], Counter]:  # fmt: skip
     """Up to ``variants`` distinct pairs per candidate (``first_bug`` with variant 0, 1, ...; a bug drawn
-    twice counts once); returns (pairs, candidates without a site by leaf)."""
+    twice counts once); returns (pairs, candidates without a site by leaf). A candidate of a leaf in
+    ``writes`` is put in its write form first (``carrier``): the pair's fix, DDL and tables are then the
+    INSERT's."""
     pairs, misses = [], Counter()
     schemas: dict[str, dict] = {}
     for c in candidates:
-        ddl = c.get("schema_ddl") or ""
-        if ddl not in schemas:
-            schemas[ddl] = parse_schema(ddl)
+        leaf = c["target_leaf"]
+        write = _writes(leaf, writes, c.get("features"))
+        carried = carrier(c["sql_text"], c.get("schema_ddl") or "", schemas, write, c.get("origin"))
+        if carried is None:
+            misses[leaf] += 1
+            continue
+        sql, ddl = carried
+        extra = {}
+        if write:  # the write form: its table is one more the pair reads and writes
+            added = set(schemas[ddl]) - set(schemas[c.get("schema_ddl") or ""])
+            extra = {"schema_ddl": ddl, "tables": sorted({*(c.get("tables") or []), *added})}
         seen: set[str] = set()
         for variant in range(max(1, variants)):
-            bug, name = first_bug(c["sql_text"], schemas[ddl], c["target_leaf"], c["corpus_id"], seed, variant)
+            bug, name = first_bug(sql, schemas[ddl], leaf, c["corpus_id"], seed, variant)
             if bug is None or bug in seen:
                 if variant == 0 and bug is None:
-                    misses[c["target_leaf"]] += 1
+                    misses[leaf] += 1
                     break
                 continue
             seen.add(bug)
-            pairs.append({**c, "bug_sql": bug, "fixed_sql": c["sql_text"], "generator": f"mutator:{name}"})
+            pairs.append({**c, "bug_sql": bug, "fixed_sql": sql, "generator": f"mutator:{name}", **extra})
     return pairs, misses
 
 
@@ -196,8 +290,9 @@ def share_cap(counts: list[int], share: float) -> int | None:
     return low
 
 
-def _site_batches(seed: int):
-    """mapInArrow body: ``has_site`` per candidate row (the per-leaf rule where features are too coarse)."""
+def _site_batches(seed: int, writes: frozenset[str] = frozenset()):
+    """mapInArrow body: ``has_site`` per candidate row (the per-leaf rule where features are too coarse),
+    in the row's ``carrier``."""
 
     def run(batches):
         import pyarrow as pa
@@ -205,12 +300,14 @@ def _site_batches(seed: int):
         schemas: dict[str, dict] = {}
         for batch in batches:
             cols = batch.to_pydict()
+            origins = cols.get("origin") or [None] * batch.num_rows
+            features = cols.get("features") or [None] * batch.num_rows
             out = []
-            for sql, ddl, leaf, cid in zip(cols["sql_text"], cols["schema_ddl"], cols["target_leaf"],
-                                           cols["corpus_id"], strict=True):  # fmt: skip
-                if (ddl or "") not in schemas:
-                    schemas[ddl or ""] = parse_schema(ddl)
-                out.append(first_bug(sql or "", schemas[ddl or ""], leaf, cid, seed)[0] is not None)
+            for sql, ddl, leaf, cid, origin, feats in zip(cols["sql_text"], cols["schema_ddl"], cols["target_leaf"],
+                                                          cols["corpus_id"], origins, features, strict=True):  # fmt: skip
+                carried = carrier(sql or "", ddl or "", schemas, _writes(leaf, writes, feats), origin)
+                out.append(carried is not None and first_bug(carried[0], schemas[carried[1]], leaf, cid, seed)[0]
+                           is not None)  # fmt: skip
             yield pa.RecordBatch.from_arrays([*batch.columns, pa.array(out, pa.bool_())],
                                              names=[*batch.schema.names, "has_site"])  # fmt: skip
 

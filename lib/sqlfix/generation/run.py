@@ -18,7 +18,17 @@ from sqlfix.filtering.judge import judge_from_config
 from sqlfix.generation import corpus as corpus_mod
 from sqlfix.generation.llm import LLMGenerator, backend_from_config
 from sqlfix.generation.mutators import MUTATORS
-from sqlfix.generation.oriented import leaf_accuracy, mutate, pair_id, recall, share_cap, targets, verify, yield_by_leaf
+from sqlfix.generation.oriented import (
+    leaf_accuracy,
+    mutate,
+    pair_id,
+    recall,
+    share_cap,
+    targets,
+    verify,
+    write_leaves,
+    yield_by_leaf,
+)
 from sqlfix.mining.pairs import apply_limits
 from sqlfix.spotcheck.batches import kept_pairs
 from sqlfix.sql.diff import with_diff_stats
@@ -175,7 +185,7 @@ def run_generate(ctx, generator: str = "mutators", backend=None, limit: int | No
                       sites=generator == "mutators")  # fmt: skip
     candidates = [r.asDict() for r in recalled.toLocalIterator()]
     if generator == "mutators":
-        pairs, misses = mutate(candidates, int(gcfg["seed"]), int(gcfg["variants"]))
+        pairs, misses = mutate(candidates, int(gcfg["seed"]), int(gcfg["variants"]), write_leaves(taxonomy))
         failures: list[dict] = []
     else:
         llm = LLMGenerator(backend or backend_from_config(gcfg), max_requests=int(gcfg["llm"]["max_requests"]))

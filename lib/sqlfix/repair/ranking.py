@@ -31,27 +31,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlfix.sql.diff import token_opcodes
+from sqlfix.sql.diff import char_distance, token_opcodes
 from sqlfix.sql.features import parse
 
 CONFIDENCE = ("low", "medium", "high")
-
-
-def char_distance(a: str, b: str) -> int:
-    """Levenshtein distance (insertions, deletions, substitutions of one character), case-insensitive.
-
-    Example:
-        >>> char_distance("ship_statex", "ship_state"), char_distance("ship_statex", "ship_date"), char_distance("", "ab")
-        (1, 3, 2)
-    """
-    a, b = a.lower(), b.lower()
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
-        previous = current
-    return previous[-1]
 
 
 @dataclass(frozen=True)
@@ -162,7 +145,7 @@ def added_content(ops: list[tuple[str, list[str], list[str]]]) -> tuple[str, ...
     tokens a replacement brings beyond the ones it replaces; not what is deleted elsewhere (a move).
 
     Example:
-        >>> from sqlfix.sql.diff import token_opcodes
+        >>> from sqlfix.sql.diff import char_distance, token_opcodes
         >>> added_content(token_opcodes("OVER (PARTITION BY s)", "OVER (PARTITION BY s ORDER BY email ASC)"))
         ('email',)
         >>> added_content(token_opcodes("DATE_ADD(x)", "DATE_ADD(x, 1)")), added_content(token_opcodes("SELECT colx", "SELECT col"))

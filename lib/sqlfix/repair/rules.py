@@ -4,7 +4,7 @@ likely first; it never decides — every candidate is verified by the analyzer (
 
 Rules, in order (``RULES``):
 - ``suggestion``: an unresolved column -> Spark's own "Did you mean" list and the schema's columns, the
-  fewest character edits first (``ranking.char_distance``), at the position Spark names;
+  fewest character edits first (``sql.diff.char_distance``), at the position Spark names;
 - ``table_name``: an unknown table -> the closest tables of the schema;
 - ``function_name``: an unknown function -> the closest built-in functions;
 - ``ambiguous_reference``: an ambiguous column -> each qualified name Spark lists (by its table's name alone
@@ -40,7 +40,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlfix.filtering.dryrun import DryRun
-from sqlfix.repair.ranking import char_distance
+from sqlfix.sql.diff import char_distance
 from sqlfix.sql.names import backquoted
 
 _POSITION = re.compile(r"line (\d+),? pos (\d+)")

@@ -209,3 +209,32 @@ def token_edits(bug_sql: str | None, fixed_sql: str | None) -> int:
         7
     """
     return sum(max(len(old), len(new)) for _, old, new in token_opcodes(bug_sql, fixed_sql))
+
+
+def char_distance(a: str, b: str) -> int:
+    """Levenshtein distance (insertions, deletions, substitutions of one character), case-insensitive.
+
+    Example:
+        >>> char_distance("ship_statex", "ship_state"), char_distance("ship_statex", "ship_date"), char_distance("", "ab")
+        (1, 3, 2)
+    """
+    a, b = a.lower(), b.lower()
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb)))
+        previous = current
+    return previous[-1]
+
+
+def close_names(name: str, other: str) -> bool:
+    """Whether ``other`` is a misspelling away from ``name``: at most max(2, len(name) // 4) character edits,
+    case-insensitive. A dropped, doubled or swapped letter is close; another table's column usually is not.
+    The taxonomy's ``suggestions_far`` guard says this in Spark SQL too (``levenshtein``).
+
+    Example:
+        >>> close_names("amout", "amount"), close_names("signup_date", "order_date")
+        (True, False)
+    """
+    return char_distance(name, other) <= max(2, len(name) // 4)

@@ -13,6 +13,7 @@ from collections.abc import Callable
 FEATURES: dict[str, str] = {
     "select": "a SELECT query",
     "multi_item_select": "a SELECT list of two or more items",
+    "insert": "an INSERT INTO a table of a query's result (generation puts a query in this form: write_form)",
     "aliased_item": "a SELECT item with an explicit AS alias followed by another item",
     "qualified_column": "a column qualified by its table or alias (o.user_id)",
     "table": "a qualified table reference (db.table)",
@@ -46,7 +47,7 @@ FEATURES: dict[str, str] = {
     "lateral_view": "LATERAL VIEW",
     "struct_field": "a struct field access (col.field)",
     "string_literal": "a string literal",
-    "typed_literal": "a typed literal (DATE '...', TIMESTAMP '...')",
+    "typed_literal": "a typed literal (DATE '...', TIMESTAMP '...', X'...')",
     "function": "a scalar function call",
     "fixed_arity_call": "a call of a function that needs two or more arguments (date_add, datediff, nvl, ...)",
     "where_last": "a query that ends with its WHERE clause, the last condition a comparison",
@@ -123,6 +124,7 @@ def _checks() -> dict[str, Callable]:
     return {
         "select": lambda t: t.find(exp.Select) is not None,
         "multi_item_select": lambda t: any(len(s.expressions) >= 2 for s in t.find_all(exp.Select)),
+        "insert": lambda t: isinstance(t, exp.Insert),
         "aliased_item": aliased_item,
         "qualified_column": lambda t: any(c.table for c in t.find_all(exp.Column)),
         "table": lambda t: any(tb.db for tb in t.find_all(exp.Table)),
@@ -162,7 +164,7 @@ def _checks() -> dict[str, Callable]:
             or any(len(c.parts) >= 3 for c in t.find_all(exp.Column))
         ),
         "string_literal": lambda t: any(lit.is_string for lit in t.find_all(exp.Literal)),
-        "typed_literal": lambda t: any(
+        "typed_literal": lambda t: t.find(exp.HexString) is not None or any(
             isinstance(c.this, exp.Literal) and c.this.is_string for c in t.find_all(exp.Cast)
         ),
         "function": lambda t: any(name not in AGGREGATES for _, name in funcs(t)),

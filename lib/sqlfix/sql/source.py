@@ -244,6 +244,22 @@ class Source:
         types = [cols[name] for t, cols in self.schema.items() if t in self.aliases.values() and name in cols]
         return types[0] if len(types) == 1 else None
 
+    def item_type(self, item) -> str | None:
+        """The type of a select item (alias or not) where the schema (a column) or a CAST says it, lower-case.
+
+        >>> src = Source("SELECT o.id, CAST(o.v AS DECIMAL(10,2)) AS v, upper(o.s) FROM t o", {"t": {"id": "bigint"}})
+        >>> [src.item_type(i) for i in src.tree.expressions]
+        ['bigint', 'decimal(10, 2)', None]
+        """
+        from sqlglot import exp
+
+        value = item.unalias()
+        if isinstance(value, exp.Column):
+            return self.column_type(value)
+        if isinstance(value, exp.Cast | exp.TryCast):
+            return value.to.sql("spark").lower()
+        return None
+
     def columns_of(self, qualifier: str) -> dict[str, str]:
         return self.schema.get(self.aliases.get(qualifier.lower(), ""), {})
 

@@ -20,10 +20,45 @@ from pyspark.sql import Column
 from pyspark.sql import functions as F
 
 from sqlfix.spark import sql_string as _lit
+from sqlfix.sql.diff import close_names
 from sqlfix.taxonomy.model import UNCLASSIFIED, Leaf, Taxonomy, load_taxonomy
 from sqlfix.taxonomy.normalize import MAX_CHARS, RULES, normalize
 
 CONDITION = r"\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\]"
+
+# The name Spark 4 could not resolve and the names it suggests instead (up to five, most similar first):
+# "... with name `o`.`amout` cannot be resolved. Did you mean one of the following? [`o`.`amount`, ...]".
+# Only a name's last part counts: the qualifier is not what was misspelt. Python's ``re`` and Java's
+# ``Pattern`` read these alike, so ``suggestions_far`` and its Spark expression (which spells out
+# ``close_names``) agree.
+_UNRESOLVED = r"with name (?:`[^`]*`\.)*`([^`]*)` cannot be resolved"
+_SUGGESTED = r"Did you mean one of the following\? \[([^\]]*)\]"
+_SUGGESTION = r"`([^`]*)`(?=, |$)"
+
+
+def suggestions_far(text: str) -> bool:
+    """Whether the (normalised) message suggests names and none is close to the one it could not resolve: the
+    guard of a leaf marked ``suggestions_far`` (a column that nothing in scope resembles). A message without
+    its list (cut short, or reworded) says nothing of closeness: the guard does not hold.
+
+    Example:
+        >>> suggestions_far("with name `o`.`signup_date` cannot be resolved. Did you mean one of the following? "
+        ...                 "[`o`.`order_date`, `o`.`status`]")
+        True
+    """
+    name = re.search(_UNRESOLVED, text)
+    listed = re.search(_SUGGESTED, text)
+    stem = name.group(1) if name else ""
+    suggested = re.findall(_SUGGESTION, listed.group(1) if listed else "")
+    return bool(suggested) and not any(close_names(stem, s) for s in suggested)
+
+
+def _suggestions_far_sql(text: str) -> str:
+    """``suggestions_far`` as a Spark SQL expression (``regexp_extract`` gives '' where ``re`` finds nothing)."""
+    stem = f"regexp_extract({text}, {_lit(_UNRESOLVED)}, 1)"
+    names = f"regexp_extract_all(regexp_extract({text}, {_lit(_SUGGESTED)}, 1), {_lit(_SUGGESTION)}, 1)"
+    close = f"exists({names}, s -> levenshtein(lower(s), lower({stem})) <= greatest(2, length({stem}) DIV 4))"
+    return f"(size({names}) > 0 AND NOT {close})"
 
 
 @dataclass(frozen=True)
@@ -116,6 +151,8 @@ def _routes(taxonomy: Taxonomy) -> tuple[dict[str, list[Leaf]], dict[str, Leaf]]
 def _guards_hold(leaf: Leaf, text: str, sql: str | None, when_message, when_sql) -> bool:
     if when_message and not when_message.search(text):
         return False
+    if leaf.suggestions_far and not suggestions_far(text):
+        return False
     if leaf.when_sql or leaf.parens_unbalanced or leaf.quotes_unbalanced:
         if sql is None or (when_sql and not when_sql.search(sql)):
             return False
@@ -164,6 +201,8 @@ def _leaf_guards(leaf: Leaf, text: str, sql: str | None) -> str:
     cond = ["true"]
     if leaf.when_message:
         cond.append(f"{text} RLIKE {_lit('(?i)' + leaf.when_message)}")
+    if leaf.suggestions_far:
+        cond.append(_suggestions_far_sql(text))
     if leaf.when_sql or leaf.parens_unbalanced or leaf.quotes_unbalanced:
         if sql is None:
             return "false"

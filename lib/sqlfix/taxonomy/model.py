@@ -41,6 +41,9 @@ class Leaf:
     example_sql: str | None
     features: tuple[str, ...] = ()  # error feature: what a correct query must hold for this bug (sql.features)
     on_rows: bool = False  # its errors are raised while rows flow, though it is not in the runtime group
+    # An unresolved name none of whose suggested names is close (classify.suggestions_far): the message names
+    # a column the query's scope has nothing like, not a misspelling of one it has.
+    suggestions_far: bool = False
 
     @property
     def l1(self) -> str:
@@ -62,7 +65,10 @@ class Leaf:
 
     @property
     def guarded(self) -> bool:
-        return bool(self.when_message or self.when_sql or self.parens_unbalanced or self.quotes_unbalanced)
+        return bool(
+            self.when_message or self.when_sql or self.parens_unbalanced or self.quotes_unbalanced
+            or self.suggestions_far
+        )  # fmt: skip
 
     @property
     def exact_regex(self) -> str | None:
@@ -146,6 +152,7 @@ def _load(path: str, _mtime: float) -> Taxonomy:
                 example_sql=item.get("example_sql"),
                 features=tuple(item.get("features") or ()),
                 on_rows=bool(item.get("on_rows")),
+                suggestions_far=bool(item.get("suggestions_far")),
             )
         )
     taxonomy = Taxonomy(int(raw.get("version", 1)), groups, tuple(leaves))
