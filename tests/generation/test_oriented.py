@@ -203,3 +203,13 @@ def test_a_write_leaf_carries_its_bug_in_the_write_form_of_a_query(spark):
     # the other leaves take the query as it is
     other, _ = mutate([{**got[0], "target_leaf": "resolution.column.misspelled_column"}], 0, writes=write_leaves(taxonomy))
     assert other[0]["fixed_sql"] == GROUPED and other[0]["schema_ddl"] == DDL
+
+
+def test_the_write_form_writes_plain_type_text_only():
+    from sqlfix.generation.oriented import write_form
+
+    sql = "SELECT CAST(o.attrs AS STRUCT<`a;b`: INT>) AS s, CAST(o.amount AS DECIMAL(12,2)) AS amount FROM qa.orders o"
+    text, ddl, name = write_form(sql, {"qa.orders": {"amount": "double"}}, "../../etc/passwd.sql")
+    assert (text, name) == ("INSERT INTO analytics.passwd (s, amount)\n" + sql, "analytics.passwd")
+    assert ddl == "CREATE TABLE analytics.passwd (`s` STRING, `amount` DECIMAL(12, 2)) USING parquet"
+    assert write_form("SELECT o.amount AS `a b` FROM qa.orders o", {}, None) is None  # not a plain name

@@ -25,7 +25,7 @@ from sqlfix.sql.features import (
     function_name,
 )
 from sqlfix.sql.names import backquoted, is_identifier
-from sqlfix.sql.source import NUMERIC, Edit, Source, splice
+from sqlfix.sql.source import NUMERIC, Edit, Source, splice, table_key
 
 Rule = Callable[[Source, random.Random], "list[Edit] | None"]
 
@@ -429,8 +429,8 @@ def unclosed_comment(src, rng):
 @mutator("syntax.statement.empty_statement")
 def commented_out(src, rng):
     """The whole query inside a block comment (a query parked while another is tried, then run), so nothing
-    is left to run. Not where the query's own block comments nest: Spark reads nested
-    comments, the taxonomy's guard one level deep."""
+    is left to run. Not where the query's own block comments already nest: Spark reads any depth, the
+    taxonomy's guard one level."""
     depth = 0
     for m in re.finditer(r"/\*|\*/", src.sql):
         depth += 1 if m.group() == "/*" else -1
@@ -508,11 +508,7 @@ def foreign_column(src, rng):
     """A column read through a table that does not have it: o.signup_date, where signup_date belongs to a table
     the query reads elsewhere (users) and nothing in that SELECT's FROM is spelt like it."""
     exp = _exp()
-
-    def key(table) -> str:
-        return ".".join(p for p in (table.db, table.name) if p).lower()
-
-    read = {key(t) for t in src.tree.find_all(exp.Table)} & set(src.schema)
+    read = {table_key(t) for t in src.tree.find_all(exp.Table)} & set(src.schema)
     sites = []
     for col in _columns(src):
         select = col.find_ancestor(exp.Select)
@@ -520,10 +516,10 @@ def foreign_column(src, rng):
             continue
         sources = [select.args.get("from_"), *(select.args.get("joins") or [])]
         direct = [s.this for s in sources if s is not None and isinstance(s.this, exp.Table)]
-        if not any(t.alias_or_name.lower() == col.table.lower() and key(t) in src.schema for t in direct):
+        if not any(t.alias_or_name.lower() == col.table.lower() and table_key(t) in src.schema for t in direct):
             continue
-        in_scope = {c for t in direct for c in src.schema.get(key(t), {})}
-        others = sorted({c for name in read - {key(t) for t in direct} for c in src.schema[name]
+        in_scope = {c for t in direct for c in src.schema.get(table_key(t), {})}
+        others = sorted({c for name in read - {table_key(t) for t in direct} for c in src.schema[name]
                          if not any(close_names(c, near) for near in in_scope)})  # fmt: skip
         if others:
             sites.append((col, others))
@@ -1171,7 +1167,7 @@ def _insert(src: Source):
         target, listed = target.this, list(target.expressions)
     if not isinstance(target, exp.Table) or target.args.get("partition"):
         return None
-    table = src.schema.get(".".join(p for p in (target.db, target.name) if p).lower())
+    table = src.schema.get(table_key(target))
     select = tree.expression
     if not table or not isinstance(select, exp.Select):
         return None
@@ -1256,8 +1252,7 @@ def in_subquery_star(src, rng):
         select = query.this if isinstance(query, exp.Subquery) else query
         if isinstance(select, exp.Select) and len(select.expressions) == 1:
             tables = [t for t in select.find_all(exp.Table)]
-            if len(tables) == 1 and len(src.schema.get(".".join(p for p in (tables[0].db, tables[0].name) if p).lower(),
-                                                       {})) >= 2:  # fmt: skip
+            if len(tables) == 1 and len(src.schema.get(table_key(tables[0]), {})) >= 2:
                 sites.append(select.expressions[0])
     item = _choice(rng, sites)
     return None if item is None else [Edit(*src.span(item), "*")]

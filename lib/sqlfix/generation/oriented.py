@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import re
 from collections import Counter, defaultdict
 
 from pyspark.sql import DataFrame
@@ -192,7 +193,8 @@ def write_form(sql: str, schema: dict, origin: str | None = None) -> tuple[str, 
         if isinstance(item, exp.Star) or isinstance(item.unalias(), exp.Star) or not is_identifier(name) \
                 or name.lower() in {c.lower() for c, _ in columns}:  # fmt: skip
             return None
-        columns.append((name, (source.item_type(item) or "string").upper()))
+        typ = source.item_type(item) or "string"  # a type's text goes into the DDL: plain type syntax only
+        columns.append((name, typ.upper() if re.fullmatch(r"[a-z0-9_(), <>:]+", typ) else "STRING"))
     parts = [p for p in (origin or "").replace("\\", "/").split("/") if p]
     stem = parts[-1].rsplit(".", 1)[0] if parts else ""
     if stem == "query" and len(parts) > 1:

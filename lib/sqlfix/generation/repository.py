@@ -45,7 +45,7 @@ from sqlglot.optimizer.scope import traverse_scope
 from sqlfix.errors import UsageError
 from sqlfix.sql.features import DATETIME_PATTERN_CALLS
 from sqlfix.sql.names import backquoted
-from sqlfix.sql.source import Source
+from sqlfix.sql.source import Source, table_key
 from sqlfix.sql.statements import split_statements
 
 DIALECTS = ("bigquery", "snowflake", "spark", "databricks", "trino", "postgres")
@@ -382,7 +382,7 @@ def physical_tables(tree: exp.Expression) -> list[str]:
     """The ``db.table`` names a query reads (CTE names excluded), lower-cased, in first-use order."""
     local, out = _local_names(tree), []
     for table in tree.find_all(exp.Table):
-        name = ".".join(p for p in (table.db, table.name) if p).lower()
+        name = table_key(table)
         if name and not (not table.db and name in local) and name not in out:
             out.append(name)
     return out
@@ -546,7 +546,7 @@ def used_columns(tree: exp.Expression) -> dict[str, dict[str, str]]:
             src = tables.get(column.table) if column.table else only
             if src is None or not column.name or column.name == "*":
                 continue
-            name = ".".join(p for p in (src.db, src.name) if p).lower()
+            name = table_key(src)
             kind = _guessed_type(column)
             have = out.setdefault(name, {})
             if have.get(column.name) in (None, "STRING"):

@@ -60,6 +60,16 @@ def parse_schema(ddl: str | None, type_of=None) -> dict[str, dict[str, str]]:
     return {t.name: t.columns for t in read_ddl(ddl, type_of)[0]}
 
 
+def table_key(table) -> str:
+    """A sqlglot table node's name as ``parse_schema`` keys it: ``db.name`` (or ``name``), lower-case.
+
+    >>> import sqlglot
+    >>> table_key(sqlglot.parse_one("SELECT 1 FROM Shop.Orders o").find(sqlglot.exp.Table))
+    'shop.orders'
+    """
+    return ".".join(p for p in (table.db, table.name) if p).lower()
+
+
 _NAMES = ("VAR", "CAST", "TRY_CAST")
 _SELECT_HEAD = ("SELECT", "DISTINCT")
 NUMERIC = re.compile(r"^(tinyint|smallint|int|integer|bigint|long|float|double|decimal|numeric)\b")
@@ -228,7 +238,7 @@ class Source:
 
         out = {}
         for table in self.tree.find_all(exp.Table):
-            name = ".".join(p for p in (table.db, table.name) if p).lower()
+            name = table_key(table)
             if name in self.schema:
                 out[table.name.lower()] = name
                 if table.alias:
@@ -269,7 +279,7 @@ class Source:
 
         out: dict[str, list[tuple[str, str]]] = {}
         for table in self.tree.find_all(exp.Table):
-            name = ".".join(p for p in (table.db, table.name) if p).lower()
+            name = table_key(table)
             for col, typ in self.schema.get(name, {}).items():
                 out.setdefault(col, []).append((table.alias or table.name, typ))
         return out
